@@ -1,0 +1,71 @@
+// Shared pieces of the native layer: the tensor handle, argument conversion and
+// the single place where C++ exceptions become JavaScript errors.
+#pragma once
+
+#include <napi.h>
+#include <ATen/ATen.h>
+
+#include <c10/util/Optional.h>
+#include <string>
+#include <vector>
+
+namespace d2r {
+
+// One JS handle owns exactly one native reference. dispose() drops it early;
+// the External's finalizer deletes the box when the JS object is collected.
+struct TensorBox {
+  at::Tensor tensor;
+  int64_t reportedBytes = 0;
+};
+
+void releaseBox(Napi::Env env, TensorBox* box);
+
+// Wraps a tensor in a new JS handle (undefined tensors become null).
+Napi::Value wrap(Napi::Env env, at::Tensor tensor);
+Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
+
+// Argument conversion; each throws a JS TypeError naming the argument on bad input.
+at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<at::Tensor> optionalTensorArg(const Napi::CallbackInfo& info, size_t i);
+std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i);
+std::vector<int64_t> intListArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<std::vector<int64_t>> optionalIntListArg(const Napi::CallbackInfo& info, size_t i);
+int64_t intArg(const Napi::CallbackInfo& info, size_t i);
+double doubleArg(const Napi::CallbackInfo& info, size_t i);
+bool boolArg(const Napi::CallbackInfo& info, size_t i);
+std::string stringArg(const Napi::CallbackInfo& info, size_t i);
+// JS numbers that are integral become integer scalars (as Python ints do), others doubles.
+at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i);
+bool isTensorArg(const Napi::CallbackInfo& info, size_t i);
+bool isMissing(const Napi::CallbackInfo& info, size_t i);
+at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i);
+at::Device deviceArg(const Napi::CallbackInfo& info, size_t i);
+at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex);
+
+// Runs fn and turns any C++ exception (c10::Error included) into a JS Error with
+// the original message. Every exported function goes through it.
+using NativeFn = Napi::Value (*)(const Napi::CallbackInfo&);
+template <NativeFn fn>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+// Registration helpers: each topic file adds its functions to the exports.
+void registerCreation(Napi::Env env, Napi::Object exports);
+void registerMath(Napi::Env env, Napi::Object exports);
+void registerShape(Napi::Env env, Napi::Object exports);
+void registerNn(Napi::Env env, Napi::Object exports);
+void registerAutograd(Napi::Env env, Napi::Object exports);
+void registerRuntime(Napi::Env env, Napi::Object exports);
+
+#define D2R_EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
+
+}  // namespace d2r

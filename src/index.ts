@@ -1,0 +1,4 @@
+// d2r: adversarial robustness for TypeScript on libtorch.
+export * as torch from './engine/torch.js';
+export { Tensor } from './engine/tensor.js';
+export type { DType } from './engine/dtype.js';
