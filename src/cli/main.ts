@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `d2r` command line: train, eval.
+import { UsageError } from './flags.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void }> = {
+  train: { summary: 'train a model (standard or adversarial training)', run: trainCommand },
+  eval: { summary: 'evaluate a trained model: clean and robust accuracy', run: evalCommand },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `Usage: d2r <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun 'd2r <command> --help' for the flags of a command.\n`;
+}
+
+function main(argv: string[]): number {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`d2r: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    command.run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`d2r ${name}: ${err.message}\nRun 'd2r ${name} --help' for the flags.\n`);
+      return 2;
+    }
+    process.stderr.write(`d2r ${name}: ${(err as Error).message}\n`);
+    if (process.env.D2R_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
