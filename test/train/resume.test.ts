@@ -1,0 +1,86 @@
+// A run killed mid-way and resumed reaches the same final weights as an
+// uninterrupted run with the same seed; a diverging run keeps its last good checkpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { d2r, d2rAsync, tempDir } from '../helpers/cli.js';
+
+const small = (method: string, out: string, epochs: number): string[] => [
+  'train', '--method', method, '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '192',
+  '--batch-size', '64', '--epochs', String(epochs), '--steps', '2', '--eval-n', '32', '--eval-steps', '2',
+  '--threads', '1', '--seed', '3', '--out', out,
+];
+
+async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise<void> {
+  const child = d2rAsync(args);
+  const pointer = join(runDir, 'checkpoint.json');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (existsSync(pointer)) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      existsSync(pointer) ? resolve() : reject(new Error('the run ended before writing a checkpoint'));
+    });
+  });
+}
+
+for (const method of ['standard', 'd2r']) {
+  test(`${method}: a killed run resumes to the same final weights`, async () => {
+    const straight = tempDir();
+    const whole = d2r(small(method, straight, 3));
+    assert.equal(whole.status, 0, whole.stderr);
+
+    const broken = tempDir();
+    await killAfterFirstCheckpoint(small(method, broken, 3), broken);
+    const pointer = JSON.parse(readFileSync(join(broken, 'checkpoint.json'), 'utf8')) as { epoch: number };
+    assert.ok(pointer.epoch >= 1 && pointer.epoch < 3, `killed after epoch ${pointer.epoch}`);
+    const resumed = d2r([...small(method, broken, 3), '--resume']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming/);
+
+    const a = readFileSync(join(straight, 'target.safetensors'));
+    const b = readFileSync(join(broken, 'target.safetensors'));
+    assert.ok(a.equals(b), 'final target weights differ between the resumed and the uninterrupted run');
+    if (method === 'd2r') {
+      const ga = readFileSync(join(straight, 'checkpoints', 'epoch-0003', 'guidance.safetensors'));
+      const gb = readFileSync(join(broken, 'checkpoints', 'epoch-0003', 'guidance.safetensors'));
+      assert.ok(ga.equals(gb), 'final guidance weights differ');
+    }
+    const epochs = readFileSync(join(broken, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+    assert.deepEqual(epochs.map((r) => r.epoch), [1, 2, 3]);
+  });
+}
+
+test('a diverging loss stops the run and keeps the last good checkpoint', () => {
+  const dir = tempDir();
+  assert.equal(d2r(small('standard', dir, 1)).status, 0);
+  const r = d2r([...small('standard', dir, 2), '--resume', '--lr', '1e30']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /training diverged: the loss is (NaN|Infinity|-Infinity) at epoch 2/);
+  assert.match(r.stderr, /last good checkpoint \(epoch 1\)/);
+  const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
+  assert.equal(pointer.epoch, 1);
+});
+
+test('eval writes cleanAccuracy and per-point arrays', () => {
+  const dir = tempDir();
+  assert.equal(d2r(small('standard', dir, 1)).status, 0);
+  const out = join(dir, 'e.json');
+  const r = d2r(['eval', '--checkpoint', dir, '--dataset', 'fashion-mnist', '--n', '40', '--attacks', 'none', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const e = JSON.parse(readFileSync(out, 'utf8'));
+  assert.ok(e.cleanAccuracy >= 0 && e.cleanAccuracy <= 1);
+  assert.equal(e.points.index.length, 40);
+  assert.equal(e.points.cleanCorrect.filter(Boolean).length / 40, e.cleanAccuracy);
+  const withAttack = d2r(['eval', '--checkpoint', dir, '--n', '40', '--attacks', 'fgsm,pgd5', '--out', out]);
+  assert.equal(withAttack.status, 0, withAttack.stderr);
+  const a = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(a.attacks.length, 2);
+  assert.ok(a.robustAccuracy <= a.attacks[0].robustAccuracy + 1e-12);
+  assert.ok(a.robustAccuracy <= a.cleanAccuracy);
+});
