@@ -1,0 +1,207 @@
+// The Module base class: a tree of layers owning parameters and buffers,
+// registered in insertion order so names and state-dict order match PyTorch's.
+import { Tensor } from '../engine/tensor.js';
+import * as torch from '../engine/torch.js';
+import { Parameter, bufferFrom } from './parameter.js';
+
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+interface Buffer {
+  tensor: Tensor;
+  /** Persistent buffers are saved in the state dict; others (e.g. input normalisation) are not. */
+  persistent: boolean;
+}
+
+const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+const join = (prefix: string, name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
+
+export abstract class Module {
+  training = true;
+  private readonly ownParameters = new Map<string, Parameter>();
+  private readonly ownBuffers = new Map<string, Buffer>();
+  private readonly ownChildren = new Map<string, Module>();
+
+  abstract forward(x: Tensor): Tensor;
+
+  // ---- registration ---------------------------------------------------------------
+  private checkName(name: string): void {
+    if (name === '' || name.includes('.')) throw new Error(`${this.constructor.name}: invalid member name '${name}' (non-empty, no dots)`);
+    if (this.ownParameters.has(name) || this.ownBuffers.has(name) || this.ownChildren.has(name)) {
+      throw new Error(`${this.constructor.name}: '${name}' is already registered`);
+    }
+  }
+
+  /** Registers a trainable tensor under `name`; a plain Tensor is wrapped into a Parameter. */
+  protected registerParameter(name: string, value: Tensor): Parameter {
+    this.checkName(name);
+    const p = value instanceof Parameter ? value : new Parameter(value);
+    this.ownParameters.set(name, p);
+    return p;
+  }
+
+  /** Registers a non-trainable tensor (running statistics, constants); it gets its own untracked handle. */
+  protected registerBuffer(name: string, value: Tensor, persistent = true): Tensor {
+    this.checkName(name);
+    const tensor = bufferFrom(value);
+    this.ownBuffers.set(name, { tensor, persistent });
+    return tensor;
+  }
+
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.checkName(name);
+    if (!(module instanceof Module)) throw new Error(`${this.constructor.name}: '${name}' is not a Module`);
+    this.ownChildren.set(name, module);
+    return module;
+  }
+
+  // ---- traversal ---------------------------------------------------------------------
+  namedChildren(): [string, Module][] {
+    return [...this.ownChildren];
+  }
+  children(): Module[] {
+    return [...this.ownChildren.values()];
+  }
+
+  /** This module and all below it, depth first, each once; the root has the name ''. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, name: string): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([name, m]);
+      for (const [childName, child] of m.ownChildren) visit(child, join(name, childName));
+    };
+    visit(this, prefix);
+    return out;
+  }
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Parameters of the whole tree with dotted names, each tensor once. */
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.ownParameters) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([join(prefix, name), p]);
+      }
+    }
+    return out;
+  }
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Buffers of the whole tree (persistent or not) with dotted names. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.ownBuffers) out.push([join(prefix, name), b.tensor]);
+    }
+    return out;
+  }
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** Calls fn on every module below and then on this one (PyTorch's apply order). */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.ownChildren.values()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+
+  // ---- modes and devices ---------------------------------------------------------------
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.ownChildren.values()) child.train(mode);
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Moves every parameter (with its gradient) and buffer to `device`, keeping their identities. */
+  to(device: torch.Device): this {
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        for (const p of this.parameters()) {
+          const g = p.grad;
+          p.setData(p.to(device));
+          if (g !== null) p.grad = g.to(device);
+        }
+        for (const b of this.buffers()) b.setData(b.to(device));
+      }),
+    );
+    return this;
+  }
+
+  /** Clears every parameter's gradient (set to null, as PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  // ---- state dict -----------------------------------------------------------------------
+  /** The live tensors behind the state dict, in PyTorch's order: each module's parameters, its persistent buffers, then its children. */
+  private stateEntries(prefix = '', out: [string, Tensor][] = []): [string, Tensor][] {
+    for (const [name, p] of this.ownParameters) out.push([join(prefix, name), p]);
+    for (const [name, b] of this.ownBuffers) if (b.persistent) out.push([join(prefix, name), b.tensor]);
+    for (const [name, child] of this.ownChildren) child.stateEntries(join(prefix, name), out);
+    return out;
+  }
+
+  /** Name -> tensor for parameters and persistent buffers. The tensors are detached views sharing the module's storage. */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [name, t] of this.stateEntries()) out[name] = t.detach();
+    return out;
+  }
+
+  /**
+   * Copies the values of `dict` into this module's tensors in place (converting
+   * dtype and device as needed). Shape mismatches always throw; with strict
+   * (the default) missing and unexpected keys throw too. Every problem is listed.
+   */
+  loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): LoadResult {
+    const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const entries = this.stateEntries();
+    const expected = new Set(entries.map(([name]) => name));
+    const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
+    const unexpectedKeys = [...source.keys()].filter((name) => !expected.has(name));
+    const mismatches: string[] = [];
+    for (const [name, target] of entries) {
+      const value = source.get(name);
+      if (value !== undefined && shapeText(value.shape) !== shapeText(target.shape)) {
+        mismatches.push(`  size mismatch for ${name}: expected shape ${shapeText(target.shape)}, found ${shapeText(value.shape)}`);
+      }
+    }
+    const problems = [
+      ...(strict && missingKeys.length > 0 ? [`  missing keys: ${missingKeys.join(', ')}`] : []),
+      ...(strict && unexpectedKeys.length > 0 ? [`  unexpected keys: ${unexpectedKeys.join(', ')}`] : []),
+      ...mismatches,
+    ];
+    if (problems.length > 0) {
+      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:\n${problems.join('\n')}`);
+    }
+    torch.noGrad(() => {
+      for (const [name, target] of entries) {
+        const value = source.get(name);
+        if (value !== undefined) target.copy_(value);
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+}

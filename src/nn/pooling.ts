@@ -1,0 +1,58 @@
+// 2-d pooling layers over [N, C, H, W] inputs.
+import { Tensor } from '../engine/tensor.js';
+import * as torch from '../engine/torch.js';
+import { Module } from './module.js';
+import type { Pair } from './conv2d.js';
+
+export interface MaxPool2dOptions {
+  /** Defaults to the kernel size. */
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+}
+
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: MaxPool2dOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.maxPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+export interface AvgPool2dOptions {
+  /** Defaults to the kernel size. */
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: AvgPool2dOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.avgPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+/** Averages over regions sized so the output is outputSize, whatever the input size. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
