@@ -2,3 +2,4 @@
 export * as torch from './engine/torch.js';
 export { Tensor } from './engine/tensor.js';
 export type { DType } from './engine/dtype.js';
+export * as data from './data/index.js';
