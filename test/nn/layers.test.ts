@@ -1,6 +1,6 @@
 // Each layer against the same layer in PyTorch: layout, outputs, gradients, running stats.
 import { test } from 'node:test';
-import { torch } from '../../src/index.js';
+import { Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import { checkAgainstPytorch, randomizeBatchNorms } from './moduleOracle.js';
 
@@ -47,6 +47,26 @@ test('BatchNorm2d without running statistics uses batch statistics in eval mode 
   });
 });
 
+/** Applies each layer to the same input and concatenates the flattened outputs, so one PyTorch run checks them all. */
+class Branches extends nn.Module {
+  constructor(layers: nn.Module[]) {
+    super();
+    layers.forEach((m, i) => this.registerModule(String(i), m));
+  }
+  forward(x: Tensor): Tensor {
+    return torch.cat(this.children().map((m) => m.forward(x).flatten(1)), 1);
+  }
+}
+
+const PYTHON_BRANCHES = `
+class Branches(nn.Module):
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+    def forward(self, x):
+        return torch.cat([m(x).flatten(1) for m in self.layers], 1)
+`;
+
 test('pooling, activation and reshaping layers match PyTorch', () => {
   const cases: [nn.Module, string][] = [
     [new nn.ReLU(), 'nn.ReLU()'],
@@ -61,8 +81,10 @@ test('pooling, activation and reshaping layers match PyTorch', () => {
     [new nn.Identity(), 'nn.Identity()'],
     [new nn.Dropout(0), 'nn.Dropout(0)'],
   ];
-  const x = image(2, 7);
-  for (const [ours, python] of cases) checkAgainstPytorch(ours, { python: `model = ${python}`, input: x });
+  checkAgainstPytorch(new Branches(cases.map(([m]) => m)), {
+    python: `${PYTHON_BRANCHES}\nmodel = Branches(${cases.map(([, py]) => py).join(', ')})`,
+    input: image(2, 7),
+  });
 });
 
 test('Sequential of positional children matches PyTorch', () => {
