@@ -3,3 +3,5 @@ export * as torch from './engine/torch.js';
 export { Tensor } from './engine/tensor.js';
 export type { DType } from './engine/dtype.js';
 export * as data from './data/index.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';

@@ -1,7 +1,7 @@
 // `d2r eval`: clean and robust accuracy of a trained model, written as JSON.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { torch } from '../engine/torch.js';
+import * as torch from '../engine/torch.js';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { DATASET_NAMES, MODEL_NAMES, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
 import { loadDataset } from '../data/index.js';

@@ -1,7 +1,8 @@
 // Accuracy of a model on a set of points: clean, then under a list of attacks
 // with per-point worst-case bookkeeping (a point stays robust only while every
 // attack so far failed on it; each attack runs on the still-robust points only).
-import { torch, Tensor } from '../engine/torch.js';
+import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../train/method.js';

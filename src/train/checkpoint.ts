@@ -11,7 +11,8 @@
 //   target.safetensors              the latest target weights, for `d2r eval --weights` and PyTorch
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { torch, Tensor } from '../engine/torch.js';
+import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import type { Module } from '../nn/index.js';

@@ -2,7 +2,7 @@
 // the exact command and the versions of everything that shaped the result.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { torch } from '../engine/torch.js';
+import * as torch from '../engine/torch.js';
 
 export function packageVersion(): string {
   const url = new URL('../../../package.json', import.meta.url);

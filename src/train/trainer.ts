@@ -3,7 +3,7 @@
 // the TrainingMethod contract (src/train/method.ts).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { torch } from '../engine/torch.js';
+import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -178,9 +178,10 @@ function runEpoch(
   let seen = 0;
   let correct = 0;
   const termSums: Record<string, number> = {};
-  let batchIndex = 0;
-  for (const batch of loader.epoch(epoch)) {
+  const order = loader.order(epoch);
+  for (let batchIndex = 0; batchIndex < loader.length; batchIndex++) {
     torch.tidy(() => {
+      const batch = loader.batch(epoch, batchIndex, order);
       const x = batch.x.to(config.device);
       const y = batch.y.to(config.device);
       optimizer.zeroGrad();
@@ -202,7 +203,6 @@ function runEpoch(
       if (out.targetLogits) correct += out.targetLogits.argmax(1).eq(y).sum().item();
       for (const [k, v] of Object.entries(out.terms ?? {})) termSums[k] = (termSums[k] ?? 0) + v.item() * n;
     });
-    batchIndex++;
     progress.tick(1, { loss: lossSum / seen, acc: correct / seen, lr });
     if (stopRequested()) return null;
   }
