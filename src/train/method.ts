@@ -28,7 +28,7 @@ export interface TrainingMethod {
   /** True when the method trains a guidance model next to the target (D2R, LBGAT). */
   readonly needsGuidance: boolean;
   /** Every hyper-parameter of the method, recorded in config.json. */
-  readonly config: Record<string, unknown>;
+  readonly config: object;
   /**
    * The loss of one batch. The trainer has put the models in train mode; a method
    * that generates adversarial inputs switches to eval mode for that and restores
