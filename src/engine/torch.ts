@@ -227,8 +227,9 @@ export function pad(t: Tensor, pads: number[], mode: PadMode = 'constant', value
 }
 
 // ---- neural-network functionals -------------------------------------------------------
-type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+/** A size given once for both spatial dims, or as [height, width]. */
+export type Pair = number | [number, number];
+export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 export interface Conv2dOptions {
   stride?: Pair;

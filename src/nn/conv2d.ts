@@ -5,14 +5,10 @@ import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 import { defaultLayerInit_ } from './init.js';
 
-export type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+export type Pair = torch.Pair;
+const pair = torch.pair;
 
-export interface Conv2dOptions {
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
+export interface Conv2dOptions extends torch.Conv2dOptions {
   bias?: boolean;
 }
 

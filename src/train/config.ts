@@ -3,13 +3,14 @@
 import type { FlagSpec } from '../cli/flags.js';
 import { UsageError } from '../cli/flags.js';
 
-export const METHOD_NAMES = ['standard', 'pgd-at', 'trades', 'mart', 'lbgat', 'd2r'] as const;
-export const MODEL_NAMES = ['smallcnn', 'preact18', 'resnet18', 'wrn'] as const;
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'tiny-imagenet'] as const;
+import { MODEL_NAMES, type ModelName } from '../models/registry.js';
+import { DATASETS, type DatasetName } from '../data/registry.js';
 
+export const METHOD_NAMES = ['standard', 'pgd-at', 'trades', 'mart', 'lbgat', 'd2r'] as const;
+export const DATASET_NAMES = DATASETS as readonly DatasetName[];
+export { MODEL_NAMES };
 export type MethodName = (typeof METHOD_NAMES)[number];
-export type ModelName = (typeof MODEL_NAMES)[number];
-export type DatasetName = (typeof DATASET_NAMES)[number];
+export type { ModelName, DatasetName };
 export type ScheduleName = 'reference' | 'multistep' | 'cosine' | 'constant';
 
 export interface TrainConfig {
