@@ -57,6 +57,8 @@ function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod)
   if (!method.needsGuidance) return { target };
   const guidance = createModel(config.guidance, spec).to(config.device);
   if (config.guidanceWeights) torch.tidy(() => guidance.loadStateDict(loadSafetensors(config.guidanceWeights!)));
+  // A frozen guidance model is a fixed function: no gradients are kept for it.
+  if (config.guidanceMode === 'frozen') for (const p of guidance.parameters()) p.requiresGrad = false;
   return { target, guidance };
 }
 
