@@ -84,3 +84,17 @@ test('eval writes cleanAccuracy and per-point arrays', () => {
   assert.ok(a.robustAccuracy <= a.attacks[0].robustAccuracy + 1e-12);
   assert.ok(a.robustAccuracy <= a.cleanAccuracy);
 });
+
+test('d2r with a frozen pre-trained guidance model leaves the guidance unchanged and trains the target', () => {
+  const pre = tempDir();
+  assert.equal(d2r(small('standard', pre, 1)).status, 0);
+  const dir = tempDir();
+  const r = d2r([...small('d2r', dir, 1), '--guidance-mode', 'frozen', '--guidance-weights', join(pre, 'target.safetensors')]);
+  assert.equal(r.status, 0, r.stderr);
+  const guidance = readFileSync(join(dir, 'checkpoints', 'epoch-0001', 'guidance.safetensors'));
+  assert.ok(guidance.equals(readFileSync(join(pre, 'target.safetensors'))), 'the frozen guidance changed');
+  assert.ok(!readFileSync(join(dir, 'target.safetensors')).equals(readFileSync(join(pre, 'target.safetensors'))));
+  const missing = d2r([...small('d2r', tempDir(), 1), '--guidance-mode', 'frozen']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--guidance-mode frozen needs --guidance-weights/);
+});
