@@ -1,7 +1,7 @@
 // Trains every method on Fashion-MNIST with smallcnn under the same budget and
 // seed, evaluates each with FGSM, PGD-20 and CW-20, and writes a table.
 //
-//   node dist/experiments/compare-methods.js [--epochs 10] [--limit 60000] [--n 1000] [--lr 0.01] [--schedule reference] [--out runs/compare]
+//   node dist/experiments/compare-methods.js [--epochs 10] [--limit 60000] [--n 1000] [--lr 0.01] [--batch-size 128] [--schedule reference] [--out runs/compare]
 //
 // Each run is a plain `d2r train` / `d2r eval` call, so every row can be
 // reproduced with the command recorded in its config.json.
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     n: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '0.01' },
+    'batch-size': { type: 'string', default: '128' },
     schedule: { type: 'string', default: 'reference' },
     methods: { type: 'string', default: 'standard,pgd-at,trades,mart,lbgat,d2r' },
     out: { type: 'string', default: 'runs/compare' },
@@ -51,7 +52,7 @@ for (const method of values.methods!.split(',')) {
   d2r([
     'train', '--method', method, '--model', 'smallcnn', '--dataset', 'fashion-mnist',
     '--epochs', values.epochs!, '--limit', values.limit!, '--epsilon', '0.1', '--step-size', '0.01', '--steps', '10',
-    '--eval-n', '500', '--seed', values.seed!, '--lr', values.lr!, '--schedule', values.schedule!, '--out', runDir,
+    '--eval-n', '500', '--seed', values.seed!, '--lr', values.lr!, '--batch-size', values['batch-size']!, '--schedule', values.schedule!, '--out', runDir,
   ]);
   const trainSeconds = (performance.now() - started) / 1000;
   // Each attack on its own (as papers report them), then the per-point worst case over all three.
