@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
-[ -f build/Release/d2r_native.node ] && [ -d node_modules ] && [ -f dist/src/cli/main.js ] || npm ci
+# npm ci on a fresh clone (it builds the addon and the TypeScript); later runs only recompile the TypeScript.
+if [ -f build/Release/d2r_native.node ] && [ -d node_modules ]; then npm run --silent build; else npm ci; fi
 RUN=${RUN:-runs/main-d2r}
 node dist/src/cli/main.js train --method d2r --model smallcnn --guidance smallcnn --dataset fashion-mnist \
   --limit 5000 --epochs 3 --batch-size 64 --lr 0.01 --schedule multistep \
