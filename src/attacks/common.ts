@@ -1,5 +1,5 @@
 // Pieces every attack shares: eval-mode handling, input checks, the step
-// direction and the projection onto the threat model.
+// direction, the projection onto the threat model, random starts and seeding.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
@@ -17,42 +17,79 @@ export function inEvalMode<T>(models: Module[], fn: () => T): T {
   }
 }
 
-/** Checks x is a float NCHW batch and y int64 labels of the same length. */
+/** Checks x is a float NCHW batch in [0, 1] and y int64 labels of the same length. */
 export function checkBatch(x: Tensor, y: Tensor, who: string): void {
   if (x.ndim !== 4) throw new Error(`${who}: expected x as [N, C, H, W], got [${x.shape.join(', ')}]`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`${who}: expected float x, got ${x.dtype}`);
   if (y.dtype !== 'int64' || y.ndim !== 1 || y.shape[0] !== x.shape[0]) {
     throw new Error(`${who}: expected y as int64 [${x.shape[0]}], got ${y.dtype} [${y.shape.join(', ')}]`);
   }
+  if (x.numel > 0) {
+    const [low, high] = torch.tidy(() => [x.amin().item(), x.amax().item()]);
+    if (!(low! >= 0 && high! <= 1)) throw new Error(`${who}: expected x in [0, 1], got values in [${low}, ${high}]`);
+  }
 }
 
-function perSampleView(t: Tensor): number[] {
+/** Checks an attack budget: epsilon and step non-negative, steps a non-negative integer. */
+export function checkBudget(o: { epsilon: number; stepSize: number; steps: number; norm?: string }, who: string): void {
+  if (!(o.epsilon >= 0)) throw new Error(`${who}: epsilon must be >= 0, got ${o.epsilon}`);
+  if (!(o.stepSize >= 0)) throw new Error(`${who}: stepSize must be >= 0, got ${o.stepSize}`);
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new Error(`${who}: steps must be a non-negative integer, got ${o.steps}`);
+  if (o.norm !== undefined && o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${o.norm}'`);
+}
+
+/** [N, 1, 1, ...]: a per-sample scalar broadcast over the other dimensions of t. */
+function perSampleShape(t: Tensor): number[] {
   return [t.shape[0]!, ...t.shape.slice(1).map(() => 1)];
+}
+
+/** The L2 norm of each sample, shaped to broadcast against t. */
+export function perSampleL2(t: Tensor): Tensor {
+  return t.flatten(1).norm(2, 1).view(perSampleShape(t));
 }
 
 /** The ascent direction: sign(g) for L-inf, g / ||g||_2 per sample for L2. */
 export function stepDirection(grad: Tensor, norm: Norm): Tensor {
   if (norm === 'linf') return grad.sign();
-  const norms = grad.flatten(1).norm(2, 1).view(perSampleView(grad));
-  return grad.div(norms.add(1e-12));
+  return grad.div(perSampleL2(grad).add(1e-12)); // 1e-12: a zero gradient stays a zero step
 }
 
 /** Projects xAdv onto the eps-ball around x (L-inf or L2), then onto the [0, 1] box. */
 export function project(xAdv: Tensor, x: Tensor, epsilon: number, norm: Norm): Tensor {
   if (norm === 'linf') return xAdv.clamp(x.sub(epsilon), x.add(epsilon)).clamp(0, 1);
   const delta = xAdv.sub(x);
-  const norms = delta.flatten(1).norm(2, 1).view(perSampleView(delta));
-  const factor = norms.clamp(epsilon, null).reciprocal().mul(epsilon); // min(1, eps / ||delta||)
+  const factor = perSampleL2(delta).clamp(epsilon, null).reciprocal().mul(epsilon); // min(1, eps / ||delta||)
+  // Clamping to the box moves every coordinate towards x, so the L2 bound still holds after it.
   return x.add(delta.mul(factor)).clamp(0, 1);
 }
 
-/** A random start inside the threat model: uniform in the L-inf ball, or a Gaussian scaled into the L2 ball. */
-export function randomStart(x: Tensor, epsilon: number, norm: Norm): Tensor {
+/** A uniform random point of the threat model: uniform in the L-inf ball, or in the L2 ball (uniform direction and radius). */
+export function uniformStart(x: Tensor, epsilon: number, norm: Norm): Tensor {
   if (norm === 'linf') return x.add(torch.randLike(x).mul(2 * epsilon).sub(epsilon)).clamp(0, 1);
-  const noise = torch.randnLike(x);
-  const norms = noise.flatten(1).norm(2, 1).view(perSampleView(noise));
-  const radius = torch.rand([x.shape[0]!], { dtype: x.dtype }).view(perSampleView(noise)).mul(epsilon);
-  return x.add(noise.div(norms.add(1e-12)).mul(radius)).clamp(0, 1);
+  const direction = torch.randnLike(x);
+  const radius = torch.rand([x.shape[0]!], { dtype: x.dtype, device: x.device }).view(perSampleShape(x)).mul(epsilon);
+  return x.add(direction.div(perSampleL2(direction).add(1e-12)).mul(radius)).clamp(0, 1);
+}
+
+/** TRADES' start x + 0.001 N(0, I), deliberately not clamped before the first step. */
+export function gaussianStart(x: Tensor): Tensor {
+  return x.add(torch.randnLike(x).mul(0.001));
+}
+
+/**
+ * Runs fn with the random stream seeded by `seed`, then puts the CPU generator
+ * back, so a seeded attack neither depends on nor disturbs the caller's stream.
+ */
+export function withSeed<T>(seed: number | undefined, fn: () => T): T {
+  if (seed === undefined) return fn();
+  const saved = torch.keep(torch.getRngState());
+  try {
+    torch.manualSeed(seed);
+    return fn();
+  } finally {
+    torch.setRngState(saved);
+    saved.dispose();
+  }
 }
 
 /** The gradient of a scalar loss with respect to an input, without touching parameter gradients. */

@@ -1,22 +1,33 @@
-// Losses the attacks maximise.
+// The losses attacks maximise, each summed over the batch so that the gradient
+// of one sample does not depend on the batch size.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 
 export type AttackLoss = 'ce' | 'margin';
 
-/** Margin (CW) loss per sample: max_{j != y} z_j - z_y (positive once misclassified). */
+/** The CW margin per sample: z_y - max_{j != y} z_j (negative once misclassified). */
 export function marginLoss(logits: Tensor, y: Tensor): Tensor {
-  const trueLogit = logits.gather(1, y.unsqueeze(1)).squeeze(1);
-  const others = logits.scatter(1, y.unsqueeze(1), -Infinity).amax(1);
-  return others.sub(trueLogit);
+  const trueClass = y.unsqueeze(1);
+  const trueLogit = logits.gather(1, trueClass).squeeze(1);
+  const bestOther = logits.scatter(1, trueClass, -Infinity).amax(1);
+  return trueLogit.sub(bestOther);
 }
 
-/** The summed attack loss of a batch (a sum, so each sample's gradient is its own). */
-export function attackLoss(kind: AttackLoss, logits: Tensor, y: Tensor): Tensor {
-  return kind === 'ce' ? torch.crossEntropy(logits, y, { reduction: 'sum' }) : marginLoss(logits, y).sum();
+/** Summed cross-entropy of the batch. */
+export function crossEntropySum(logits: Tensor, y: Tensor): Tensor {
+  return torch.crossEntropy(logits, y, { reduction: 'sum' });
 }
 
-/** sum_i KL(p_ref_i || softmax(logits_i)) with the reference probabilities held constant. */
-export function klFromReference(referenceProbs: Tensor, logits: Tensor): Tensor {
-  return torch.klDiv(logits.logSoftmax(1), referenceProbs, { reduction: 'sum' });
+/** The objective an attack ascends: summed CE, or the summed negative margin (the CW attack lowers the margin). */
+export function attackObjective(kind: AttackLoss, logits: Tensor, y: Tensor): Tensor {
+  return kind === 'ce' ? crossEntropySum(logits, y) : marginLoss(logits, y).sum().neg();
+}
+
+/**
+ * KL to a clean prediction, as the CAG/TRADES reference codes write it:
+ * sum_{i,c} p_ref[i,c] * (log(p_ref[i,c] + 1e-5) - log_softmax(logits)[i,c]),
+ * with p_ref constant (TRADES: the model's own clean prediction; CAG: the guidance model's).
+ */
+export function klToReference(referenceProbs: Tensor, logits: Tensor): Tensor {
+  return referenceProbs.mul(referenceProbs.add(1e-5).log().sub(logits.logSoftmax(1))).sum();
 }

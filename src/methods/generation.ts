@@ -1,41 +1,38 @@
-// Adversarial generation used during training, on the shared attack pieces.
+// The one home of KL-to-clean adversarial generation during training: x'
+// maximises sum_i KL(p_ref(x_i) || p_model(x'_i)) from x + 0.001 N(0, I).
+// TRADES, LBGAT and D2R's target-only ablation use the model's own clean
+// prediction as the reference; CAG (D2R) uses the guidance model's.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { inEvalMode, inputGradient, project, stepDirection, type Norm } from '../attacks/common.js';
+import { checkBudget, gaussianStart, inEvalMode } from '../attacks/common.js';
+import { projectedAscent, type StepBudget } from '../attacks/ascent.js';
+import { klToReference } from '../attacks/losses.js';
 
-export interface Budget {
-  epsilon: number;
-  stepSize: number;
-  steps: number;
-  norm?: Norm;
+export type Budget = StepBudget;
+
+/** The budget part of a method's options, with the default norm filled in. */
+export function budgetOf(o: Budget): Required<Budget> {
+  return { epsilon: o.epsilon, stepSize: o.stepSize, steps: o.steps, norm: o.norm ?? 'linf' };
 }
 
 /**
- * Ascent on a divergence from fixed reference probabilities: maximises
- * sum_{i,c} ref * (log(ref + 1e-5) - log p_model(x')) from x + 0.001 N(0, I)
- * (or `init`), the step and projection of the threat model after each step.
- * TRADES and LBGAT use the target's own clean prediction as the reference;
- * CAG (D2R) uses the guidance model's. Models run in eval mode inside.
+ * The adversarial batch (detached) for `model` against `reference`'s clean
+ * prediction, computed once. Both models run in eval mode and get their modes
+ * back. `init` replaces the Gaussian start.
  */
-export function divergenceAscent(model: Module, referenceModel: Module, x: Tensor, budget: Budget, init?: Tensor): Tensor {
-  const norm = budget.norm ?? 'linf';
-  return inEvalMode([model, referenceModel], () =>
+export function klGeneration(model: Module, reference: Module, x: Tensor, budget: Budget, init?: Tensor): Tensor {
+  checkBudget(budget, 'adversarial generation');
+  return inEvalMode([model, reference], () =>
     torch.tidy(() => {
-      const reference = torch.noGrad(() => referenceModel.forward(x).softmax(1));
-      const referenceLog = reference.add(1e-5).log();
-      let adv = init ? init.detach() : x.add(torch.randnLike(x).mul(0.001));
-      for (let k = 0; k < budget.steps; k++) {
-        adv = torch.tidy(() => {
-          const input = adv.detach().requiresGrad_();
-          const grad = torch.enableGrad(() => {
-            const loss = reference.mul(referenceLog.sub(model.forward(input).logSoftmax(1))).sum();
-            return inputGradient(loss, input);
-          });
-          return project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
-        });
-      }
-      return adv.detach();
+      const referenceProbs = torch.noGrad(() => reference.forward(x).softmax(1));
+      const start = init ?? gaussianStart(x);
+      return projectedAscent(x, start, (input) => klToReference(referenceProbs, model.forward(input)), budget);
     }),
   );
+}
+
+/** TRADES-style generation: away from the model's own clean prediction. */
+export function targetKlGeneration(model: Module, x: Tensor, budget: Budget, init?: Tensor): Tensor {
+  return klGeneration(model, model, x, budget, init);
 }

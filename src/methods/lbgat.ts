@@ -1,31 +1,42 @@
-// LBGAT (Cui et al. 2021): target and guidance trained together;
-// x' from target-only KL ascent; L = CE(zGc, y) + MSE(zTa, zGc) + beta * batchmean KL(p_T(x) || p_T(x')).
+// LBGAT (Cui et al. 2021), the method D2R grows out of: target and guidance
+// trained together; x' from target-only KL ascent;
+// L = CE(z_G(x), y) + MSE(z_T(x'), z_G(x)) + beta * (1/B) sum_i KL(p_T(x_i) || p_T(x'_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models, TrainingMethod } from '../train/method.js';
-import { divergenceAscent, type Budget } from './generation.js';
+import type { BatchLoss, Models } from '../train/method.js';
+import { AdversarialTraining, inferenceLogits, requireGuidance, type BetaOptions } from './adversarialTraining.js';
+import { budgetOf, targetKlGeneration } from './generation.js';
 import { batchMeanKl } from './kl.js';
 
-export class Lbgat implements TrainingMethod {
+export class Lbgat extends AdversarialTraining {
   readonly name = 'lbgat';
   readonly needsGuidance = true;
-  constructor(readonly config: Budget & { beta: number }) {}
+  readonly config: Required<BetaOptions>;
 
-  batchLoss({ target, guidance }: Models, x: Tensor, y: Tensor): BatchLoss {
-    if (!guidance) throw new Error('lbgat needs a guidance model');
-    const xAdv = divergenceAscent(target, target, x, this.config);
+  /** beta 0 is "LBGAT0", 6 the default. */
+  constructor(options: BetaOptions) {
+    super();
+    this.config = { ...budgetOf(options), beta: options.beta ?? 6 };
+  }
+
+  generate(models: Models, x: Tensor, _y: Tensor, init?: Tensor): Tensor {
+    requireGuidance(models, this.name);
+    return targetKlGeneration(models.target, x, this.config, init);
+  }
+
+  lossOn(models: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {
+    const guidance = requireGuidance(models, this.name);
+    const { target } = models;
     const targetAdv = target.forward(xAdv);
     const guidanceClean = guidance.forward(x);
     const ce = torch.crossEntropy(guidanceClean, y);
     const mse = torch.mseLoss(targetAdv, guidanceClean);
-    const terms: Record<string, Tensor> = { ce, mse };
-    let loss = ce.add(mse);
-    let targetClean: Tensor | undefined;
-    if (this.config.beta !== 0) {
-      targetClean = target.forward(x);
-      terms['kl'] = batchMeanKl(targetAdv.logSoftmax(1), targetClean.softmax(1));
-      loss = loss.add(terms['kl'].mul(this.config.beta));
+    if (this.config.beta === 0) {
+      // LBGAT0's loss never runs the target on x.
+      return { loss: ce.add(mse), targetLogits: inferenceLogits(target, x), guidanceLogits: guidanceClean, terms: { ce, mse } };
     }
-    return { loss, targetLogits: targetClean ?? targetAdv, guidanceLogits: guidanceClean, terms };
+    const targetClean = target.forward(x);
+    const kl = batchMeanKl(targetAdv.logSoftmax(1), targetClean.softmax(1));
+    return { loss: ce.add(mse).add(kl.mul(this.config.beta)), targetLogits: targetClean, guidanceLogits: guidanceClean, terms: { ce, mse, kl } };
   }
 }

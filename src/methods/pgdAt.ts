@@ -1,18 +1,31 @@
-// PGD-AT (Madry et al. 2018): PGD on CE with a uniform start; CE on x' only.
+// PGD-AT (Madry et al. 2018): x' from PGD on CE with a uniform start; L = CE(z(x'), y).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { pgd } from '../attacks/pgd.js';
-import type { BatchLoss, Models, TrainingMethod } from '../train/method.js';
-import type { Budget } from './generation.js';
+import type { BatchLoss, Models } from '../train/method.js';
+import { AdversarialTraining, inferenceLogits } from './adversarialTraining.js';
+import { budgetOf, type Budget } from './generation.js';
 
-export class PgdAdversarialTraining implements TrainingMethod {
+/** The CE-PGD generation PGD-AT and MART share (uniform start in the eps-ball). */
+export function pgdCeGeneration(target: Models['target'], x: Tensor, y: Tensor, budget: Budget, init?: Tensor): Tensor {
+  return pgd(target, x, y, { ...budget, loss: 'ce', randomStart: 'uniform', init });
+}
+
+export class PgdAdversarialTraining extends AdversarialTraining {
   readonly name = 'pgd-at';
   readonly needsGuidance = false;
-  constructor(readonly config: Budget) {}
+  readonly config: Required<Budget>;
 
-  batchLoss({ target }: Models, x: Tensor, y: Tensor): BatchLoss {
-    const xAdv = pgd(target, x, y, { ...this.config, randomStart: 'uniform' });
-    const logits = target.forward(xAdv);
-    return { loss: torch.crossEntropy(logits, y), targetLogits: logits };
+  constructor(budget: Budget) {
+    super();
+    this.config = budgetOf(budget);
+  }
+
+  generate({ target }: Models, x: Tensor, y: Tensor, init?: Tensor): Tensor {
+    return pgdCeGeneration(target, x, y, this.config, init);
+  }
+
+  lossOn({ target }: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {
+    return { loss: torch.crossEntropy(target.forward(xAdv), y), targetLogits: inferenceLogits(target, x) };
   }
 }

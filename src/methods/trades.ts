@@ -1,18 +1,27 @@
-// TRADES (Zhang et al. 2019): L = CE(z(x), y) + beta * batchmean KL(p(x) || p(x')),
-// x' from ascent on that KL starting at x + 0.001 N(0, I).
+// TRADES (Zhang et al. 2019): x' from KL ascent starting at x + 0.001 N(0, I);
+// L = CE(z(x), y) + beta * (1/B) sum_i KL(p(x_i) || p(x'_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models, TrainingMethod } from '../train/method.js';
-import { divergenceAscent, type Budget } from './generation.js';
+import type { BatchLoss, Models } from '../train/method.js';
+import { AdversarialTraining, type BetaOptions } from './adversarialTraining.js';
+import { budgetOf, targetKlGeneration } from './generation.js';
 import { batchMeanKl } from './kl.js';
 
-export class Trades implements TrainingMethod {
+export class Trades extends AdversarialTraining {
   readonly name = 'trades';
   readonly needsGuidance = false;
-  constructor(readonly config: Budget & { beta: number }) {}
+  readonly config: Required<BetaOptions>;
 
-  batchLoss({ target }: Models, x: Tensor, y: Tensor): BatchLoss {
-    const xAdv = divergenceAscent(target, target, x, this.config);
+  constructor(options: BetaOptions) {
+    super();
+    this.config = { ...budgetOf(options), beta: options.beta ?? 6 };
+  }
+
+  generate({ target }: Models, x: Tensor, _y: Tensor, init?: Tensor): Tensor {
+    return targetKlGeneration(target, x, this.config, init);
+  }
+
+  lossOn({ target }: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {
     const clean = target.forward(x);
     const ce = torch.crossEntropy(clean, y);
     const kl = batchMeanKl(target.forward(xAdv).logSoftmax(1), clean.softmax(1));
