@@ -2,7 +2,7 @@
 # The main job on a fresh machine: install what is missing, build, then train
 # D2R (target + guidance) on the embedded Fashion-MNIST and evaluate it.
 # Budget (a few minutes on 2 cores): smallcnn target and guidance, the first
-# 5,000 training images, 3 epochs at batch 64 (lr 0.01, /10 at the last epoch),
+# 5,000 training images, 6 epochs at batch 64 (lr 0.01, /10 for the last two),
 # eps 0.1, CAG with 10 steps of 0.01; evaluated on the first 500 test points
 # with FGSM, PGD-20 and CW-20 (per-point worst case).
 set -euo pipefail
@@ -12,7 +12,7 @@ bash scripts/setup-system.sh
 if [ -f build/Release/d2r_native.node ] && [ -d node_modules ]; then npm run --silent build; else npm ci; fi
 RUN=${RUN:-runs/main-d2r}
 node dist/src/cli/main.js train --method d2r --model smallcnn --guidance smallcnn --dataset fashion-mnist \
-  --limit 5000 --epochs 3 --batch-size 64 --lr 0.01 --schedule multistep \
+  --limit 5000 --epochs 6 --batch-size 64 --lr 0.01 --schedule multistep \
   --epsilon 0.1 --step-size 0.01 --steps 10 --eval-n 500 --seed 0 --out "$RUN"
 node dist/src/cli/main.js eval --checkpoint "$RUN" --n 500 --attacks fgsm,pgd20,cw20 --seed 0
 echo "main job done: run directory $(pwd)/$RUN (metrics.jsonl, eval.json, target.safetensors)"
