@@ -2,7 +2,7 @@
 # The main job on a fresh machine: install what is missing, build, then train
 # D2R (target + guidance) on the embedded Fashion-MNIST and evaluate it.
 # Budget (a few minutes on 2 cores): smallcnn target and guidance, the first
-# 5,000 training images, 6 epochs at batch 64 (lr 0.01, /10 for the last two),
+# 5,000 training images, 6 epochs at batch 64 (lr 0.01, /10 in the last epoch),
 # eps 0.1, CAG with 10 steps of 0.01; evaluated on the first 500 test points
 # with FGSM, PGD-20 and CW-20 (per-point worst case).
 set -euo pipefail
