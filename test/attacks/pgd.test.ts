@@ -1,0 +1,111 @@
+// PGD against a PyTorch transcription from a fixed start (L-inf and L2, CE and
+// margin), and its contract: detached output in the threat model, modes
+// restored also on error, seeding, restarts and option checks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { torch, attacks } from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { Module } from '../../src/nn/index.js';
+import { pytorch, assertClose } from '../helpers/oracle.js';
+import { fixture, PY_FIXTURE } from './fixtures.js';
+
+const cases = [
+  { norm: 'linf', loss: 'ce', epsilon: 0.1, stepSize: 0.03 },
+  { norm: 'l2', loss: 'ce', epsilon: 0.8, stepSize: 0.3 },
+  { norm: 'linf', loss: 'margin', epsilon: 0.1, stepSize: 0.03 },
+] as const;
+
+for (const c of cases) {
+  test(`pgd ${c.norm} ${c.loss} from a fixed start equals PyTorch and stays in the threat model`, () => {
+    const { target, x, y, inputs } = fixture();
+    const init = attacks.project(x.add(torch.randn(x.shape).mul(0.05)), x, c.epsilon, c.norm);
+    const ref = pytorch(PY_FIXTURE + `
+T.eval()
+def objective(a):
+    z = T(a)
+    if '${c.loss}' == 'ce':
+        return F.cross_entropy(z, y, reduction='sum')
+    others = z.clone(); others[torch.arange(len(y)), y] = -float('inf')
+    return -(z.gather(1, y[:, None])[:, 0] - others.max(1).values).sum()
+out['adv'] = ascend(objective, inp['init'], ${c.epsilon}, ${c.stepSize}, 5, '${c.norm}')
+`, { ...inputs, init });
+    target.train();
+    const adv = attacks.pgd(target, x, y, { epsilon: c.epsilon, stepSize: c.stepSize, steps: 5, norm: c.norm, loss: c.loss, init });
+    // Fixed inputs where no gradient element is close enough to 0 for its sign to differ between the engines.
+    assertClose(adv, ref['adv']!, { atol: 2e-6, rtol: 0, what: `pgd ${c.norm} ${c.loss}` });
+    assert.equal(target.training, true);
+    assert.equal(adv.requiresGrad, false);
+    assert.ok(adv.amin().item() >= 0 && adv.amax().item() <= 1);
+    const size = c.norm === 'linf' ? adv.sub(x).abs().amax().item() : attacks.perSampleL2(adv.sub(x)).amax().item();
+    assert.ok(size <= c.epsilon * (1 + 1e-6), `perturbation ${size}`);
+    assert.ok(size > c.epsilon / 2, 'the attack moved');
+  });
+}
+
+/** A model whose forward throws on a chosen call, to check the mode comes back on error. */
+class Failing extends Module {
+  calls = 0;
+  constructor(readonly inner: Module, readonly failOn: number) {
+    super();
+    this.registerModule('inner', inner);
+  }
+  forward(x: Tensor): Tensor {
+    if (++this.calls === this.failOn) throw new Error('forward failed');
+    return this.inner.forward(x);
+  }
+}
+
+test('pgd restores the model mode when the model throws, and rejects bad inputs and options', () => {
+  const { target, x, y } = fixture();
+  const failing = new Failing(target, 3).train();
+  assert.throws(() => attacks.pgd(failing, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5 }), /forward failed/);
+  assert.equal(failing.training, true);
+  assert.equal(target.training, true);
+  failing.eval();
+  failing.calls = 0;
+  assert.throws(() => attacks.pgd(failing, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5 }), /forward failed/);
+  assert.equal(failing.training, false);
+  const budget = { epsilon: 0.1, stepSize: 0.03, steps: 2 };
+  assert.throws(() => attacks.pgd(target, x.mul(2), y, budget), /pgd: expected x in \[0, 1\]/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, steps: 1.5 }), /steps must be a non-negative integer/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: -1 }), /epsilon must be >= 0/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, restarts: 0 }), /restarts must be a positive integer/);
+});
+
+test('pgd with a seed is reproducible and leaves the global random stream alone; gaussian and none starts', () => {
+  const { target, x, y } = fixture();
+  const o = { epsilon: 0.1, stepSize: 0.03, steps: 3, seed: 4 };
+  torch.manualSeed(8);
+  const a = attacks.pgd(target, x, y, o);
+  const next = torch.rand([3]).toNumbers();
+  torch.manualSeed(8);
+  const b = attacks.pgd(target, x, y, o);
+  assert.deepEqual(a.toNumbers(), b.toNumbers());
+  assert.deepEqual(torch.rand([3]).toNumbers(), next);
+  assert.notDeepEqual(attacks.pgd(target, x, y, { ...o, seed: 5 }).toNumbers(), a.toNumbers());
+  // Zero steps return the start itself.
+  const gaussian = attacks.pgd(target, x, y, { ...o, steps: 0, randomStart: 'gaussian' });
+  torch.manualSeed(4);
+  assert.deepEqual(gaussian.toNumbers(), x.add(torch.randnLike(x).mul(0.001)).toNumbers());
+  assert.deepEqual(attacks.pgd(target, x, y, { ...o, steps: 0, randomStart: 'none' }).toNumbers(), x.toNumbers());
+});
+
+test('pgd restarts keep every point the first restart fooled, and fool at least as many', () => {
+  const { target, x } = fixture();
+  target.eval();
+  const y = torch.noGrad(() => target.forward(x).argmax(1)); // every point starts correctly classified
+  const fooled = (adv: Tensor): boolean[] => Array.from(torch.noGrad(() => target.forward(adv).argmax(1).ne(y)).toUint8Array(), Boolean);
+  const o = { epsilon: 0.03, stepSize: 0.01, steps: 3, seed: 2 };
+  const once = fooled(attacks.pgd(target, x, y, o));
+  const thrice = fooled(attacks.pgd(target, x, y, { ...o, restarts: 3 }));
+  assert.ok(once.some(Boolean) && !once.every(Boolean), `the budget fools some points but not all: ${once}`);
+  once.forEach((f, i) => assert.ok(!f || thrice[i], `point ${i} was fooled by the first restart but not kept`));
+});
+
+test('the model is in eval mode inside pgd (BatchNorm running statistics unchanged)', () => {
+  const { target, x, y } = fixture();
+  target.train();
+  const before = Object.entries(target.stateDict()).map(([k, v]) => [k, v.clone()] as const);
+  attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 3 });
+  for (const [k, v] of before) assert.deepEqual(target.stateDict()[k]!.toNumbers(), v.toNumbers(), `${k} changed`);
+});
