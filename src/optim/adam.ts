@@ -1,73 +1,71 @@
-// Adam and AdamW: PyTorch's formulas, bias correction and amsgrad included.
-// They differ only in how weight decay enters: Adam adds it to the gradient,
-// AdamW shrinks the weights directly.
+// Adam and AdamW with PyTorch's formulas (bias correction, amsgrad):
+//   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2;  vMax = max(vMax, v) with amsgrad
+//   param -= lr / (1 - beta1^t) * m / (sqrt(v or vMax) / sqrt(1 - beta2^t) + eps)
+// They differ only in weight decay: Adam adds weightDecay * param to the
+// gradient, AdamW first shrinks the weights by (1 - lr * weightDecay).
 import type { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
-import { Optimizer, type Hyper } from './optimizer.js';
+import { Optimizer, type ParamsOrGroups } from './optimizer.js';
 
-export interface AdamOptions extends Hyper {
+export type AdamOptions = {
   lr: number;
   betas: number[];
   eps: number;
   weightDecay: number;
   amsgrad: boolean;
-}
+};
 
-type AdamParams = Tensor[] | { params: Tensor[]; [k: string]: unknown }[];
-
-abstract class AdamBase extends Optimizer<AdamOptions> {
-  protected constructor(params: AdamParams, options: Partial<AdamOptions>, defaultWeightDecay: number) {
-    const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false, ...options };
-    const [b1, b2] = o.betas;
-    if (!(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`Adam: betas must be in [0, 1), got ${o.betas}`);
-    super(params, o);
+abstract class AdamFamily extends Optimizer<AdamOptions> {
+  protected constructor(type: string, params: ParamsOrGroups<AdamOptions>, options: Partial<AdamOptions>, defaultWeightDecay: number) {
+    super(type, params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false }, options);
   }
 
-  protected abstract decoupledDecay(): boolean;
+  /** Whether weight decay shrinks the weights directly (AdamW) instead of joining the gradient (Adam). */
+  protected abstract readonly decoupledWeightDecay: boolean;
+
+  protected validate(o: AdamOptions): void {
+    for (const k of ['lr', 'eps', 'weightDecay'] as const) {
+      if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new Error(`${this.type}: ${k} must be a finite number >= 0, got ${o[k]}`);
+    }
+    const [b1, b2] = o.betas;
+    if (o.betas.length !== 2 || !(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`${this.type}: betas must be two numbers in [0, 1), got [${o.betas}]`);
+  }
+
+  protected stateNames(o: AdamOptions): string[] {
+    return o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
+  }
 
   protected update(param: Tensor, grad: Tensor, o: AdamOptions, state: Map<string, Tensor>, step: number): void {
-    const [b1, b2] = o.betas as [number, number];
+    const [beta1, beta2] = o.betas as [number, number];
     if (o.weightDecay !== 0) {
-      if (this.decoupledDecay()) param.mul_(1 - o.lr * o.weightDecay);
+      if (this.decoupledWeightDecay) param.mul_(1 - o.lr * o.weightDecay);
       else grad = grad.add(param.mul(o.weightDecay));
     }
-    const expAvg = state.get('exp_avg') ?? this.setState(state, 'exp_avg', torch.zerosLike(param));
-    const expAvgSq = state.get('exp_avg_sq') ?? this.setState(state, 'exp_avg_sq', torch.zerosLike(param));
-    expAvg.lerp_(grad, 1 - b1);
-    expAvgSq.mul_(b2).addcmul_(grad, grad, 1 - b2);
-    const biasCorrection1 = 1 - b1 ** step;
-    const biasCorrection2Sqrt = Math.sqrt(1 - b2 ** step);
-    let second = expAvgSq;
-    if (o.amsgrad) {
-      const maxSq = state.get('max_exp_avg_sq') ?? this.setState(state, 'max_exp_avg_sq', torch.zerosLike(param));
-      maxSq.maximum_(expAvgSq);
-      second = maxSq;
-    }
-    const denom = second.sqrt().div(biasCorrection2Sqrt).add(o.eps);
+    const zeros = (name: string): Tensor => state.get(name) ?? this.setState(state, name, torch.zerosLike(param));
+    const expAvg = zeros('exp_avg');
+    const expAvgSq = zeros('exp_avg_sq');
+    expAvg.mul_(beta1).add_(grad, 1 - beta1);
+    expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+    let secondMoment = expAvgSq;
+    if (o.amsgrad) secondMoment = zeros('max_exp_avg_sq').maximum_(expAvgSq);
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const denom = secondMoment.sqrt().div(Math.sqrt(biasCorrection2)).add(o.eps);
     param.addcdiv_(expAvg, denom, -o.lr / biasCorrection1);
   }
 }
 
-export class Adam extends AdamBase {
-  constructor(params: AdamParams, options: Partial<AdamOptions> = {}) {
-    super(params, options, 0);
-  }
-  get type(): string {
-    return 'Adam';
-  }
-  protected decoupledDecay(): boolean {
-    return false;
+export class Adam extends AdamFamily {
+  protected readonly decoupledWeightDecay = false;
+  constructor(params: ParamsOrGroups<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super('Adam', params, options, 0);
   }
 }
 
-export class AdamW extends AdamBase {
-  constructor(params: AdamParams, options: Partial<AdamOptions> = {}) {
-    super(params, options, 1e-2);
-  }
-  get type(): string {
-    return 'AdamW';
-  }
-  protected decoupledDecay(): boolean {
-    return true;
+/** Adam with decoupled weight decay (Loshchilov & Hutter); PyTorch's default weightDecay 1e-2. */
+export class AdamW extends AdamFamily {
+  protected readonly decoupledWeightDecay = true;
+  constructor(params: ParamsOrGroups<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super('AdamW', params, options, 1e-2);
   }
 }
