@@ -4,25 +4,50 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+let tempCounter = 0;
+
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  // Same directory as the target, so the rename never crosses file systems.
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const fd = openSync(temp, 'w');
   try {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
+    const fd = openSync(temp, 'wx');
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
   } catch (err) {
-    closeSync(fd);
     rmSync(temp, { force: true });
     throw err;
   }
-  closeSync(fd);
-  renameSync(temp, path);
+  syncDirectory(dir);
 }
 
+/** JSON, indented, with a final newline, written atomically. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+// The rename itself is durable only once the directory entry is flushed.
+// Some platforms cannot open directories; the write is still atomic there.
+function syncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // fsync on a directory is refused on some file systems; nothing to do.
+  } finally {
+    closeSync(fd);
+  }
 }

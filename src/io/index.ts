@@ -1,3 +1,13 @@
-// Files: safetensors checkpoints and atomic writes.
-export { loadSafetensors, saveSafetensors, serializeSafetensors, parseSafetensors, loadSafetensorsMetadata, SafetensorsError } from './safetensors.js';
+// Files: safetensors tensor files and atomic writes.
+export {
+  loadSafetensors,
+  saveSafetensors,
+  readSafetensors,
+  loadSafetensorsMetadata,
+  serializeSafetensors,
+  parseSafetensors,
+  SafetensorsError,
+  MAX_HEADER_BYTES,
+  type SafetensorsContents,
+} from './safetensors.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';

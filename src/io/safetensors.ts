@@ -1,161 +1,240 @@
-// The safetensors format: an 8-byte little-endian header length N, N bytes of
-// JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}},
-// then the tensor bytes (little-endian, row-major), offsets relative to the
-// byte after the header. Reading validates everything before touching data.
+// The safetensors format (https://github.com/huggingface/safetensors):
+//
+//   8 bytes   N, the header length, unsigned 64-bit little-endian
+//   N bytes   UTF-8 JSON object {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__"?: {str: str}},
+//             starting with '{' and padded with spaces so the data starts 8-byte aligned
+//   rest      the byte buffer: every tensor little-endian, row-major, at data_offsets
+//             (relative to the buffer), tiling it exactly: no overlaps, no holes, nothing after.
+//
+// Writing reproduces the reference writer byte for byte: tensors ordered by
+// descending dtype (the order of its Dtype enum below, which puts wider
+// alignments first), then by name; `__metadata__` first; compact JSON.
+// Reading validates all of the header before touching any tensor data.
 import { readFileSync } from 'node:fs';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import { bytesPerElement, type DType } from '../engine/dtype.js';
+import type { DType } from '../engine/dtype.js';
 import { writeFileAtomic } from './atomic.js';
+import { findDuplicateJsonKey } from './duplicateJsonKey.js';
 
-const TO_FILE: Partial<Record<DType, string>> = {
-  float64: 'F64',
-  float32: 'F32',
-  float16: 'F16',
-  bfloat16: 'BF16',
-  int64: 'I64',
-  int32: 'I32',
-  int16: 'I16',
-  int8: 'I8',
-  uint8: 'U8',
-  bool: 'BOOL',
-};
-const FROM_FILE = new Map(Object.entries(TO_FILE).map(([d, f]) => [f, d as DType]));
+/** The format's dtypes in the reference's enum order; null where the engine has no such dtype. */
+const FILE_DTYPES: [code: string, dtype: DType | null, bytes: number][] = [
+  ['BOOL', 'bool', 1],
+  ['U8', 'uint8', 1],
+  ['I8', 'int8', 1],
+  ['F8_E5M2', null, 1],
+  ['F8_E4M3', null, 1],
+  ['I16', 'int16', 2],
+  ['U16', null, 2],
+  ['F16', 'float16', 2],
+  ['BF16', 'bfloat16', 2],
+  ['I32', 'int32', 4],
+  ['U32', null, 4],
+  ['F32', 'float32', 4],
+  ['F64', 'float64', 8],
+  ['I64', 'int64', 8],
+  ['U64', null, 8],
+];
+const BY_CODE = new Map(FILE_DTYPES.map(([code, dtype, bytes], rank) => [code, { code, dtype, bytes, rank }]));
+const BY_DTYPE = new Map([...BY_CODE.values()].filter((d) => d.dtype !== null).map((d) => [d.dtype!, d]));
 
-/** Headers beyond this are refused (the reference implementation's limit is 100 MB). */
-const MAX_HEADER_BYTES = 100_000_000;
+/** The reference refuses larger headers. */
+export const MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
 
-export class SafetensorsError extends Error {}
-
-interface Entry {
-  dtype: string;
-  shape: number[];
-  data_offsets: [number, number];
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
 }
 
-/**
- * The file bytes of a record of tensors, laid out as the reference writer does:
- * larger element types first, then by name.
- */
+export interface SafetensorsContents {
+  tensors: Record<string, Tensor>;
+  /** The `__metadata__` map; empty when the file has none. */
+  metadata: Record<string, string>;
+}
+
+interface HeaderEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+interface Header {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  /** Where the byte buffer starts in the file. */
+  dataStart: number;
+}
+
+/** The file bytes for a record of tensors, exactly as the reference writer lays them out. */
 export function serializeSafetensors(record: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  const size = (name: string): number => bytesPerElement[record[name]!.dtype];
-  const names = Object.keys(record).sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length > 0) header['__metadata__'] = metadata;
-  const chunks: Uint8Array[] = [];
+  const names = Object.keys(record);
+  for (const name of names) checkWritableName(name, 'tensor name');
+  const rank = (name: string): number => BY_DTYPE.get(record[name]!.dtype)!.rank;
+  // Rust compares names as UTF-8 bytes, which differs from JS's UTF-16 order above U+FFFF.
+  names.sort((a, b) => rank(b) - rank(a) || Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  const members: string[] = [];
+  if (metadata !== undefined) {
+    const pairs = Object.entries(metadata).map(([k, v]) => {
+      checkWritableName(k, 'metadata key');
+      if (typeof v !== 'string') throw new SafetensorsError(`metadata '${k}': values must be strings, got ${typeof v}`);
+      return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    });
+    members.push(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(',')}}`);
+  }
+  const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
     const t = record[name]!;
-    const code = TO_FILE[t.dtype];
-    if (!code) throw new SafetensorsError(`tensor '${name}': dtype ${t.dtype} cannot be stored in safetensors`);
     const raw = t.data();
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    chunks.push(bytes);
+    const entry = { dtype: BY_DTYPE.get(t.dtype)!.code, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    // Built by hand: JSON.stringify of an object would move integer-like names to the front.
+    members.push(`${JSON.stringify(name)}:${JSON.stringify(entry)}`);
+    blobs.push(bytes);
     offset += bytes.length;
   }
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padding = (8 - (json.length % 8)) % 8; // the data starts 8-byte aligned, padded with spaces
-  if (padding > 0) json = Buffer.concat([json, Buffer.alloc(padding, 0x20)]);
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  const json = Buffer.from(`{${members.join(',')}}`, 'utf8');
+  const headerLength = json.length + ((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
   out.set(json, 8);
-  let at = 8 + json.length;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  let at = 8 + headerLength;
+  for (const blob of blobs) {
+    out.set(blob, at);
+    at += blob.length;
   }
   return out;
 }
 
-/** Parses safetensors bytes; `source` names the file in errors. */
-export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  const fail = (what: string): never => {
-    throw new SafetensorsError(`${source}: ${what}`);
-  };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (headerLength > BigInt(bytes.length - 8)) fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
-  const n = Number(headerLength);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-  } catch (err) {
-    fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
-  const dataStart = 8 + n;
-  const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
-  const entries: [string, Entry][] = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ is not an object');
-      for (const [k, v] of Object.entries(value as object)) {
-        if (typeof v !== 'string') fail(`__metadata__['${k}'] is not a string`);
-        metadata[k] = v as string;
-      }
-      continue;
-    }
-    entries.push([name, checkEntry(name, value, dataLength, fail)]);
-  }
-  // Tensors must tile the data buffer exactly: no overlaps, no holes.
-  const sorted = [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
-  let expected = 0;
-  for (const [name, e] of sorted) {
-    if (e.data_offsets[0] < expected) fail(`tensor '${name}' overlaps the previous tensor (starts at ${e.data_offsets[0]}, previous ends at ${expected})`);
-    if (e.data_offsets[0] > expected) fail(`gap of ${e.data_offsets[0] - expected} bytes before tensor '${name}'`);
-    expected = e.data_offsets[1];
-  }
-  if (expected !== dataLength) fail(`the tensors cover ${expected} data bytes but the file holds ${dataLength}`);
+function checkWritableName(name: string, what: string): void {
+  if (name === METADATA_KEY && what === 'tensor name') throw new SafetensorsError(`'${METADATA_KEY}' is reserved and cannot name a tensor`);
+  // A lone surrogate has no UTF-8 encoding; it would be written as U+FFFD.
+  if (Buffer.from(name, 'utf8').toString('utf8') !== name) throw new SafetensorsError(`${what} ${JSON.stringify(name)} is not valid Unicode`);
+}
+
+/** Parses safetensors bytes; `source` (a file name) starts every error message. */
+export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsContents {
+  const { entries, metadata, dataStart } = parseHeader(bytes, source);
   const tensors: Record<string, Tensor> = {};
-  for (const [name, e] of entries) {
-    const [begin, end] = e.data_offsets;
-    // Copy into an aligned buffer: the data of a tensor need not be aligned in the file.
-    const copy = new Uint8Array(end - begin);
-    copy.set(bytes.subarray(dataStart + begin, dataStart + end));
-    tensors[name] = torch.fromBytes(copy, e.shape, FROM_FILE.get(e.dtype)!);
+  for (const e of entries) {
+    // fromBytes copies, so the tensor does not keep the file's buffer alive.
+    setOwn(tensors, e.name, torch.fromBytes(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.shape, e.dtype));
   }
   return { tensors, metadata };
 }
 
-function checkEntry(name: string, value: unknown, dataLength: number, fail: (what: string) => never): Entry {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`tensor '${name}': entry is not an object`);
-  const e = value as Partial<Entry>;
-  if (typeof e.dtype !== 'string' || !FROM_FILE.has(e.dtype)) {
-    fail(`tensor '${name}': unknown dtype ${JSON.stringify(e.dtype)} (expected one of ${[...FROM_FILE.keys()].join(', ')})`);
+function parseHeader(bytes: Uint8Array, source: string): Header {
+  const fail = (what: string): never => {
+    throw new SafetensorsError(`${source}: ${what}`);
+  };
+  if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`header length ${declared} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+  const headerLength = Number(declared);
+  if (headerLength > bytes.length - 8) fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    fail('the header is not valid UTF-8');
   }
-  if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-    fail(`tensor '${name}': shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+  // Valid JSON that starts with '{' is an object.
+  if (!text.startsWith('{')) fail(`the header must be a JSON object starting with '{', found ${JSON.stringify(text.slice(0, 16))}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    fail(`the header is not valid JSON (${(err as Error).message})`);
   }
-  const o = e.data_offsets;
-  if (!Array.isArray(o) || o.length !== 2 || o.some((v) => !Number.isSafeInteger(v) || v < 0) || o[0]! > o[1]!) {
-    fail(`tensor '${name}': data_offsets ${JSON.stringify(o)} is not [begin, end] with 0 <= begin <= end`);
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate) {
+    const where = duplicate.path.length === 0 ? '' : ` inside '${duplicate.path.join("' > '")}'`;
+    fail(`the header names ${JSON.stringify(duplicate.key)} twice${where}`);
   }
-  if (o![1]! > dataLength) fail(`tensor '${name}': data_offsets [${o}] run past the ${dataLength} data bytes (file truncated?)`);
-  const numel = e.shape!.reduce((a, b) => a * b, 1);
-  const need = numel * bytesPerElement[FROM_FILE.get(e.dtype!)!];
-  if (o![1]! - o![0]! !== need) fail(`tensor '${name}': shape [${e.shape}] of ${e.dtype} needs ${need} bytes, data_offsets give ${o![1]! - o![0]!}`);
-  return e as Entry;
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: HeaderEntry[] = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) metadata = checkMetadata(value, fail);
+    else entries.push(checkEntry(name, value, dataLength, (what) => fail(`tensor '${name}': ${what}`)));
+  }
+  // The tensors must tile the byte buffer exactly: no overlaps, no holes, nothing after.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const e of entries) {
+    if (e.begin < covered) fail(`tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${covered}`);
+    if (e.begin > covered) fail(`tensor '${e.name}': a gap of ${e.begin - covered} unused bytes precedes it (at ${covered}..${e.begin})`);
+    covered = e.end;
+  }
+  if (covered !== dataLength) fail(`${dataLength - covered} bytes follow the last tensor (the tensors cover ${covered} of ${dataLength} data bytes)`);
+  return { entries, metadata, dataStart };
 }
 
-export function loadSafetensors(path: string): Record<string, Tensor> {
-  let bytes: Buffer;
+function checkMetadata(value: unknown, fail: (what: string) => never): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${METADATA_KEY} is not an object of strings`);
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as object)) {
+    if (typeof v !== 'string') fail(`${METADATA_KEY} '${k}' is ${JSON.stringify(v)}, not a string`);
+    setOwn(metadata, k, v as string);
+  }
+  return metadata;
+}
+
+function checkEntry(name: string, value: unknown, dataLength: number, fail: (what: string) => never): HeaderEntry {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`the entry is ${JSON.stringify(value)}, not an object`);
+  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
+  const known = typeof dtype === 'string' ? BY_CODE.get(dtype) : undefined;
+  if (known === undefined) fail(`unknown dtype ${JSON.stringify(dtype)} (known: ${[...BY_CODE.keys()].join(', ')})`);
+  if (known!.dtype === null) fail(`dtype ${known!.code} is valid safetensors but has no counterpart in this engine`);
+  if (!Array.isArray(shape) || !shape.every(isIndex)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex) || offsets[0] > offsets[1]) {
+    fail(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end > dataLength) fail(`data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data buffer (truncated file?)`);
+  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  const needed = elements * known!.bytes;
+  if (!Number.isSafeInteger(needed)) fail(`shape [${shape}] is too large to address`);
+  if (end - begin !== needed) fail(`shape [${shape}] of ${known!.code} needs ${needed} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
+  return { name, dtype: known!.dtype!, shape: shape as number[], begin, end };
+}
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+// Plain assignment of '__proto__' would replace the prototype instead of adding an entry.
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function readBytes(path: string): Buffer {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw new SafetensorsError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return parseSafetensors(bytes, path).tensors;
 }
 
+/** Tensors and metadata of a safetensors file. */
+export function readSafetensors(path: string): SafetensorsContents {
+  return parseSafetensors(readBytes(path), path);
+}
+
+export function loadSafetensors(path: string): Record<string, Tensor> {
+  return readSafetensors(path).tensors;
+}
+
+/** The `__metadata__` of a file (validated like a full load, but no tensor is created). */
 export function loadSafetensorsMetadata(path: string): Record<string, string> {
-  return parseSafetensors(readFileSync(path), path).metadata;
+  return parseHeader(readBytes(path), path).metadata;
 }
 
-/** Writes a record of tensors atomically (temp file + rename). */
+/** Writes a record of tensors atomically (temp file, fsync, rename). */
 export function saveSafetensors(path: string, record: Record<string, Tensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(path, serializeSafetensors(record, metadata));
 }
