@@ -1,5 +1,9 @@
 #include "common.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace d2r {
 
 namespace {
@@ -144,6 +148,13 @@ at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, 
 }  // namespace d2r
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
+#if defined(__GLIBC__)
+  // glibc raises its mmap threshold each time a large block is freed, after which
+  // multi-MB activations come from the heap and fragment it: resident memory then
+  // grows step after step although every tensor is freed. A fixed threshold keeps
+  // blocks of 1 MiB and more in mmap, returned to the system on free.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   d2r::registerCreation(env, exports);
   d2r::registerMath(env, exports);
   d2r::registerShape(env, exports);
