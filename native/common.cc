@@ -150,13 +150,15 @@ at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, 
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
 #if defined(__GLIBC__)
-  // glibc adapts its mmap threshold as large blocks are freed; with the release
-  // order of tensor scopes that let multi-MB temporaries pile up in the heap
-  // (1,000 steps of two 4 MB temporaries: +7.5 GB resident). Fixing the trim
-  // threshold turns that adaptation off and keeps resident memory flat, at no
-  // measurable cost in training steps. D2R_MALLOC_DEFAULTS=1 leaves glibc as it is.
-  const char* keepDefaults = std::getenv("D2R_MALLOC_DEFAULTS");
-  if (keepDefaults == nullptr || std::string(keepDefaults) != "1") mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  // Opt-in: D2R_MMAP_THRESHOLD=<bytes> pins glibc's mmap threshold. glibc raises
+  // it as large blocks are freed; in some allocation patterns (several live
+  // multi-MB temporaries per step) the heap then grows without bound. Pinning
+  // it keeps memory flat but costs page faults on every large tensor (measured
+  // 1.5x slower training steps), so the default leaves glibc as it is.
+  if (const char* threshold = std::getenv("D2R_MMAP_THRESHOLD")) {
+    long bytes = std::atol(threshold);
+    if (bytes > 0) mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes));
+  }
 #endif
   d2r::registerCreation(env, exports);
   d2r::registerMath(env, exports);
