@@ -18,7 +18,7 @@ export interface MethodDefaults {
 const REFERENCE_LR_BY_EPOCH: [number, number][] = [[1, 0.02], [75, 0.1], [90, 0.01], [100, 0.001]];
 const REFERENCE_EPOCHS = 100;
 
-function referenceLearningRate(epoch: number, epochs = REFERENCE_EPOCHS): number {
+export function referenceLearningRate(epoch: number, epochs = REFERENCE_EPOCHS): number {
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`learningRate: epochs must be a positive integer, got ${epochs}`);
   const scaled = REFERENCE_LR_BY_EPOCH.map(([until, lr]): [number, number] => [Math.max(1, Math.round((until * epochs) / REFERENCE_EPOCHS)), lr]);
   return piecewiseByEpoch(scaled)(epoch);

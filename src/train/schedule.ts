@@ -1,6 +1,7 @@
 // The learning rate of each epoch, from the run configuration.
 import type { TrainConfig } from './config.js';
-import { cosineAnnealing, multiStep, piecewiseByEpoch, withLinearWarmup, type EpochSchedule } from '../optim/schedules.js';
+import { cosineAnnealing, multiStep, withLinearWarmup, type EpochSchedule } from '../optim/schedules.js';
+import { referenceLearningRate } from '../methods/defaults.js';
 
 /**
  * 'reference' is D2R's recipe, stated for 100 epochs (epoch 1: lr/5; 2..75: lr;
@@ -10,16 +11,10 @@ export function scheduleFor(config: TrainConfig): EpochSchedule {
   const { lr, epochs } = config;
   let schedule: EpochSchedule;
   switch (config.schedule) {
-    case 'reference': {
-      const at = (fraction: number): number => Math.max(1, Math.round(epochs * fraction));
-      schedule = piecewiseByEpoch([
-        [Math.min(1, epochs), lr / 5],
-        [Math.max(at(0.75), 1), lr],
-        [Math.max(at(0.9), at(0.75)), lr / 10],
-        [epochs, lr / 100],
-      ]);
+    case 'reference':
+      // The reference table is stated for its own peak lr (0.1); scale it to --lr.
+      schedule = (epoch) => referenceLearningRate(epoch, epochs) * (lr / 0.1);
       break;
-    }
     case 'multistep':
       schedule = multiStep(lr, config.milestones, config.gamma);
       break;
