@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
-import { DATASET_NAMES, MODEL_NAMES, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
+import { DATASET_NAMES, MODEL_NAMES, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
 import { loadDataset } from '../data/index.js';
 import { createModel } from '../models/registry.js';
 import { loadCheckpointWeights } from '../train/checkpoint.js';
@@ -74,7 +74,7 @@ export function evalCommand(argv: string[]): void {
   if (!modelName) throw new UsageError('--weights needs --model (one of ' + MODEL_NAMES.join(', ') + ')');
   const dataset = f.dataset ?? run?.dataset;
   if (!dataset) throw new UsageError('--weights needs --dataset (one of ' + DATASET_NAMES.join(', ') + ')');
-  const epsilon = f.epsilon ?? run?.epsilon ?? (dataset === 'mnist' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255);
+  const epsilon = f.epsilon ?? run?.epsilon ?? defaultEpsilon(dataset);
   const norm = f.norm ?? run?.norm ?? 'linf';
   const attacks = f.attacks.filter((a) => a !== 'none');
   if (f.threads) torch.setNumThreads(f.threads);

@@ -4,12 +4,9 @@ import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import type { Pair } from './conv2d.js';
 
-export interface MaxPool2dOptions {
-  /** Defaults to the kernel size. */
-  stride?: Pair;
-  padding?: Pair;
+/** Stride defaults to the kernel size. */
+export interface MaxPool2dOptions extends torch.PoolOptions {
   dilation?: Pair;
-  ceilMode?: boolean;
 }
 
 export class MaxPool2d extends Module {
@@ -25,11 +22,8 @@ export class MaxPool2d extends Module {
   }
 }
 
-export interface AvgPool2dOptions {
-  /** Defaults to the kernel size. */
-  stride?: Pair;
-  padding?: Pair;
-  ceilMode?: boolean;
+/** Stride defaults to the kernel size. */
+export interface AvgPool2dOptions extends torch.PoolOptions {
   countIncludePad?: boolean;
 }
 

@@ -97,13 +97,18 @@ export const TRAIN_FLAGS: FlagSpec[] = [
 
 const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'fashion-mnist';
 
+/** The usual L-inf budget of a data set: 0.3 on MNIST, 0.1 on Fashion-MNIST, 8/255 on colour images. */
+export function defaultEpsilon(dataset: DatasetName): number {
+  return dataset === 'mnist' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
+}
+
 /** Fills the defaults that depend on other settings and checks combinations. */
 export function resolveTrainConfig(flags: Record<string, unknown>): TrainConfig {
   const c = { ...flags } as unknown as TrainConfig & { threads: number | null; lr: number | null; guidance: ModelName | null };
   const small = isSmallImages(c.dataset);
   c.guidance ??= small ? c.model : 'resnet18';
   c.lr ??= c.model === 'smallcnn' ? 0.01 : 0.1;
-  c.epsilon ??= c.dataset === 'mnist' ? 0.3 : c.dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
+  c.epsilon ??= defaultEpsilon(c.dataset);
   c.stepSize ??= small ? c.epsilon / 10 : 0.007;
   c.beta ??= c.method === 'lbgat' || c.method === 'trades' || c.method === 'mart' ? 6 : null;
   c.milestones = (c.milestones as unknown as string[] | null)?.map(Number) ?? [Math.ceil(c.epochs * 0.75), Math.ceil(c.epochs * 0.9)];
