@@ -31,3 +31,32 @@ export function attackObjective(kind: AttackLoss, logits: Tensor, y: Tensor): Te
 export function klToReference(referenceProbs: Tensor, logits: Tensor): Tensor {
   return referenceProbs.mul(referenceProbs.add(1e-5).log().sub(logits.logSoftmax(1))).sum();
 }
+
+/** Logits sorted per sample in descending order (z_pi1 >= z_pi2 >= ...). */
+function descending(logits: Tensor): Tensor {
+  return logits.sort(1, true).values;
+}
+
+/**
+ * Croce & Hein's difference-of-logits ratio per sample:
+ * -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3 + 1e-12). Scale-invariant; needs 3+ classes.
+ */
+export function dlrLoss(logits: Tensor, y: Tensor): Tensor {
+  checkClasses(logits, 3, 'DLR loss');
+  const sorted = descending(logits);
+  return marginLoss(logits, y).neg().div(sorted.select(1, 0).sub(sorted.select(1, 2)).add(1e-12));
+}
+
+/** Targeted DLR per sample: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12); needs 4+ classes. */
+export function targetedDlrLoss(logits: Tensor, y: Tensor, target: Tensor): Tensor {
+  checkClasses(logits, 4, 'targeted DLR loss');
+  const sorted = descending(logits);
+  const at = (labels: Tensor): Tensor => logits.gather(1, labels.unsqueeze(1)).squeeze(1);
+  const scale = sorted.select(1, 0).sub(sorted.select(1, 2).add(sorted.select(1, 3)).mul(0.5)).add(1e-12);
+  return at(y).sub(at(target)).neg().div(scale);
+}
+
+function checkClasses(logits: Tensor, needed: number, what: string): void {
+  const classes = logits.shape[1] ?? 0;
+  if (classes < needed) throw new Error(`${what} needs at least ${needed} classes, the model has ${classes}`);
+}

@@ -80,3 +80,18 @@ export function dispose(value: unknown): void {
   collect(value, found, new Set());
   for (const t of found) t.dispose();
 }
+
+/**
+ * One step of a loop that carries tensors from iteration to iteration: runs
+ * step(state) in its own scope, then disposes the tensors of the old state
+ * the new one no longer holds, so a long loop runs at flat memory.
+ */
+export function advance<S>(state: S, step: (s: S) => S): S {
+  const next = tidy(() => step(state));
+  const kept = new Set<Disposable>();
+  collect(next, kept, new Set());
+  const old = new Set<Disposable>();
+  collect(state, old, new Set());
+  for (const t of old) if (!kept.has(t) && !t.kept) t.dispose();
+  return next;
+}
