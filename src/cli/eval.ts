@@ -1,7 +1,10 @@
-// `d2r eval`: clean and robust accuracy of a trained model, written as JSON.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// `d2r eval`: clean and robust accuracy of a trained model (per-point worst case
+// over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from '../nn/index.js';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { DATASET_NAMES, MODEL_NAMES, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
 import { loadDataset } from '../data/index.js';
@@ -9,8 +12,9 @@ import { createModel } from '../models/registry.js';
 import { loadCheckpointWeights } from '../train/checkpoint.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { evaluatePoints, fraction } from '../eval/evaluate.js';
+import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP } from '../eval/attackNames.js';
+import { saveExamples } from '../eval/examples.js';
 import { runFacts } from '../train/facts.js';
 import { Progress } from './progress.js';
 
@@ -24,14 +28,17 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'split', type: 'string', choices: ['test', 'train'], default: 'test', help: 'which split to evaluate on' },
   { name: 'n', type: 'integer', min: 1, default: 1000, help: 'number of points: the first n unless --shuffle' },
   { name: 'shuffle', type: 'boolean', default: false, help: 'take n points at random (seeded) instead of the first n' },
-  { name: 'attacks', type: 'list', default: ['pgd20'], help: `comma-separated attacks, or none: ${ATTACK_NAMES_HELP}` },
+  { name: 'attacks', type: 'list', default: ['pgd20', 'autoattack'], help: `comma-separated attacks, or none: ${ATTACK_NAMES_HELP}` },
   { name: 'norm', type: 'string', choices: ['linf', 'l2'], help: "threat model (default: the run's, else linf)" },
   { name: 'epsilon', type: 'number', min: 0, help: "attack budget (default: the run's, else by data set)" },
+  { name: 'eps-sweep', type: 'list', help: 'robust accuracy at each of these budgets instead (e.g. 0,0.05,0.1); written to eps-sweep.json' },
   { name: 'seed', type: 'integer', min: 0, default: 0, help: 'random seed of the attacks' },
-  { name: 'batch-size', type: 'integer', min: 1, default: 256, help: 'evaluation batch size' },
+  { name: 'batch-size', type: 'integer', min: 1, default: 250, help: 'evaluation batch size' },
+  { name: 'examples', type: 'integer', min: 0, default: 8, help: 'adversarial examples kept for the report' },
+  { name: 'state', type: 'string', help: 'state file: progress is saved there and an interrupted run resumes (default: next to --out)' },
   { name: 'threads', type: 'integer', min: 1, help: 'libtorch threads' },
   { name: 'device', type: 'string', default: 'cpu', help: 'device' },
-  { name: 'out', type: 'string', help: 'JSON output (default: <checkpoint>/eval.json, else eval.json)' },
+  { name: 'out', type: 'string', help: 'JSON output (default: <checkpoint>/eval.json or eps-sweep.json, else in the current folder)' },
 ];
 
 interface EvalFlags {
@@ -47,8 +54,11 @@ interface EvalFlags {
   attacks: string[];
   norm: 'linf' | 'l2' | null;
   epsilon: number | null;
+  epsSweep: string[] | null;
   seed: number;
   batchSize: number;
+  examples: number;
+  state: string | null;
   threads: number | null;
   device: string;
   out: string | null;
@@ -61,13 +71,59 @@ function readRunConfig(dir: string): TrainConfig {
   return (JSON.parse(readFileSync(path, 'utf8')) as { config: TrainConfig }).config;
 }
 
-export function evalCommand(argv: string[]): void {
-  const parsed = parseFlags(argv, EVAL_FLAGS);
-  if (parsed === null) {
-    process.stdout.write(helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS));
-    return;
+function parseSweep(values: string[]): number[] {
+  const eps = values.map((v) => Number(v));
+  eps.forEach((e, i) => {
+    if (!Number.isFinite(e) || e < 0) throw new UsageError(`--eps-sweep: expected non-negative numbers, got '${values[i]}'`);
+  });
+  if (eps.length === 0) throw new UsageError('--eps-sweep: give at least one budget');
+  return eps;
+}
+
+/** A progress bar per attack, fed by the protocol's per-batch reports. */
+function attackProgress(label: string): Pick<EvaluationOptions, 'onProgress' | 'onAttackDone' | 'onWarning'> {
+  let bar: { name: string; progress: Progress; done: number } | null = null;
+  return {
+    onProgress(name, done, total) {
+      if (bar?.name !== name) bar = { name, progress: new Progress(`${label}${name}`, total, 'pt'), done: 0 };
+      if (done > bar.done) bar.progress.tick(done - bar.done);
+      bar.done = done;
+    },
+    onAttackDone(a) {
+      bar?.progress.finish();
+      bar = null;
+      process.stderr.write(`${label}${a.name}: robust accuracy ${(100 * a.robustAccuracy).toFixed(2)}% (${a.seconds.toFixed(1)} s)\n`);
+    },
+    onWarning(message) {
+      process.stderr.write(`warning: ${message}\n`);
+    },
+  };
+}
+
+function summaryTable(clean: number, attacks: AttackOutcome[]): string {
+  const rows = [['clean', clean, 0] as const, ...attacks.map((a) => [a.name, a.robustAccuracy, a.seconds] as const)];
+  let cumulative = 0;
+  const lines = [`${'after'.padEnd(12)} ${'accuracy'.padStart(9)} ${'seconds'.padStart(8)} ${'total s'.padStart(8)}`];
+  for (const [name, acc, s] of rows) {
+    cumulative += s;
+    lines.push(`${name.padEnd(12)} ${(100 * acc).toFixed(2).padStart(8)}% ${s.toFixed(1).padStart(8)} ${cumulative.toFixed(1).padStart(8)}`);
   }
-  const f = parsed as unknown as EvalFlags;
+  return lines.join('\n') + '\n';
+}
+
+interface Setup {
+  model: Module;
+  images: Tensor;
+  labels: Tensor;
+  indices: number[];
+  classNames: string[];
+  dataset: DatasetName;
+  epsilon: number;
+  norm: 'linf' | 'l2';
+  modelName: ModelName;
+}
+
+function setUp(f: EvalFlags): Setup {
   if ((f.checkpoint === null) === (f.weights === null)) throw new UsageError('give either --checkpoint DIR or --model NAME --weights FILE');
   const run = f.checkpoint ? readRunConfig(f.checkpoint) : null;
   const modelName = f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null);
@@ -76,7 +132,6 @@ export function evalCommand(argv: string[]): void {
   if (!dataset) throw new UsageError('--weights needs --dataset (one of ' + DATASET_NAMES.join(', ') + ')');
   const epsilon = f.epsilon ?? run?.epsilon ?? defaultEpsilon(dataset);
   const norm = f.norm ?? run?.norm ?? 'linf';
-  const attacks = f.attacks.filter((a) => a !== 'none');
   if (f.threads) torch.setNumThreads(f.threads);
 
   const data = loadDataset(dataset, { split: f.split, dataDir: f.dataDir ?? run?.dataDir ?? undefined, limit: f.shuffle ? undefined : f.n });
@@ -90,40 +145,66 @@ export function evalCommand(argv: string[]): void {
     images = data.images.indexSelect(0, perm);
     labels = data.labels.indexSelect(0, perm);
   }
-
   const [inChannels, imageSize] = [data.inputShape[0], data.inputShape[1]];
   const model = createModel(modelName, { numClasses: data.numClasses, inChannels, imageSize, dropout: run?.dropout }).to(f.device);
   if (f.checkpoint) loadCheckpointWeights(f.checkpoint, model, f.which);
   else torch.tidy(() => model.loadStateDict(loadSafetensors(f.weights!)));
+  return { model, images, labels, indices, classNames: [...data.classNames], dataset, epsilon, norm, modelName };
+}
 
-  const progress = new Progress('eval', attacks.length, 'attack');
-  const started = performance.now();
-  const result = evaluatePoints(model, images, labels, attacks, { epsilon, norm, batchSize: f.batchSize, device: f.device, seed: f.seed }, (a) =>
-    progress.tick(1, { attack: a.name, robust: a.robustAccuracy }),
-  );
-  if (attacks.length > 0) progress.finish();
-  const seconds = (performance.now() - started) / 1000;
-  const cleanAccuracy = fraction(result.cleanCorrect);
-  const robustAccuracy = fraction(result.robust);
+export function evalCommand(argv: string[]): void {
+  const parsed = parseFlags(argv, EVAL_FLAGS);
+  if (parsed === null) {
+    process.stdout.write(helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS));
+    return;
+  }
+  const f = parsed as unknown as EvalFlags;
+  const attacks = f.attacks.filter((a) => a !== 'none');
+  const sweep = f.epsSweep ? parseSweep(f.epsSweep) : null;
+  const s = setUp(f);
+  const facts = runFacts({ ...f, model: s.modelName, dataset: s.dataset, epsilon: s.epsilon, norm: s.norm, attacks });
+  const base = { norm: s.norm, batchSize: f.batchSize, device: f.device, seed: f.seed };
+  const where = `${s.indices.length} points of ${s.dataset} ${f.split}`;
+
+  if (sweep) {
+    const out = f.out ?? (f.checkpoint ? join(f.checkpoint, 'eps-sweep.json') : 'eps-sweep.json');
+    const rows = sweep.map((epsilon) => {
+      process.stderr.write(`eps ${epsilon}:\n`);
+      const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], { ...base, epsilon, ...attackProgress(`eps ${epsilon} `) });
+      return { epsilon, cleanAccuracy: fraction(r.cleanCorrect), robustAccuracy: fraction(r.robust), attacks: r.attacks, warnings: r.warnings };
+    });
+    writeJsonAtomic(out, { ...facts, sweep: rows });
+    process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
+    for (const r of rows) process.stdout.write(`${String(r.epsilon).padEnd(10)} ${(100 * r.robustAccuracy).toFixed(2).padStart(8)}%\n`);
+    process.stdout.write(`\n${where}, ${s.norm}, attacks ${attacks.join(',') || 'none'}; written to ${out}\n`);
+    return;
+  }
+
   const out = f.out ?? (f.checkpoint ? join(f.checkpoint, 'eval.json') : 'eval.json');
-  const labelList = labels.toNumbers();
-  writeJsonAtomic(out, {
-    ...runFacts({ ...f, model: modelName, dataset, epsilon, norm, attacks }),
-    cleanAccuracy,
-    robustAccuracy: attacks.length > 0 ? robustAccuracy : null,
-    attacks: result.attacks,
-    points: {
-      index: indices,
-      label: labelList,
-      cleanCorrect: result.cleanCorrect,
-      robust: result.robust,
-    },
-    seconds,
-    warnings: [],
+  // The default state file sits next to the output; a stale one from another evaluation is replaced.
+  const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
+  const weights = f.checkpoint ? readFileSync(join(f.checkpoint, 'checkpoint.json'), 'utf8') : String(statSync(f.weights!).mtimeMs);
+  const stateKey = JSON.stringify({ config: { ...f, out: null, state: null, threads: null, examples: null }, weights });
+  const started = performance.now();
+  const result = evaluatePoints(s.model, s.images, s.labels, attacks, {
+    ...base, epsilon: s.epsilon, state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' }, keepAdversarial: f.examples > 0, ...attackProgress(''),
   });
-
-  const rows = [['clean', cleanAccuracy, 0] as const, ...result.attacks.map((a) => [a.name, a.robustAccuracy, a.seconds] as const)];
-  process.stdout.write(`\n${'stage'.padEnd(12)} ${'accuracy'.padStart(9)} ${'seconds'.padStart(8)}\n`);
-  for (const [name, acc, s] of rows) process.stdout.write(`${name.padEnd(12)} ${(100 * acc).toFixed(2).padStart(8)}% ${s.toFixed(1).padStart(8)}\n`);
-  process.stdout.write(`\n${indices.length} points of ${dataset} ${f.split}, eps ${epsilon} (${norm}); written to ${out}\n`);
+  if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
+  const labelList = s.labels.toNumbers();
+  const examples = result.adversarial ? saveExamples(s.model, s.images, result.adversarial, labelList, s.indices, result.brokenBy, f.examples, out) : null;
+  writeJsonAtomic(out, {
+    ...facts,
+    cleanAccuracy: fraction(result.cleanCorrect),
+    robustAccuracy: attacks.length > 0 ? fraction(result.robust) : null,
+    attacks: result.attacks,
+    points: { index: s.indices, label: labelList, cleanCorrect: result.cleanCorrect, robust: result.robust, brokenBy: result.brokenBy },
+    seconds: (performance.now() - started) / 1000,
+    warnings: result.warnings,
+    classNames: s.classNames,
+    examples,
+  });
+  rmSync(statePath, { force: true });
+  process.stdout.write('\n' + summaryTable(fraction(result.cleanCorrect), result.attacks));
+  for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);
+  process.stdout.write(`\n${where}, eps ${s.epsilon} (${s.norm}); written to ${out}\n`);
 }

@@ -1,99 +1,41 @@
-// Accuracy of a model on a set of points: clean, then under a list of attacks
-// with per-point worst-case bookkeeping (a point stays robust only while every
-// attack so far failed on it; each attack runs on the still-robust points only).
-import * as torch from '../engine/torch.js';
+// Accuracy of a model on a set of points: clean, then under a list of named
+// attacks by the worst-case protocol (src/attacks/worstCase.ts).
 import type { Tensor } from '../engine/tensor.js';
+import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../train/method.js';
-import { attackByName, type NamedAttack } from './attackNames.js';
+import { inEvalMode } from '../attacks/common.js';
+import { worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
+import { planAttacks } from './attackNames.js';
 
-export interface EvaluationOptions {
+export type { AttackOutcome } from '../attacks/worstCase.js';
+
+export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' | 'checks'> {
   epsilon: number;
   norm: 'linf' | 'l2';
-  batchSize: number;
   device: string;
-  seed: number;
 }
 
-export interface AttackOutcome {
-  name: string;
-  /** Robust accuracy over all points after this attack (cumulative worst case). */
-  robustAccuracy: number;
-  seconds: number;
-}
+export const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
 
-export interface PointResults {
-  cleanCorrect: boolean[];
-  /** Still correct after every attack run (equals cleanCorrect when none ran). */
-  robust: boolean[];
-  attacks: AttackOutcome[];
-}
-
-const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
-
-function cleanPass(model: Module, images: Tensor, labels: Tensor, o: EvaluationOptions): boolean[] {
-  const out: boolean[] = [];
-  const n = images.shape[0]!;
-  for (let start = 0; start < n; start += o.batchSize) {
-    const size = Math.min(o.batchSize, n - start);
-    torch.tidy(() => {
-      const x = images.narrow(0, start, size).to(o.device);
-      const y = labels.narrow(0, start, size).to(o.device);
-      const correct = torch.noGrad(() => model.forward(x).argmax(1).eq(y));
-      out.push(...Array.from(correct.toUint8Array(), Boolean));
-    });
-  }
-  return out;
-}
-
-/** Marks robust[i] false where the attack fools the model on point i (only robust points are attacked). */
-function attackPass(model: Module, images: Tensor, labels: Tensor, robust: boolean[], attack: NamedAttack, o: EvaluationOptions): void {
-  const todo = robust.flatMap((r, i) => (r ? [i] : []));
-  for (let start = 0; start < todo.length; start += o.batchSize) {
-    const ids = todo.slice(start, start + o.batchSize);
-    torch.tidy(() => {
-      const index = torch.tensor(BigInt64Array.from(ids, BigInt));
-      const x = images.indexSelect(0, index).to(o.device);
-      const y = labels.indexSelect(0, index).to(o.device);
-      const xAdv = attack.run(model, x, y);
-      const stillCorrect = torch.noGrad(() => model.forward(xAdv).argmax(1).eq(y)).toUint8Array();
-      ids.forEach((id, k) => {
-        if (!stillCorrect[k]) robust[id] = false;
-      });
-    });
-  }
+/** The number of classes the model predicts. */
+export function classCount(model: Module, images: Tensor): number {
+  return inEvalMode([model], () => torch.tidy(() => torch.noGrad(() => model.forward(images.narrow(0, 0, 1)).shape[1]!)));
 }
 
 /**
  * Evaluates model on images/labels: a clean pass, then each named attack
- * ('fgsm', 'pgd20', 'cw20', ...) in order. The model is in eval mode throughout
- * and gets its mode back; randomness is seeded from o.seed and the global
- * random stream is restored afterwards, so evaluating never changes training.
+ * ('fgsm', 'pgd20', 'cw20', 'autoattack', 'square', ...) in order, with the
+ * reference's checks when an AutoAttack component runs. The model is in eval
+ * mode throughout and gets its mode back; the global random stream is left as
+ * it was, so evaluating never changes training.
  */
-export function evaluatePoints(model: Module, images: Tensor, labels: Tensor, attackNames: string[], o: EvaluationOptions, onAttackDone?: (a: AttackOutcome) => void): PointResults {
-  const attacks = attackNames.map((name) => attackByName(name, o));
-  const wasTraining = model.training;
-  const savedRng = torch.keep(torch.getRngState());
-  model.eval();
-  try {
-    torch.manualSeed(o.seed);
-    const cleanCorrect = cleanPass(model, images, labels, o);
-    const robust = [...cleanCorrect];
-    const outcomes: AttackOutcome[] = [];
-    for (const attack of attacks) {
-      const started = performance.now();
-      attackPass(model, images, labels, robust, attack, o);
-      const outcome = { name: attack.name, robustAccuracy: fraction(robust), seconds: (performance.now() - started) / 1000 };
-      outcomes.push(outcome);
-      onAttackDone?.(outcome);
-    }
-    return { cleanCorrect, robust, attacks: outcomes };
-  } finally {
-    torch.setRngState(savedRng);
-    savedRng.dispose();
-    model.train(wasTraining);
-  }
+export function evaluatePoints(model: Module, images: Tensor, labels: Tensor, attackNames: string[], o: EvaluationOptions): WorstCaseResult {
+  const plan = attackNames.length === 0 ? { attacks: [], warnings: [], autoAttack: false } : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images) });
+  for (const w of plan.warnings) o.onWarning?.(w);
+  const result = worstCase(model, images, labels, plan.attacks, { ...o, threatModel: { norm: o.norm, epsilon: o.epsilon }, checks: plan.autoAttack });
+  return { ...result, warnings: [...plan.warnings, ...result.warnings] };
 }
 
 export interface ModelAccuracy {
@@ -114,5 +56,3 @@ export function evaluateModel(models: Models, data: Dataset, o: EvaluationOption
     points: data.images.shape[0]!,
   };
 }
-
-export { fraction };

@@ -1,0 +1,215 @@
+// The evaluation protocol every robustness number here comes from: a clean
+// pass, then attacks in order, each run only on the points still robust and
+// each starting from the clean points; a point's final verdict is the worst
+// case over all of them. Optionally resumable from a state file.
+import { existsSync, readFileSync } from 'node:fs';
+import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from '../nn/index.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { perSampleL2, withSeed, type Norm } from './common.js';
+import type { WarningSink } from './stillRobust.js';
+import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
+
+/** An attack as the protocol runs it: a detached batch of adversarial candidates for (x, y). */
+export interface NamedAttack {
+  name: string;
+  run(model: Module, x: Tensor, y: Tensor, warn: WarningSink): Tensor;
+}
+
+export interface AttackOutcome {
+  name: string;
+  /** Robust accuracy over all points after this attack (cumulative worst case). */
+  robustAccuracy: number;
+  seconds: number;
+}
+
+export interface WorstCaseOptions {
+  batchSize: number;
+  /** Every batch of every attack runs from this seed, so a batch's result does not depend on what ran before it. */
+  seed: number;
+  device?: string;
+  /** When given, every attack output is checked to lie in the eps-ball and in [0, 1]. */
+  threatModel?: { norm: Norm; epsilon: number };
+  /** Run the reference's sanity checks (randomised model, probability outputs, Square beating the white-box attacks). */
+  checks?: boolean;
+  /**
+   * Save progress after every batch to `path`; a later call with the same `key` resumes from it.
+   * A state file written for another key is an error, or ignored and replaced with ifOther 'restart'.
+   */
+  state?: { path: string; key: string; ifOther?: 'error' | 'restart' };
+  /** Keep the adversarial example of every point an attack broke (for galleries). */
+  keepAdversarial?: boolean;
+  onProgress?: (attack: string, pointsDone: number, pointsTotal: number) => void;
+  onAttackDone?: (outcome: AttackOutcome) => void;
+  onWarning?: WarningSink;
+}
+
+export interface WorstCaseResult {
+  cleanCorrect: boolean[];
+  /** Still correct after every attack. */
+  robust: boolean[];
+  /** The attack that first fooled each point (null: clean-wrong or never fooled). */
+  brokenBy: (string | null)[];
+  attacks: AttackOutcome[];
+  warnings: string[];
+  /** x with each broken point replaced by its adversarial example (keepAdversarial), else null. */
+  adversarial: Tensor | null;
+  /** Whether the run continued from a state file. */
+  resumed: boolean;
+}
+
+/** What the state file holds: everything needed to continue exactly where a run stopped. */
+interface EvaluationState {
+  format: 'd2r-evaluation-state';
+  version: 1;
+  key: string;
+  cleanCorrect: boolean[];
+  robust: boolean[];
+  brokenBy: (string | null)[];
+  attacks: AttackOutcome[];
+  /** The attack in progress: the points it set out to attack and how many batches of them are done. */
+  current: { name: string; todo: number[]; batchesDone: number; seconds: number } | null;
+  warnings: string[];
+}
+
+const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
+
+function readState({ path, key, ifOther }: NonNullable<WorstCaseOptions['state']>, n: number): EvaluationState | null {
+  if (!existsSync(path)) return null;
+  let state: EvaluationState;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as EvaluationState;
+  } catch (err) {
+    throw new Error(`evaluation state ${path}: not valid JSON (${(err as Error).message}); delete it to start over`);
+  }
+  if (state.format !== 'd2r-evaluation-state' || state.version !== 1) throw new Error(`evaluation state ${path}: not a d2r evaluation state file (format ${String(state.format)}, version ${String(state.version)})`);
+  if (state.key !== key) {
+    if (ifOther === 'restart') return null;
+    throw new Error(`evaluation state ${path} was written for a different evaluation (its key ${state.key}, this one ${key}); delete it or pass another state path`);
+  }
+  for (const field of ['cleanCorrect', 'robust', 'brokenBy'] as const) {
+    if (!Array.isArray(state[field]) || state[field].length !== n) throw new Error(`evaluation state ${path}: field ${field} should have ${n} entries, found ${Array.isArray(state[field]) ? state[field].length : typeof state[field]}`);
+  }
+  return state;
+}
+
+/** Checks an attack's output is a batch of x's shape inside the threat model (with float slack). */
+function checkOutput(name: string, x: Tensor, adv: Tensor, threat: WorstCaseOptions['threatModel']): void {
+  if (adv.shape.join() !== x.shape.join()) throw new Error(`attack ${name} returned shape [${adv.shape}] for input [${x.shape}]`);
+  if (!threat) return;
+  torch.tidy(() => {
+    const d = adv.sub(x);
+    const size = threat.norm === 'linf' ? d.abs().amax().item() : perSampleL2(d).amax().item();
+    const [low, high] = [adv.amin().item(), adv.amax().item()];
+    const slack = 1e-5 * Math.max(1, threat.epsilon);
+    if (!(size <= threat.epsilon + slack)) throw new Error(`attack ${name} left the ${threat.norm} ball: perturbation ${size} > eps ${threat.epsilon}`);
+    if (!(low >= 0 && high <= 1)) throw new Error(`attack ${name} left [0, 1]: values in [${low}, ${high}]`);
+  });
+}
+
+/**
+ * Runs the protocol on (images, labels) with `attacks` in order. The model is
+ * in eval mode throughout and gets its mode back; the caller's random stream
+ * is restored.
+ */
+export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks: NamedAttack[], o: WorstCaseOptions): WorstCaseResult {
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
+  const names = attacks.map((a) => a.name);
+  if (new Set(names).size !== names.length) throw new Error(`each attack may run once; got ${names.join(', ')}`);
+  const n = images.shape[0]!;
+  const device = o.device ?? 'cpu';
+  const batchOf = (ids: number[]): { x: Tensor; y: Tensor } => {
+    const index = torch.tensor(BigInt64Array.from(ids, BigInt));
+    return { x: images.indexSelect(0, index).to(device), y: labels.indexSelect(0, index).to(device) };
+  };
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    o.onWarning?.(message);
+  };
+  const wasTraining = model.training;
+  const savedRng = torch.keep(torch.getRngState());
+  model.eval();
+  try {
+    const restored = o.state ? readState(o.state, n) : null;
+    const state: EvaluationState = restored ?? {
+      format: 'd2r-evaluation-state', version: 1, key: o.state?.key ?? '',
+      cleanCorrect: [], robust: [], brokenBy: new Array<null>(n).fill(null), attacks: [], current: null, warnings: [],
+    };
+    for (const w of state.warnings) warn(w);
+    const save = (): void => {
+      state.warnings = warnings;
+      if (o.state) writeJsonAtomic(o.state.path, state);
+    };
+    if (o.checks && n > 0) {
+      torch.tidy(() => {
+        const first = batchOf(Array.from({ length: Math.min(o.batchSize, n) }, (_, i) => i));
+        for (const w of [randomizedModelWarning(model, first.x, first.y), probabilityOutputWarning(model, first.x)]) if (w) warn(w);
+      });
+    }
+    if (!restored) {
+      for (let start = 0; start < n; start += o.batchSize) {
+        const ids = Array.from({ length: Math.min(o.batchSize, n - start) }, (_, i) => start + i);
+        torch.tidy(() => {
+          const { x, y } = batchOf(ids);
+          const correct = torch.noGrad(() => model.forward(x).argmax(1).eq(y)).toUint8Array();
+          for (const c of correct) state.cleanCorrect.push(c === 1);
+        });
+      }
+      state.robust = [...state.cleanCorrect];
+      save();
+    }
+    const adversarial = o.keepAdversarial ? torch.keep(images.detach().clone()) : null;
+    for (const attack of attacks) {
+      if (state.attacks.some((a) => a.name === attack.name)) continue; // finished before a resume
+      if (state.current?.name !== attack.name) state.current = { name: attack.name, todo: state.robust.flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
+      const current = state.current;
+      const batches = Math.ceil(current.todo.length / o.batchSize);
+      o.onProgress?.(attack.name, Math.min(current.batchesDone * o.batchSize, current.todo.length), current.todo.length);
+      for (let b = current.batchesDone; b < batches; b++) {
+        const started = performance.now();
+        const ids = current.todo.slice(b * o.batchSize, (b + 1) * o.batchSize);
+        torch.tidy(() => {
+          const { x, y } = batchOf(ids);
+          const adv = withSeed(o.seed, () => attack.run(model, x, y, (m) => warn(`${attack.name}: ${m}`)));
+          checkOutput(attack.name, x, adv, o.threatModel);
+          const stillCorrect = torch.noGrad(() => model.forward(adv).argmax(1).eq(y)).toUint8Array();
+          const broken = ids.flatMap((id, k) => (stillCorrect[k] ? [] : [[id, k] as const]));
+          for (const [id] of broken) {
+            state.robust[id] = false;
+            state.brokenBy[id] = attack.name;
+          }
+          if (adversarial && broken.length > 0) {
+            const rowsFrom = torch.tensor(BigInt64Array.from(broken, ([, k]) => BigInt(k)));
+            const rowsTo = torch.tensor(BigInt64Array.from(broken, ([id]) => BigInt(id)));
+            adversarial.indexCopy_(0, rowsTo, adv.indexSelect(0, rowsFrom).to(adversarial.device));
+          }
+        });
+        current.batchesDone = b + 1;
+        current.seconds += (performance.now() - started) / 1000;
+        save();
+        o.onProgress?.(attack.name, Math.min((b + 1) * o.batchSize, current.todo.length), current.todo.length);
+      }
+      const outcome = { name: attack.name, robustAccuracy: fraction(state.robust), seconds: current.seconds };
+      state.attacks.push(outcome);
+      state.current = null;
+      save();
+      o.onAttackDone?.(outcome);
+    }
+    if (o.checks) {
+      const w = squareWarning(fraction(state.cleanCorrect), state.attacks);
+      if (w) warn(w);
+      save();
+    }
+    return {
+      cleanCorrect: state.cleanCorrect, robust: state.robust, brokenBy: state.brokenBy, attacks: state.attacks,
+      warnings, adversarial, resumed: restored !== null,
+    };
+  } finally {
+    torch.setRngState(savedRng);
+    savedRng.dispose();
+    model.train(wasTraining);
+  }
+}
