@@ -21,7 +21,7 @@ export interface AutoAttackSuiteOptions {
   epsilon: number;
   /** 'standard': the four attacks of the reference with its budgets; 'custom': the `attacks` given, same budgets. */
   version?: 'standard' | 'custom';
-  attacks?: AutoAttackComponent[];
+  attacks?: readonly AutoAttackComponent[];
   /** Targets of APGD-T and FAB-T (9 in the standard version), capped at classes - 1. */
   targets?: number;
   /** Square's query budget (5000 in the standard version). */
@@ -40,7 +40,7 @@ export interface AutoAttackResult extends WorstCaseResult {
   robustAccuracy: number;
 }
 
-function componentsOf(o: AutoAttackSuiteOptions): AutoAttackComponent[] {
+function componentsOf(o: AutoAttackSuiteOptions): readonly AutoAttackComponent[] {
   const version = o.version ?? 'standard';
   if (version === 'standard') {
     if (o.attacks !== undefined) throw new Error("autoAttack: 'attacks' are chosen by the standard version; use version 'custom' to pick them");

@@ -33,7 +33,7 @@ export function probabilityOutputWarning(model: Module, x: Tensor, tolerance = 1
 }
 
 /** What the number of classes rules out: DLR needs 3, targeted DLR 4, and each targeted attack at most classes - 1 targets. */
-export function classCountWarnings(classes: number, attacks: string[], targets: number): string[] {
+export function classCountWarnings(classes: number, attacks: readonly string[], targets: number): string[] {
   const out: string[] = [];
   if (attacks.includes('apgd-dlr') && classes < 3) out.push(`apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has ${classes}`);
   if (attacks.includes('apgd-t') && classes < 4) out.push(`apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has ${classes}`);

@@ -1,4 +1,4 @@
-// Attacks and the pieces they share (the later suite builds on these).
+// Attacks (FGSM/PGD, APGD, FAB-T, Square), AutoAttack, and the pieces they share.
 export { pgd, type PgdOptions, type RandomStart } from './pgd.js';
 export { robustAccuracy, pgd20, type AttackFn } from './robustAccuracy.js';
 export { projectedAscent, type StepBudget } from './ascent.js';
@@ -8,3 +8,11 @@ export {
 export { marginLoss, crossEntropySum, attackObjective, klToReference, dlrLoss, targetedDlrLoss, type AttackLoss } from './losses.js';
 export { apgd, apgdTargeted, apgdRun, apgdStart, apgdCheckpoints, type ApgdOptions, type ApgdTargetedOptions, type ApgdBudget } from './apgd.js';
 export { StillRobust, rankedClasses, type RunOutcome, type WarningSink } from './stillRobust.js';
+export { worstCase, type NamedAttack, type AttackOutcome, type WorstCaseOptions, type WorstCaseResult } from './worstCase.js';
+export {
+  autoAttack, autoAttackSuite, AUTOATTACK_COMPONENTS, STANDARD_AUTOATTACK,
+  type AutoAttackOptions, type AutoAttackResult, type AutoAttackComponent, type AutoAttackSuiteOptions,
+} from './autoAttack.js';
+export { randomizedModelWarning, probabilityOutputWarning, classCountWarnings, squareWarning } from './checks.js';
+export { fabTargeted, type FabOptions } from './fab.js';
+export { square, type SquareOptions } from './square.js';
