@@ -14,10 +14,11 @@ export interface StepBudget {
 /**
  * Runs `budget.steps` projected ascent steps on `objective` (a scalar summed
  * over the batch, so each sample's gradient is its own) from `start`. The
- * caller sets the models' modes. Returns a detached batch; each step's graph
+ * caller sets the models' modes. Points for which `stopWhere(current)` holds
+ * are not moved by a step (early stop). Returns a detached batch; each step's graph
  * and temporaries are freed as it ends.
  */
-export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Tensor) => Tensor, budget: StepBudget): Tensor {
+export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Tensor) => Tensor, budget: StepBudget, stopWhere?: (input: Tensor) => Tensor): Tensor {
   const norm = budget.norm ?? 'linf';
   let adv = start.detach();
   for (let k = 0; k < budget.steps; k++) {
@@ -25,7 +26,10 @@ export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Ten
     adv = torch.tidy(() => {
       const input = previous.detach().requiresGrad_();
       const grad = torch.enableGrad(() => inputGradient(objective(input), input));
-      return project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
+      const next = project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
+      if (!stopWhere) return next;
+      // Points where stopWhere holds stay where they are (early stop per point).
+      return torch.where(stopWhere(previous.detach()).view([-1, ...x.shape.slice(1).map(() => 1)]), previous.detach(), next);
     });
     previous.dispose(); // our own handle (the first is a detached view of the caller's start)
   }

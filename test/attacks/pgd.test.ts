@@ -109,3 +109,34 @@ test('the model is in eval mode inside pgd (BatchNorm running statistics unchang
   attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 3 });
   for (const [k, v] of before) assert.deepEqual(target.stateDict()[k]!.toNumbers(), v.toNumbers(), `${k} changed`);
 });
+
+test('pgd with the KL-to-clean loss equals the PyTorch transcription (TRADES inner maximisation)', () => {
+  const { target, x, y, inputs } = fixture();
+  const init = attacks.project(x.add(torch.randn(x.shape).mul(0.05)), x, 0.1, 'linf');
+  const ref = pytorch(PY_FIXTURE + `
+T.eval()
+p_clean = F.softmax(T(x), dim=1).detach()
+out['adv'] = ascend(lambda a: kl_to(p_clean, T(a)), inp['init'], 0.1, 0.03, 5, 'linf')
+`, { ...inputs, init });
+  const adv = attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5, loss: 'kl', init });
+  assertClose(adv, ref['adv']!, { atol: 2e-6, rtol: 0, what: 'pgd kl' });
+  assert.throws(() => attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 1, loss: 'dlr' as 'ce' }), /loss must be 'ce', 'margin' or 'kl'/);
+});
+
+test('pgd with early stop keeps each point at its first fooling iterate', () => {
+  const { target, x } = fixture();
+  target.eval();
+  const y = torch.noGrad(() => target.forward(x).argmax(1));
+  const o = { epsilon: 0.08, stepSize: 0.02, steps: 6, init: x };
+  const iterates = Array.from({ length: o.steps + 1 }, (_, s) => attacks.pgd(target, x, y, { ...o, steps: s }));
+  const wrong = iterates.map((a) => torch.noGrad(() => target.forward(a).argmax(1).ne(y)).toNumbers());
+  const stopped = attacks.pgd(target, x, y, { ...o, earlyStop: true });
+  let fooledEarly = 0;
+  for (let i = 0; i < x.shape[0]!; i++) {
+    const first = wrong.findIndex((w) => w[i] === 1);
+    if (first >= 0 && first < o.steps) fooledEarly++;
+    const expected = iterates[first >= 0 ? first : o.steps]!.select(0, i);
+    assert.deepEqual(stopped.select(0, i).toNumbers(), expected.toNumbers(), `point ${i} (first fooled at step ${first})`);
+  }
+  assert.ok(fooledEarly > 0, 'some point is fooled before the last step');
+});
