@@ -3,7 +3,7 @@
 // losses, and the contract: threat model, modes, seeding, few classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { torch, attacks } from '../../src/index.js';
+import { torch, attacks, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
 import { fixture, PY_FIXTURE } from './fixtures.js';
@@ -122,3 +122,26 @@ out['adv'] = adv; out['fooled'] = fooled
     assert.deepEqual(Array.from(run.fooled.toUint8Array()), ref['fooled']!.data.map((v) => (v ? 1 : 0)));
   });
 }
+
+test('APGD-CE and APGD-T work on non-square colour inputs, stay in the threat model and are reproducible', () => {
+  torch.manualSeed(5);
+  const model = new nn.Sequential({ flat: new nn.Flatten(), fc: new nn.Linear(3 * 5 * 9, 6) });
+  const x = torch.rand([5, 3, 5, 9]);
+  const y = torch.noGrad(() => model.forward(x).argmax(1));
+  for (const norm of ['linf', 'l2'] as const) {
+    const epsilon = norm === 'linf' ? 0.1 : 0.8;
+    const o = { norm, epsilon, steps: 20, seed: 2 };
+    for (const adv of [attacks.apgd(model, x, y, o), attacks.apgdTargeted(model, x, y, { ...o, targets: 9 })]) {
+      assert.deepEqual(adv.shape, [5, 3, 5, 9]);
+      const size = norm === 'linf' ? adv.sub(x).abs().amax().item() : attacks.perSampleL2(adv.sub(x)).amax().item();
+      assert.ok(size <= epsilon * (1 + 1e-6), `${norm} perturbation ${size}`);
+      assert.ok(adv.amin().item() >= 0 && adv.amax().item() <= 1);
+    }
+    assert.deepEqual(attacks.apgd(model, x, y, o).toNumbers(), attacks.apgd(model, x, y, o).toNumbers());
+  }
+  assert.throws(() => attacks.apgd(model, x, y, { norm: 'linf', epsilon: 0.1, steps: 0 }), /apgd: steps must be a positive integer, got 0/);
+  assert.throws(() => attacks.apgd(model, x, y, { norm: 'l1' as 'l2', epsilon: 0.1 }), /norm must be 'linf' or 'l2', got 'l1'/);
+  // Points the model already gets wrong come back unchanged.
+  const wrongLabels = y.add(1).remainder(6);
+  assert.deepEqual(attacks.apgd(model, x, wrongLabels, { norm: 'linf', epsilon: 0.1, steps: 5 }).toNumbers(), x.toNumbers());
+});
