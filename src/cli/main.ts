@@ -3,10 +3,12 @@
 import { UsageError } from './flags.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
+import { reportCommand } from './report.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void }> = {
   train: { summary: 'train a model (standard or adversarial training)', run: trainCommand },
   eval: { summary: 'evaluate a trained model: clean and robust accuracy', run: evalCommand },
+  report: { summary: 'HTML report of a run, or a comparison of several', run: reportCommand },
 };
 
 function usage(): string {

@@ -1,0 +1,6 @@
+// The one error type of the report: a problem with a run's files that the user
+// can fix (a missing file, malformed JSON, a field of the wrong type). The
+// message always names the file, and the line where there is one.
+export class ReportError extends Error {
+  override name = 'ReportError';
+}

@@ -1,0 +1,35 @@
+// The commands that produce a run's missing files, for the report to suggest.
+import type { Run } from './load.js';
+
+/** A shell word: bare when safe, else single-quoted. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The recorded training command, else one rebuilt from the main settings. */
+export function trainHint(run: Run): string {
+  if (run.facts.command) return run.facts.command;
+  const words = ['d2r', 'train'];
+  for (const key of ['method', 'model', 'guidance', 'dataset', 'epochs', 'epsilon', 'norm', 'seed']) {
+    const v = run.facts.config[key];
+    if (typeof v === 'string' || typeof v === 'number') words.push(`--${key}`, shellWord(String(v)));
+  }
+  words.push('--out', shellWord(run.dir));
+  return words.join(' ');
+}
+
+export function evalHint(run: Run): string {
+  return `d2r eval --checkpoint ${shellWord(run.dir)} --attacks autoattack`;
+}
+
+/** The run's own budget with a few below and above it (default 8/255 where the run has none). */
+export function sweepHint(run: Run): string {
+  const eps = typeof run.facts.config['epsilon'] === 'number' ? run.facts.config['epsilon'] : 8 / 255;
+  const list = [0, 0.25, 0.5, 1, 1.5, 2].map((k) => Number((k * eps).toPrecision(3)));
+  return `d2r eval --checkpoint ${shellWord(run.dir)} --eps-sweep ${list.join(',')}`;
+}
+
+/** d2r eval keeps a few broken points as examples; re-running it writes them. */
+export function examplesHint(run: Run): string {
+  return evalHint(run);
+}

@@ -1,0 +1,72 @@
+// Reading one run directory: config.json and metrics.jsonl are required (a
+// directory without them is not a run); eval.json, eps-sweep.json and the
+// example images are optional, and the report says what produces them.
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ReportError } from './errors.js';
+import { readJsonFile, readJsonLines } from './json.js';
+import { parseEval, parseMetrics, parseRunConfig, parseSweep, type EvalResult, type Metrics, type RunFacts, type SweepResult } from './schema.js';
+import { loadExamples, type ExampleLoad } from './examples.js';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  eval: 'eval.json',
+  sweep: 'eps-sweep.json',
+} as const;
+
+export interface Run {
+  /** Absolute path of the run directory. */
+  dir: string;
+  /** Short name in legends and tables (the directory name, made unique among the runs compared). */
+  label: string;
+  facts: RunFacts;
+  metrics: Metrics;
+  eval: EvalResult | null;
+  sweep: SweepResult | null;
+  /** Null when there is no eval.json. */
+  examples: ExampleLoad | null;
+}
+
+export function loadRun(path: string): Run {
+  const dir = resolve(path);
+  if (!existsSync(dir)) throw new ReportError(`${path}: no such directory`);
+  if (!statSync(dir).isDirectory()) throw new ReportError(`${path}: not a directory (expected a run directory written by d2r train)`);
+  const required = (name: string): string => {
+    const file = join(dir, name);
+    if (!existsSync(file)) throw new ReportError(`${path}: no ${name} there; is it a run directory written by d2r train?`);
+    return file;
+  };
+  const configFile = required(RUN_FILES.config);
+  const metricsFile = required(RUN_FILES.metrics);
+  const optional = <T>(name: string, parse: (value: unknown, file: string) => T): T | null => {
+    const file = join(dir, name);
+    return existsSync(file) ? parse(readJsonFile(file), file) : null;
+  };
+  const ev = optional(RUN_FILES.eval, parseEval);
+  return {
+    dir,
+    label: basename(dir),
+    facts: parseRunConfig(readJsonFile(configFile), configFile),
+    metrics: parseMetrics(readJsonLines(metricsFile), metricsFile),
+    eval: ev,
+    sweep: optional(RUN_FILES.sweep, parseSweep),
+    examples: ev ? loadExamples(ev) : null,
+  };
+}
+
+/** Whether the run trained a guidance model too (D2R, LBGAT): its accuracies are logged per epoch. */
+export const hasGuidance = (run: Run): boolean => run.metrics.epochs.some((e) => e.guidanceCleanAccuracy !== null || e.guidanceRobustAccuracy !== null);
+
+/** Makes labels unique: runs with the same directory name get their parent's name too, then a number. */
+export function uniqueLabels(runs: Run[]): void {
+  const count = (label: string): number => runs.filter((r) => r.label === label).length;
+  const clashing = runs.filter((r) => count(r.label) > 1);
+  for (const r of clashing) r.label = `${basename(resolve(r.dir, '..'))}/${r.label}`;
+  const seen = new Map<string, number>();
+  for (const r of runs) {
+    const n = (seen.get(r.label) ?? 0) + 1;
+    seen.set(r.label, n);
+    if (n > 1) r.label = `${r.label} (${n})`;
+  }
+}
