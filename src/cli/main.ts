@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `d2r` command line: train, eval.
+// The `d2r` command line: train, eval, report.
 import { UsageError } from './flags.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
