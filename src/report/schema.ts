@@ -5,6 +5,7 @@
 import { ReportError } from './errors.js';
 import { Fields, isBoolean, isInteger, isString, isStringOrNull, isRecord } from './fields.js';
 import type { JsonLine } from './json.js';
+import type { ExampleSet } from '../eval/examples.js';
 
 /** What every d2r command records next to its numbers. */
 export interface RunFacts {
@@ -64,15 +65,8 @@ export interface PointResults {
   brokenBy: (string | null)[] | null;
 }
 
-export interface ExampleRefs {
-  /** The safetensors file with tensors `clean` and `adversarial` [k, C, H, W], relative to eval.json's folder. */
-  file: string;
-  index: number[];
-  label: number[];
-  cleanPrediction: number[];
-  adversarialPrediction: number[];
-  attack: string[];
-}
+/** The kept adversarial examples of an evaluation, as `d2r eval` writes them. */
+export type ExampleRefs = ExampleSet;
 
 export interface EvalResult {
   path: string;
