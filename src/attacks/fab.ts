@@ -1,0 +1,318 @@
+// FAB-T: the targeted Fast Adaptive Boundary attack (Croce & Hein 2020) as
+// AutoAttack "standard" runs it. Each iteration linearises z_t - z_y at the
+// current point, projects both the current point and the clean point onto that
+// hyperplane inside the [0, 1] box, and moves to a mix of the two (biased to the
+// current one, with overshoot); after a success it steps back towards the clean
+// point so the next iterations look for a closer adversarial example.
+import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from '../nn/index.js';
+import { checkBatch, inEvalMode, inputGradient, project, withSeed, type Norm } from './common.js';
+
+export interface FabOptions {
+  norm: Norm;
+  epsilon: number;
+  /** Iterations per target (default 100). */
+  steps?: number;
+  /** Number of target classes (default 9, capped at numClasses - 1); the k-th is the (k+1)-th most likely clean class. */
+  targets?: number;
+  /** Runs per target (default 1); the first starts at the clean point, later ones at a random point. */
+  restarts?: number;
+  /** Largest weight of the clean point's projection in the step (default 0.1). */
+  alphaMax?: number;
+  /** Overshoot of the projection step (default 1.05). */
+  eta?: number;
+  /** Step back towards the clean point after a success (default 0.9). */
+  beta?: number;
+  /** Seeds the random starts of later restarts; the caller's random stream is left as it was. */
+  seed?: number;
+}
+
+/** The parameters of one FAB run (fabTargetedRun). */
+export interface FabRunOptions {
+  norm: Norm;
+  steps: number;
+  alphaMax: number;
+  eta: number;
+  beta: number;
+}
+
+/** What one run leaves: the smallest adversarial point found per sample (x0 where none), and the last iterate. */
+export interface FabRun {
+  best: Tensor;
+  /** Bool [N]: a misclassified point was found. */
+  found: Tensor;
+  /** The norm of best - x0 (1e10 where nothing was found, as the reference). */
+  bestNorm: Tensor;
+  iterate: Tensor;
+}
+
+const NOT_FOUND = 1e10;
+
+function positiveInteger(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`fabTargeted: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function resolveOptions(o: FabOptions): FabRunOptions & { epsilon: number; targets: number; restarts: number } {
+  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`fabTargeted: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
+  if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`fabTargeted: epsilon must be a finite number >= 0, got ${o.epsilon}`);
+  const steps = o.steps ?? 100;
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`fabTargeted: steps must be a non-negative integer, got ${steps}`);
+  const alphaMax = o.alphaMax ?? 0.1;
+  if (!(alphaMax >= 0 && alphaMax <= 1)) throw new Error(`fabTargeted: alphaMax must be in [0, 1], got ${alphaMax}`);
+  const eta = o.eta ?? 1.05;
+  if (!(Number.isFinite(eta) && eta > 0)) throw new Error(`fabTargeted: eta must be a finite number > 0, got ${eta}`);
+  const beta = o.beta ?? 0.9;
+  if (!(beta >= 0 && beta <= 1)) throw new Error(`fabTargeted: beta must be in [0, 1], got ${beta}`);
+  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) {
+    throw new Error(`fabTargeted: seed must be a non-negative integer, got ${o.seed}`);
+  }
+  return {
+    norm: o.norm, epsilon: o.epsilon, steps, alphaMax, eta, beta,
+    targets: positiveInteger(o.targets ?? 9, 'targets'),
+    restarts: positiveInteger(o.restarts ?? 1, 'restarts'),
+  };
+}
+
+/** Per-row norm of a batch ([N, ...] -> [N]), written as the reference writes it. */
+function rowNorm(t: Tensor, norm: Norm): Tensor {
+  const flat = t.flatten(1);
+  return norm === 'linf' ? flat.abs().amax(1) : flat.square().sum(1).sqrt();
+}
+
+/** ceil(log2(n)): the binary searches below need this many halvings of [0, n - 1]. */
+function halvings(n: number): number {
+  let k = 0;
+  while (2 ** k < n) k++;
+  return k;
+}
+
+/**
+ * Row-wise binary search over column indices 0..dim-1: keeps lo where
+ * `above(mid)` holds and hi where it does not (the same fixed number of
+ * halvings for every row, as the reference).
+ */
+function searchColumns(n: number, dim: number, device: string, above: (mid: Tensor) => Tensor): Tensor {
+  let lo = torch.zeros([n], { dtype: 'int64', device });
+  let hi = torch.full([n], dim - 1, { dtype: 'int64', device });
+  for (let k = 0; k < halvings(dim); k++) {
+    const mid = lo.add(hi).floorDivide(2);
+    const c = above(mid.unsqueeze(1));
+    [lo, hi] = [torch.where(c, mid, lo), torch.where(c, hi, mid)];
+  }
+  return lo.unsqueeze(1);
+}
+
+/**
+ * The smallest L-inf step d per row with w·(t + d) = b and t + d in [0, 1]^D;
+ * where the box cannot reach the hyperplane, the step to the box corner that
+ * gets closest. points, w: [n, D]; b: [n]. Returns d, [n, D] (0 where w is 0).
+ * Every case is computed for every row and the right one picked per row, which
+ * gives the reference's values without its row subsets.
+ */
+export function projectionLinf(points: Tensor, wIn: Tensor, bIn: Tensor): Tensor {
+  return torch.tidy(() => {
+    const [n, dim] = points.shape as [number, number];
+    const dt = points.dtype;
+    // Orient each hyperplane so that its point lies on the side w·t >= b: the step then lowers w·t.
+    const side = wIn.mul(points).sum(1).sub(bIn).ge(0).to(dt).mul(2).sub(1);
+    const w = wIn.mul(side.unsqueeze(1));
+    const b = bIn.mul(side);
+    const used = w.ne(0).to(dt);
+    // a: the face each coordinate moves to (1 where w < 0, else 0); room: how far it can move.
+    const a = w.lt(0).to(dt);
+    const corner = a.sub(points).mul(used);
+    const room = a.sub(points.mul(a.mul(2).sub(1)));
+    const byRoom = room.sort(1).indices;
+    const need = b.sub(w.mul(points).sum(1)); // the change of w·t the step must make (<= 0)
+    const atCorner = w.mul(corner).sum(1); // the change the whole box allows
+    // Coordinates by decreasing room: s[k] = |w| mass of the first k+1 (still free to move),
+    // sb[k] = change made by the others, all at their faces.
+    const desc = byRoom.flip([1]);
+    const wDesc = w.gather(1, desc);
+    const s = wDesc.abs().cumsum(1);
+    const sb = wDesc.neg().mul(corner.gather(1, desc)).cumsum(1).add(atCorner.unsqueeze(1));
+    const sAll = s.select(1, dim - 1);
+    const sbAll = sb.select(1, dim - 1);
+    // Every coordinate moves by the same lambda when even the one with least room is not capped.
+    const leastRoom = room.gather(1, byRoom.narrow(1, 0, 1)).squeeze(1);
+    const noneCapped = need.sub(sbAll.sub(sAll.mul(leastRoom))).gt(0);
+    const someCapped = need.sub(atCorner).gt(0).logicalAnd(noneCapped.logicalNot());
+    const k = searchColumns(n, dim, points.device, (mid) => {
+      const roomAt = room.gather(1, desc.gather(1, mid));
+      const reach = sb.gather(1, mid).sub(s.gather(1, mid).mul(roomAt)).squeeze(1);
+      return need.sub(reach).gt(0);
+    });
+    const lambdaFree = need.sub(sbAll).div(sAll.neg()).clamp(0, null).unsqueeze(1);
+    const stepFree = a.mul(2).sub(1).mul(lambdaFree);
+    const lambda = need.unsqueeze(1).sub(sb.gather(1, k)).div(s.gather(1, k).neg()).clamp(0, null);
+    const stepCapped = lambda.minimum(corner).mul(a).add(lambda.neg().maximum(corner).mul(a.neg().add(1)));
+    const d = torch.where(noneCapped.unsqueeze(1), stepFree, torch.where(someCapped.unsqueeze(1), stepCapped, corner));
+    return d.mul(used);
+  });
+}
+
+/**
+ * The smallest L2 step d per row with w·(t + d) = b and t + d in [0, 1]^D (the
+ * box-corner step where the hyperplane is out of reach). Shapes as projectionLinf.
+ * Along -w each coordinate hits its face at step r_i; with coordinates sorted by
+ * r, a binary search finds how many are already at their faces.
+ */
+export function projectionL2(points: Tensor, wIn: Tensor, bIn: Tensor): Tensor {
+  return torch.tidy(() => {
+    const [n, dim] = points.shape as [number, number];
+    const dt = points.dtype;
+    const offset = wIn.mul(points).sum(1).sub(bIn);
+    const side = offset.ge(0).to(dt).mul(2).sub(1);
+    const w = wIn.mul(side.unsqueeze(1));
+    const c = offset.mul(side); // >= 0: how far above the hyperplane (in w·t) the point is
+    const used = w.abs().gt(1e-8).to(dt);
+    // 1e12 stands for "never hits a face" (w about 0), as in the reference.
+    let r = torch.maximum(points.div(w), points.sub(1).div(w)).clamp(-1e12, 1e12);
+    r = r.maskedFill(w.abs().lt(1e-8), 1e12);
+    r = r.maskedFill(r.eq(-1e12), 1e12);
+    const { values: rSorted, indices: byR } = r.sort(1);
+    const rNext = torch.cat([rSorted.slice(1, 1), torch.zeros([n, 1], { dtype: dt, device: points.device })], 1);
+    const rs = rSorted.maskedFill(rSorted.eq(1e12), 0);
+    const rs2 = rNext.maskedFill(rNext.eq(1e12), 0);
+    const w2 = w.square().gather(1, byR);
+    const total = w2.sum(1, true);
+    const rest = total.sub(w2.cumsum(1)); // squared |w| mass of the coordinates not yet at a face
+    const corner = r.mul(w).neg().mul(used);
+    const first = rs.narrow(1, 0, 1);
+    // s[k] + c: what is left of c once the step length reaches the k-th smallest r.
+    const s = torch.cat([total.neg().mul(first), rs.sub(rs2).mul(rest).cumsum(1).sub(total.mul(first))], 1);
+    const beforeAnyFace = s.select(1, 0).add(c).lt(0);
+    const outOfReach = corner.mul(w).sum(1).add(c).gt(0);
+    const between = beforeAnyFace.logicalOr(outOfReach).logicalNot();
+    const k = searchColumns(n, dim, points.device, (mid) => s.gather(1, mid).squeeze(1).add(c).gt(0));
+    const stepPlain = c.div(total.squeeze(1)).unsqueeze(1).neg().mul(w);
+    const restAt = rest.gather(1, k);
+    const lambda = s.gather(1, k).add(c.unsqueeze(1)).div(restAt).add(rs.gather(1, k)).maskedFill(restAt.eq(0), 0);
+    const free = lambda.gt(r).to(dt);
+    const stepBetween = corner.mul(free).sub(lambda.mul(w).mul(free.neg().add(1)));
+    const d = torch.where(beforeAnyFace.unsqueeze(1), stepPlain, torch.where(between.unsqueeze(1), stepBetween, corner));
+    return d.mul(used);
+  });
+}
+
+/** The reference's random start: x0 + eps/2 * t/||t|| (t uniform in [-1, 1] for L-inf, Gaussian for L2), in the box. */
+function randomStart(x0: Tensor, epsilon: number, norm: Norm): Tensor {
+  const t = norm === 'linf' ? torch.randLike(x0).mul(2).sub(1) : torch.randnLike(x0);
+  return x0.add(t.mul(epsilon).div(rowNorm(t, norm).view([-1, 1, 1, 1])).mul(0.5)).clamp(0, 1);
+}
+
+interface RunState {
+  iterate: Tensor;
+  best: Tensor;
+  bestNorm: Tensor;
+}
+
+/** One FAB-T iteration from state (see the file header). */
+function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: RunState, o: FabRunOptions): RunState {
+  const n = x0.shape[0]!;
+  const input = state.iterate.detach().requiresGrad_();
+  // One backward of the summed differences gives every sample's own gradient (samples are independent in eval mode).
+  const { diff, grad } = torch.enableGrad(() => {
+    const z = model.forward(input);
+    const zDiff = z.gather(1, target.unsqueeze(1)).sub(z.gather(1, y.unsqueeze(1))).squeeze(1);
+    return { diff: zDiff.detach(), grad: inputGradient(zDiff.sum(), input) };
+  });
+  const here = input.detach();
+  // The linearised boundary {u : w·u = b} with w = grad, b = w·here - diff.
+  const w = grad.flatten(1);
+  const b = w.mul(here.flatten(1)).sum(1).sub(diff);
+  const projection = o.norm === 'linf' ? projectionLinf : projectionL2;
+  const d = projection(torch.cat([here.flatten(1), x0.flatten(1)]), torch.cat([w, w]), torch.cat([b, b]));
+  const fromHere = d.narrow(0, 0, n).view(x0.shape);
+  const fromClean = d.narrow(0, n, n).view(x0.shape);
+  const size = rowNorm(d, o.norm).clamp(1e-8, null);
+  const sizeHere = size.narrow(0, 0, n);
+  // alpha grows with the distance from here relative to the clean point's, capped by alphaMax.
+  const alpha = sizeHere.div(sizeHere.add(size.narrow(0, n, n))).clamp(0, o.alphaMax).view([-1, 1, 1, 1]);
+  const next = here.add(fromHere.mul(o.eta)).mul(alpha.neg().add(1))
+    .add(x0.add(fromClean.mul(o.eta)).mul(alpha))
+    .clamp(0, 1);
+  const wrong = torch.noGrad(() => model.forward(next).argmax(1).ne(y));
+  const dist = rowNorm(next.sub(x0), o.norm);
+  const better = wrong.logicalAnd(dist.lt(state.bestNorm));
+  return {
+    best: torch.where(better.view([-1, 1, 1, 1]), next, state.best),
+    bestNorm: torch.where(better, dist, state.bestNorm),
+    // After a success, restart the search closer to the clean point.
+    iterate: torch.where(wrong.view([-1, 1, 1, 1]), x0.add(next.sub(x0).mul(o.beta)), next),
+  };
+}
+
+/**
+ * One targeted FAB run of o.steps iterations from `start` for the given
+ * target classes (the reference's attack_single_run, targeted): for each
+ * sample, the adversarial point of smallest norm seen. The caller sets the
+ * model's mode. Memory stays flat: each iteration runs in its own scope.
+ */
+export function fabTargetedRun(model: Module, x0: Tensor, y: Tensor, target: Tensor, start: Tensor, o: FabRunOptions): FabRun {
+  let state: RunState = {
+    iterate: start.detach().clone(),
+    best: x0.detach().clone(),
+    bestNorm: torch.full([x0.shape[0]!], NOT_FOUND, { dtype: x0.dtype, device: x0.device }),
+  };
+  const clean = x0.detach();
+  for (let k = 0; k < o.steps; k++) {
+    const previous = state;
+    state = torch.tidy(() => fabStep(model, clean, y, target, previous, o));
+    torch.dispose(previous);
+  }
+  return { ...state, found: state.bestNorm.lt(NOT_FOUND) };
+}
+
+/**
+ * Targeted FAB (FAB-T). For each target in turn (the 2nd, 3rd, ... most likely
+ * clean class) and each restart, runs FAB on the points not yet fooled; a point
+ * is fooled when its result is misclassified and within epsilon. Returns a
+ * detached batch: the (projected) adversarial example where one was found,
+ * else x. Points the model already misclassifies come back as x. The model
+ * runs in eval mode and gets its previous mode back.
+ */
+export function fabTargeted(model: Module, x: Tensor, y: Tensor, o: FabOptions): Tensor {
+  checkBatch(x, y, 'fabTargeted');
+  const opts = resolveOptions(o);
+  return inEvalMode([model], () =>
+    withSeed(o.seed, () =>
+      torch.tidy(() => {
+        let adv = x.detach().clone();
+        if (x.shape[0] === 0) return adv;
+        const { ranking, correct } = torch.noGrad(() => {
+          const z = model.forward(x);
+          return { ranking: z.sort(1).indices, correct: z.argmax(1).eq(y) };
+        });
+        const classes = ranking.shape[1]!;
+        let robust = correct;
+        for (let k = 1; k <= Math.min(opts.targets, classes - 1); k++) {
+          const target = ranking.select(1, classes - 1 - k); // ascending sort: the (k+1)-th most likely class
+          for (let r = 0; r < opts.restarts; r++) {
+            const previous = { adv, robust };
+            const next = torch.tidy(() => {
+              const idx = robust.nonzero().squeeze(1);
+              if (idx.shape[0] === 0) return null;
+              const xs = x.detach().indexSelect(0, idx);
+              const ys = y.indexSelect(0, idx);
+              const start = r === 0 ? xs : randomStart(xs, opts.epsilon, opts.norm);
+              const run = fabTargetedRun(model, xs, ys, target.indexSelect(0, idx), start, opts);
+              // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
+              const candidate = project(run.best, xs, opts.epsilon, opts.norm);
+              const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
+              const fooled = wrong.logicalAnd(rowNorm(run.best.sub(xs), opts.norm).le(opts.epsilon));
+              const kept = torch.where(fooled.view([-1, 1, 1, 1]), candidate, xs);
+              return { adv: adv.indexCopy(0, idx, kept), robust: robust.indexCopy(0, idx, fooled.logicalNot()) };
+            });
+            if (next === null) return adv; // every point is fooled
+            ({ adv, robust } = next);
+            torch.dispose(previous);
+          }
+        }
+        return adv;
+      }),
+    ),
+  );
+}
