@@ -8,6 +8,7 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { checkBatch, inEvalMode, inputGradient, project, withSeed, type Norm } from './common.js';
+import { positiveInteger, rankedClasses, StillRobust } from './stillRobust.js';
 
 export interface FabOptions {
   norm: Norm;
@@ -49,11 +50,6 @@ export interface FabRun {
 
 const NOT_FOUND = 1e10;
 
-function positiveInteger(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`fabTargeted: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
 function resolveOptions(o: FabOptions): FabRunOptions & { epsilon: number; targets: number; restarts: number } {
   if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`fabTargeted: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
   if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`fabTargeted: epsilon must be a finite number >= 0, got ${o.epsilon}`);
@@ -70,8 +66,8 @@ function resolveOptions(o: FabOptions): FabRunOptions & { epsilon: number; targe
   }
   return {
     norm: o.norm, epsilon: o.epsilon, steps, alphaMax, eta, beta,
-    targets: positiveInteger(o.targets ?? 9, 'targets'),
-    restarts: positiveInteger(o.restarts ?? 1, 'restarts'),
+    targets: positiveInteger(o.targets ?? 9, 'targets', 'fabTargeted'),
+    restarts: positiveInteger(o.restarts ?? 1, 'restarts', 'fabTargeted'),
   };
 }
 
@@ -280,38 +276,22 @@ export function fabTargeted(model: Module, x: Tensor, y: Tensor, o: FabOptions):
   return inEvalMode([model], () =>
     withSeed(o.seed, () =>
       torch.tidy(() => {
-        let adv = x.detach().clone();
-        if (x.shape[0] === 0) return adv;
-        const { ranking, correct } = torch.noGrad(() => {
-          const z = model.forward(x);
-          return { ranking: z.sort(1).indices, correct: z.argmax(1).eq(y) };
-        });
-        const classes = ranking.shape[1]!;
-        let robust = correct;
-        for (let k = 1; k <= Math.min(opts.targets, classes - 1); k++) {
-          const target = ranking.select(1, classes - 1 - k); // ascending sort: the (k+1)-th most likely class
+        const points = new StillRobust(model, x, y);
+        for (let rank = 1; rank <= opts.targets; rank++) {
           for (let r = 0; r < opts.restarts; r++) {
-            const previous = { adv, robust };
-            const next = torch.tidy(() => {
-              const idx = robust.nonzero().squeeze(1);
-              if (idx.shape[0] === 0) return null;
-              const xs = x.detach().indexSelect(0, idx);
-              const ys = y.indexSelect(0, idx);
+            points.run((xs, ys) => {
+              const target = rankedClasses(model, xs, rank);
+              if (target === null) return null; // fewer classes than targets
               const start = r === 0 ? xs : randomStart(xs, opts.epsilon, opts.norm);
-              const run = fabTargetedRun(model, xs, ys, target.indexSelect(0, idx), start, opts);
+              const run = fabTargetedRun(model, xs, ys, target, start, opts);
               // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
               const candidate = project(run.best, xs, opts.epsilon, opts.norm);
               const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
-              const fooled = wrong.logicalAnd(rowNorm(run.best.sub(xs), opts.norm).le(opts.epsilon));
-              const kept = torch.where(fooled.view([-1, 1, 1, 1]), candidate, xs);
-              return { adv: adv.indexCopy(0, idx, kept), robust: robust.indexCopy(0, idx, fooled.logicalNot()) };
+              return { adv: candidate, fooled: wrong.logicalAnd(rowNorm(run.best.sub(xs), opts.norm).le(opts.epsilon)) };
             });
-            if (next === null) return adv; // every point is fooled
-            ({ adv, robust } = next);
-            torch.dispose(previous);
           }
         }
-        return adv;
+        return points.adv;
       }),
     ),
   );

@@ -29,15 +29,24 @@ export class StillRobust {
    * when it returns null) and records those it fooled.
    */
   run(attack: (xs: Tensor, ys: Tensor) => RunOutcome | null): void {
-    const index = this.robust.nonzero().flatten();
-    if (index.numel === 0) return;
-    const outcome = attack(this.x.indexSelect(0, index), this.y.indexSelect(0, index));
-    if (outcome === null) return;
-    const fooled = index.maskedSelect(outcome.fooled);
-    if (fooled.numel === 0) return;
-    const found = outcome.adv.indexSelect(0, outcome.fooled.nonzero().flatten());
-    this.adv = this.adv.indexCopy(0, fooled, found.to(this.adv.dtype));
-    this.robust = this.robust.indexCopy(0, fooled, torch.zeros([fooled.numel], { dtype: 'bool', device: this.robust.device }));
+    // Each run in its own scope: only the updated batch and flags outlive it.
+    const next = torch.tidy(() => {
+      const index = this.robust.nonzero().flatten();
+      if (index.numel === 0) return null;
+      const outcome = attack(this.x.indexSelect(0, index), this.y.indexSelect(0, index));
+      if (outcome === null) return null;
+      const fooled = index.maskedSelect(outcome.fooled);
+      if (fooled.numel === 0) return null;
+      const found = outcome.adv.indexSelect(0, outcome.fooled.nonzero().flatten());
+      return {
+        adv: this.adv.indexCopy(0, fooled, found.to(this.adv.dtype)),
+        robust: this.robust.indexCopy(0, fooled, torch.zeros([fooled.numel], { dtype: 'bool', device: this.robust.device })),
+      };
+    });
+    if (next === null) return;
+    this.adv.dispose();
+    this.robust.dispose();
+    ({ adv: this.adv, robust: this.robust } = next);
   }
 
   /** Whether some point is still robust. */
