@@ -16,7 +16,7 @@
         "<!@(node scripts/libtorch.cjs include)"
       ],
       "defines": [
-        "NAPI_VERSION=8",
+        "NAPI_EXPERIMENTAL",
         "NAPI_CPP_EXCEPTIONS",
         "_GLIBCXX_USE_CXX11_ABI=<!(node scripts/libtorch.cjs abi)"
       ],

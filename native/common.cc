@@ -13,14 +13,14 @@ Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* e
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
 }
 
-void finalizeBox(Napi::Env env, TensorBox* box) {
+void finalizeBox(Napi::BasicEnv env, TensorBox* box) {
   releaseBox(env, box);
   delete box;
 }
 
 }  // namespace
 
-void releaseBox(Napi::Env env, TensorBox* box) {
+void releaseBox(Napi::BasicEnv env, TensorBox* box) {
   if (box->reportedBytes != 0) {
     Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
     box->reportedBytes = 0;

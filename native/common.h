@@ -13,12 +13,16 @@ namespace d2r {
 
 // One JS handle owns exactly one native reference. dispose() drops it early;
 // the External's finalizer deletes the box when the JS object is collected.
+// The finalizer is a "basic" one (it touches no JS state), so Node runs it
+// during garbage collection itself instead of deferring it to the event loop:
+// a long synchronous loop (an attack of thousands of steps) then frees its
+// handles as it goes rather than only when it returns.
 struct TensorBox {
   at::Tensor tensor;
   int64_t reportedBytes = 0;
 };
 
-void releaseBox(Napi::Env env, TensorBox* box);
+void releaseBox(Napi::BasicEnv env, TensorBox* box);
 
 // Wraps a tensor in a new JS handle (undefined tensors become null).
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
