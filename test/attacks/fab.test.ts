@@ -6,10 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { Module } from '../../src/nn/index.js';
 import { fabTargeted, fabTargetedRun, projectionL2, projectionLinf, type FabOptions } from '../../src/attacks/fab.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from './fixtures.js';
+import { fixture, Probe, PY_FIXTURE } from './fixtures.js';
 
 /**
  * Python: the reference's two projections, one row at a time (the reference
@@ -304,18 +303,6 @@ test('fabTargeted: non-square inputs, few classes (targets capped), a batch of o
   assert.deepEqual(empty.shape, [0, 3, 5, 7]);
 });
 
-/** A model whose forward throws on a chosen call, to check the mode comes back on error. */
-class Failing extends Module {
-  calls = 0;
-  constructor(readonly inner: Module, readonly failOn: number) {
-    super();
-    this.registerModule('inner', inner);
-  }
-  forward(x: Tensor): Tensor {
-    if (++this.calls === this.failOn) throw new Error('forward failed');
-    return this.inner.forward(x);
-  }
-}
 
 test('fabTargeted restores the mode when the model throws and rejects bad inputs and options by name', () => {
   const { target, x } = fixture();
@@ -323,7 +310,7 @@ test('fabTargeted restores the mode when the model throws and rejects bad inputs
   const y = torch.noGrad(() => target.forward(x).argmax(1));
   const o: FabOptions = { norm: 'linf', epsilon: 0.1, steps: 3 };
   for (const mode of [true, false]) {
-    const failing = new Failing(target, 4).train(mode);
+    const failing = new Probe(target, 4).train(mode);
     assert.throws(() => fabTargeted(failing, x, y, o), /forward failed/);
     assert.equal(failing.training, mode);
   }

@@ -3,7 +3,7 @@
 // Python transcriptions of the projection, step and ascent loop of the spec.
 import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import type { Module } from '../../src/nn/index.js';
+import { Module } from '../../src/nn/index.js';
 
 export const SIDE = 8;
 export const CLASSES = 10;
@@ -16,6 +16,19 @@ export function tinyNet(): Module {
     flat: new nn.Flatten(),
     fc: new nn.Linear(4 * (SIDE - 2) * (SIDE - 2), CLASSES),
   });
+}
+
+/** Wraps a model, counts its forward calls and throws on call `failOn` (0: never), to check modes come back on error. */
+export class Probe extends Module {
+  calls = 0;
+  constructor(readonly inner: Module, readonly failOn = 0) {
+    super();
+    this.registerModule('inner', inner);
+  }
+  forward(x: Tensor): Tensor {
+    if (++this.calls === this.failOn) throw new Error('forward failed');
+    return this.inner.forward(x);
+  }
 }
 
 export interface Fixture {

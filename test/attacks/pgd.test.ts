@@ -5,9 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, attacks } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { Module } from '../../src/nn/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from './fixtures.js';
+import { fixture, Probe, PY_FIXTURE } from './fixtures.js';
 
 const cases = [
   { norm: 'linf', loss: 'ce', epsilon: 0.1, stepSize: 0.03 },
@@ -42,22 +41,10 @@ out['adv'] = ascend(objective, inp['init'], ${c.epsilon}, ${c.stepSize}, 5, '${c
   });
 }
 
-/** A model whose forward throws on a chosen call, to check the mode comes back on error. */
-class Failing extends Module {
-  calls = 0;
-  constructor(readonly inner: Module, readonly failOn: number) {
-    super();
-    this.registerModule('inner', inner);
-  }
-  forward(x: Tensor): Tensor {
-    if (++this.calls === this.failOn) throw new Error('forward failed');
-    return this.inner.forward(x);
-  }
-}
 
 test('pgd restores the model mode when the model throws, and rejects bad inputs and options', () => {
   const { target, x, y } = fixture();
-  const failing = new Failing(target, 3).train();
+  const failing = new Probe(target, 3).train();
   assert.throws(() => attacks.pgd(failing, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5 }), /forward failed/);
   assert.equal(failing.training, true);
   assert.equal(target.training, true);

@@ -11,7 +11,7 @@ import {
   type QueryDraw, type SquareDraws,
 } from '../../src/attacks/square.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture } from './fixtures.js';
+import { fixture, Probe } from './fixtures.js';
 
 // Our transcription of the reference's pieces (fra31/auto-attack, square.py), with the
 // random draws passed in: U[i] = 5 uniforms per query (corners, then transpose), SG signs.
@@ -289,30 +289,7 @@ out['adv${norm}'], out['margin${norm}'] = run(model, x, y, '${norm}', ${eps}, ${
   }
 });
 
-/** A model whose forward throws on a chosen call, to check the mode comes back on error. */
-class Failing extends Module {
-  calls = 0;
-  constructor(readonly inner: Module, readonly failOn: number) {
-    super();
-    this.registerModule('inner', inner);
-  }
-  forward(x: Tensor): Tensor {
-    if (++this.calls === this.failOn) throw new Error('forward failed');
-    return this.inner.forward(x);
-  }
-}
 
-class Counting extends Module {
-  calls = 0;
-  constructor(readonly inner: Module) {
-    super();
-    this.registerModule('inner', inner);
-  }
-  forward(x: Tensor): Tensor {
-    this.calls++;
-    return this.inner.forward(x);
-  }
-}
 
 function fooledCount(model: Module, x: Tensor, y: Tensor): number {
   return torch.noGrad(() => model.forward(x).argmax(1).ne(y).sum().item());
@@ -393,7 +370,7 @@ test('square: any NCHW size, empty batches, zero epsilon and queries, default bu
   assert.ok(d.abs().sub(0.05).abs().amax().item() < 1e-6, 'every pixel moved by eps');
   assert.ok(d.sub(d.narrow(2, 0, 1)).abs().amax().item() < 1e-6, 'one sign per column');
   // The default budget: a clean pass, the start, then 5000 queries (a budget too small to fool anything).
-  const counting = new Counting(model);
+  const counting = new Probe(model);
   const adv = square(counting, x, y, { norm: 'linf', epsilon: 1e-4, seed: 1 });
   assert.equal(counting.calls, 5002);
   assert.ok(adv.sub(x).abs().amax().item() <= bound(1e-4));
@@ -414,7 +391,7 @@ test('square rejects bad inputs and options, and restores the mode when the mode
   assert.throws(() => square(target, x, y, { ...o, restarts: 0 }), /restarts must be a positive integer/);
   assert.throws(() => square(target, x, y, { ...o, seed: -1 }), /seed must be a non-negative integer/);
   for (const [mode, failOn] of [[true, 1], [false, 3]] as const) {
-    const failing = new Failing(target, failOn).train(mode);
+    const failing = new Probe(target, failOn).train(mode);
     assert.throws(() => square(failing, x, y, { ...o, seed: 1 }), /forward failed/);
     assert.equal(failing.training, mode);
     assert.equal(target.training, mode);

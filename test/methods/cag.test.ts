@@ -5,9 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, methods, attacks } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { Module } from '../../src/nn/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from '../attacks/fixtures.js';
+import { fixture, Probe, PY_FIXTURE } from '../attacks/fixtures.js';
 
 const PY_CAG = (eps: number, alpha: number, steps: number, norm: string): string => PY_FIXTURE + `
 T.eval(); G.eval()
@@ -38,18 +37,6 @@ for (const [norm, eps, alpha] of [['linf', 0.1, 0.02], ['l2', 0.8, 0.25]] as con
   });
 }
 
-/** Counts forward calls and can throw on one, wrapping a model. */
-class Probe extends Module {
-  calls = 0;
-  constructor(readonly inner: Module, readonly failOn = 0) {
-    super();
-    this.registerModule('inner', inner);
-  }
-  forward(x: Tensor): Tensor {
-    if (++this.calls === this.failOn) throw new Error('forward failed');
-    return this.inner.forward(x);
-  }
-}
 
 test('CAG computes p_G once and runs the target once per step', () => {
   const { target, guidance, x } = fixture();
