@@ -4,9 +4,9 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, inEvalMode, inputGradient, perSampleL2, withSeed, type Norm } from './common.js';
+import { checkBatch, checkThreatModel, choosePerSample, inEvalMode, inputGradient, perSampleL2, perSampleNorm, positiveInteger, withSeed, type Norm } from './common.js';
 import { dlrLoss, targetedDlrLoss } from './losses.js';
-import { positiveInteger, rankedClasses, StillRobust, type WarningSink } from './stillRobust.js';
+import { rankedClasses, StillRobust, type WarningSink } from './stillRobust.js';
 
 export interface ApgdBudget {
   norm: Norm;
@@ -51,8 +51,7 @@ export function apgdCheckpoints(steps: number): number[] {
 
 /** Divides each sample by its L-inf or L2 norm (+1e-12), as the reference does for starts and L2 steps. */
 function normalized(t: Tensor, norm: Norm): Tensor {
-  const size = norm === 'linf' ? t.flatten(1).abs().amax(1) : t.flatten(1).norm(2, 1);
-  return t.div(size.add(1e-12).view([t.shape[0]!, ...t.shape.slice(1).map(() => 1)]));
+  return t.div(perSampleNorm(t, norm).add(1e-12).view([t.shape[0]!, ...t.shape.slice(1).map(() => 1)]));
 }
 
 /** The reference's projection: onto the eps-ball (L2 as x + unit(d) * min(eps, ||d||)), then onto [0, 1]. */
@@ -82,8 +81,6 @@ interface RunState {
   lossBestAtCheck: Tensor;
   reducedAtCheck: Tensor;
 }
-
-const rows = (mask: Tensor, a: Tensor, b: Tensor): Tensor => torch.where(mask.view([-1, 1, 1, 1]), a, b);
 
 /** Logits, per-sample loss and input gradient at a point. */
 function evaluate(model: Module, point: Tensor, loss: PerSampleLoss): { logits: Tensor; loss: Tensor; grad: Tensor } {
@@ -134,9 +131,9 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
         const next: RunState = {
           ...s, adv, previous: s.adv, grad: at.grad,
           robust: s.robust.logicalAnd(correct),
-          fooledAt: rows(correct.logicalNot(), adv, s.fooledAt),
-          best: rows(improved, adv, s.best),
-          gradBest: rows(improved, at.grad, s.gradBest),
+          fooledAt: choosePerSample(correct.logicalNot(), adv, s.fooledAt),
+          best: choosePerSample(improved, adv, s.best),
+          gradBest: choosePerSample(improved, at.grad, s.gradBest),
           lossBest: torch.where(improved, at.loss, s.lossBest),
         };
         if (!checkpoints.has(i + 1)) return next;
@@ -148,9 +145,9 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
         const reduce = rises.le(k * rho).logicalOr(stalled);
         return {
           ...next,
-          stepSize: rows(reduce, next.stepSize.div(2), next.stepSize),
-          adv: rows(reduce, next.best, next.adv),
-          grad: rows(reduce, next.gradBest, next.grad),
+          stepSize: choosePerSample(reduce, next.stepSize.div(2), next.stepSize),
+          adv: choosePerSample(reduce, next.best, next.adv),
+          grad: choosePerSample(reduce, next.gradBest, next.grad),
           reducedAtCheck: reduce,
           lossBestAtCheck: next.lossBest,
         };
@@ -180,8 +177,7 @@ function countRises(lossSteps: Tensor[], i: number, k: number, n: number, device
 }
 
 function budgetOf(o: ApgdBudget, who: string): Required<Pick<ApgdBudget, 'norm' | 'epsilon' | 'steps' | 'rho' | 'restarts'>> {
-  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
-  if (!(o.epsilon >= 0)) throw new Error(`${who}: epsilon must be >= 0, got ${o.epsilon}`);
+  checkThreatModel(o, who);
   const rho = o.rho ?? 0.75;
   if (!(rho > 0 && rho <= 1)) throw new Error(`${who}: rho must be in (0, 1], got ${rho}`);
   return { norm: o.norm, epsilon: o.epsilon, steps: positiveInteger(o.steps ?? 100, 'steps', who), restarts: positiveInteger(o.restarts ?? 1, 'restarts', who), rho };

@@ -2,7 +2,7 @@
 // share: x' <- P(x' + stepSize * dir(grad objective(x'))), P onto the eps-ball and [0, 1].
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import { inputGradient, project, stepDirection, type Norm } from './common.js';
+import { choosePerSample, inputGradient, project, stepDirection, type Norm } from './common.js';
 
 export interface StepBudget {
   epsilon: number;
@@ -29,7 +29,7 @@ export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Ten
       const next = project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
       if (!stopWhere) return next;
       // Points where stopWhere holds stay where they are (early stop per point).
-      return torch.where(stopWhere(previous.detach()).view([-1, ...x.shape.slice(1).map(() => 1)]), previous.detach(), next);
+      return choosePerSample(stopWhere(previous.detach()), previous.detach(), next);
     });
     previous.dispose(); // our own handle (the first is a detached view of the caller's start)
   }

@@ -4,12 +4,12 @@
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import * as torch from '../engine/torch.js';
-import { inEvalMode, type Norm } from './common.js';
+import { classCount, type Norm } from './common.js';
 import { apgd, apgdTargeted } from './apgd.js';
 import { fabTargeted } from './fab.js';
 import { square } from './square.js';
 import { classCountWarnings } from './checks.js';
-import { worstCase, type NamedAttack, type WorstCaseOptions, type WorstCaseResult } from './worstCase.js';
+import { fraction, worstCase, type NamedAttack, type WorstCaseOptions, type WorstCaseResult } from './worstCase.js';
 
 export const AUTOATTACK_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
 export type AutoAttackComponent = (typeof AUTOATTACK_COMPONENTS)[number];
@@ -94,8 +94,7 @@ function stateKey(o: AutoAttackOptions, x: Tensor, y: Tensor, model: Module): st
  * and gets its mode back; the caller's random stream is left as it was.
  */
 export function autoAttack(model: Module, x: Tensor, y: Tensor, o: AutoAttackOptions): AutoAttackResult {
-  const classes = inEvalMode([model], () => torch.tidy(() => torch.noGrad(() => model.forward(x.narrow(0, 0, Math.min(1, x.shape[0]!)))).shape[1]!));
-  const suite = autoAttackSuite(o, classes);
+  const suite = autoAttackSuite(o, classCount(model, x));
   for (const w of suite.warnings) o.onWarning?.(w);
   const result = worstCase(model, x, y, suite.attacks, {
     batchSize: o.batchSize ?? 250,
@@ -109,6 +108,5 @@ export function autoAttack(model: Module, x: Tensor, y: Tensor, o: AutoAttackOpt
     onAttackDone: o.onAttackDone,
     onWarning: o.onWarning,
   });
-  const share = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
-  return { ...result, warnings: [...suite.warnings, ...result.warnings], cleanAccuracy: share(result.cleanCorrect), robustAccuracy: share(result.robust) };
+  return { ...result, warnings: [...suite.warnings, ...result.warnings], cleanAccuracy: fraction(result.cleanCorrect), robustAccuracy: fraction(result.robust) };
 }

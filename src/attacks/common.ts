@@ -17,6 +17,11 @@ export function inEvalMode<T>(models: Module[], fn: () => T): T {
   }
 }
 
+/** The number of classes the model predicts (one forward of one point, in eval mode). */
+export function classCount(model: Module, x: Tensor): number {
+  return inEvalMode([model], () => torch.tidy(() => torch.noGrad(() => model.forward(x.narrow(0, 0, Math.min(1, x.shape[0]!))).shape[1]!)));
+}
+
 /** Checks x is a float NCHW batch in [0, 1] and y int64 labels of the same length. */
 export function checkBatch(x: Tensor, y: Tensor, who: string): void {
   if (x.ndim !== 4) throw new Error(`${who}: expected x as [N, C, H, W], got [${x.shape.join(', ')}]`);
@@ -38,9 +43,43 @@ export function checkBudget(o: { epsilon: number; stepSize: number; steps: numbe
   if (o.norm !== undefined && o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${o.norm}'`);
 }
 
+/** Checks the threat model of an attack: norm 'linf' or 'l2' and a finite epsilon >= 0. */
+export function checkThreatModel(o: { norm: Norm; epsilon: number }, who: string): void {
+  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
+  if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`${who}: epsilon must be a finite number >= 0, got ${o.epsilon}`);
+}
+
+/** Checks an option is a positive integer, naming it in the error. */
+export function positiveInteger(value: number, name: string, who: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${who}: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Checks an option is a non-negative integer, naming it in the error. */
+export function nonNegativeInteger(value: number, name: string, who: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${who}: ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+/** Checks an optional seed is a non-negative safe integer. */
+export function checkSeed(seed: number | undefined, who: string): void {
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new Error(`${who}: seed must be a non-negative integer, got ${seed}`);
+}
+
 /** [N, 1, 1, ...]: a per-sample scalar broadcast over the other dimensions of t. */
 function perSampleShape(t: Tensor): number[] {
   return [t.shape[0]!, ...t.shape.slice(1).map(() => 1)];
+}
+
+/** Per sample, a where mask [N] holds, else b (a and b shaped like [N, ...]). */
+export function choosePerSample(mask: Tensor, a: Tensor, b: Tensor): Tensor {
+  return torch.where(mask.view(perSampleShape(a)), a, b);
+}
+
+/** The L-inf or L2 norm of each sample, [N]. */
+export function perSampleNorm(t: Tensor, norm: Norm): Tensor {
+  const flat = t.flatten(1);
+  return norm === 'linf' ? flat.abs().amax(1) : flat.square().sum(1).sqrt();
 }
 
 /** The L2 norm of each sample, shaped to broadcast against t. */

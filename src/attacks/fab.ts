@@ -7,8 +7,10 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, inEvalMode, inputGradient, project, withSeed, type Norm } from './common.js';
-import { positiveInteger, rankedClasses, StillRobust } from './stillRobust.js';
+import {
+  checkBatch, checkSeed, checkThreatModel, choosePerSample, inEvalMode, inputGradient, nonNegativeInteger, perSampleNorm, positiveInteger, project, withSeed, type Norm,
+} from './common.js';
+import { rankedClasses, StillRobust } from './stillRobust.js';
 
 export interface FabOptions {
   norm: Norm;
@@ -51,30 +53,20 @@ export interface FabRun {
 const NOT_FOUND = 1e10;
 
 function resolveOptions(o: FabOptions): FabRunOptions & { epsilon: number; targets: number; restarts: number } {
-  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`fabTargeted: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
-  if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`fabTargeted: epsilon must be a finite number >= 0, got ${o.epsilon}`);
-  const steps = o.steps ?? 100;
-  if (!Number.isInteger(steps) || steps < 0) throw new Error(`fabTargeted: steps must be a non-negative integer, got ${steps}`);
+  checkThreatModel(o, 'fabTargeted');
+  const steps = nonNegativeInteger(o.steps ?? 100, 'steps', 'fabTargeted');
   const alphaMax = o.alphaMax ?? 0.1;
   if (!(alphaMax >= 0 && alphaMax <= 1)) throw new Error(`fabTargeted: alphaMax must be in [0, 1], got ${alphaMax}`);
   const eta = o.eta ?? 1.05;
   if (!(Number.isFinite(eta) && eta > 0)) throw new Error(`fabTargeted: eta must be a finite number > 0, got ${eta}`);
   const beta = o.beta ?? 0.9;
   if (!(beta >= 0 && beta <= 1)) throw new Error(`fabTargeted: beta must be in [0, 1], got ${beta}`);
-  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) {
-    throw new Error(`fabTargeted: seed must be a non-negative integer, got ${o.seed}`);
-  }
+  checkSeed(o.seed, 'fabTargeted');
   return {
     norm: o.norm, epsilon: o.epsilon, steps, alphaMax, eta, beta,
     targets: positiveInteger(o.targets ?? 9, 'targets', 'fabTargeted'),
     restarts: positiveInteger(o.restarts ?? 1, 'restarts', 'fabTargeted'),
   };
-}
-
-/** Per-row norm of a batch ([N, ...] -> [N]), written as the reference writes it. */
-function rowNorm(t: Tensor, norm: Norm): Tensor {
-  const flat = t.flatten(1);
-  return norm === 'linf' ? flat.abs().amax(1) : flat.square().sum(1).sqrt();
 }
 
 /** ceil(log2(n)): the binary searches below need this many halvings of [0, n - 1]. */
@@ -196,7 +188,7 @@ export function projectionL2(points: Tensor, wIn: Tensor, bIn: Tensor): Tensor {
 /** The reference's random start: x0 + eps/2 * t/||t|| (t uniform in [-1, 1] for L-inf, Gaussian for L2), in the box. */
 function randomStart(x0: Tensor, epsilon: number, norm: Norm): Tensor {
   const t = norm === 'linf' ? torch.randLike(x0).mul(2).sub(1) : torch.randnLike(x0);
-  return x0.add(t.mul(epsilon).div(rowNorm(t, norm).view([-1, 1, 1, 1])).mul(0.5)).clamp(0, 1);
+  return x0.add(t.mul(epsilon).div(perSampleNorm(t, norm).view([-1, 1, 1, 1])).mul(0.5)).clamp(0, 1);
 }
 
 interface RunState {
@@ -223,7 +215,7 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
   const d = projection(torch.cat([here.flatten(1), x0.flatten(1)]), torch.cat([w, w]), torch.cat([b, b]));
   const fromHere = d.narrow(0, 0, n).view(x0.shape);
   const fromClean = d.narrow(0, n, n).view(x0.shape);
-  const size = rowNorm(d, o.norm).clamp(1e-8, null);
+  const size = perSampleNorm(d, o.norm).clamp(1e-8, null);
   const sizeHere = size.narrow(0, 0, n);
   // alpha grows with the distance from here relative to the clean point's, capped by alphaMax.
   const alpha = sizeHere.div(sizeHere.add(size.narrow(0, n, n))).clamp(0, o.alphaMax).view([-1, 1, 1, 1]);
@@ -231,13 +223,13 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
     .add(x0.add(fromClean.mul(o.eta)).mul(alpha))
     .clamp(0, 1);
   const wrong = torch.noGrad(() => model.forward(next).argmax(1).ne(y));
-  const dist = rowNorm(next.sub(x0), o.norm);
+  const dist = perSampleNorm(next.sub(x0), o.norm);
   const better = wrong.logicalAnd(dist.lt(state.bestNorm));
   return {
-    best: torch.where(better.view([-1, 1, 1, 1]), next, state.best),
+    best: choosePerSample(better, next, state.best),
     bestNorm: torch.where(better, dist, state.bestNorm),
     // After a success, restart the search closer to the clean point.
-    iterate: torch.where(wrong.view([-1, 1, 1, 1]), x0.add(next.sub(x0).mul(o.beta)), next),
+    iterate: choosePerSample(wrong, x0.add(next.sub(x0).mul(o.beta)), next),
   };
 }
 
@@ -287,7 +279,7 @@ export function fabTargeted(model: Module, x: Tensor, y: Tensor, o: FabOptions):
               // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
               const candidate = project(run.best, xs, opts.epsilon, opts.norm);
               const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
-              return { adv: candidate, fooled: wrong.logicalAnd(rowNorm(run.best.sub(xs), opts.norm).le(opts.epsilon)) };
+              return { adv: candidate, fooled: wrong.logicalAnd(perSampleNorm(run.best.sub(xs), opts.norm).le(opts.epsilon)) };
             });
           }
         }

@@ -4,7 +4,7 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, checkBudget, gaussianStart, inEvalMode, uniformStart, withSeed } from './common.js';
+import { checkBatch, checkBudget, choosePerSample, gaussianStart, inEvalMode, uniformStart, withSeed } from './common.js';
 import { projectedAscent, type StepBudget } from './ascent.js';
 import { attackObjective, klToReference, type AttackLoss } from './losses.js';
 
@@ -55,7 +55,7 @@ export function pgd(model: Module, x: Tensor, y: Tensor, o: PgdOptions): Tensor 
           const adv = projectedAscent(x, start, objective, o, stopWhere);
           if (restarts === 1) return adv;
           const wrong = torch.noGrad(() => model.forward(adv).argmax(1).ne(y));
-          best = torch.where(fooled.logicalNot().view([-1, 1, 1, 1]), adv, best);
+          best = choosePerSample(fooled.logicalNot(), adv, best);
           fooled = fooled.logicalOr(wrong);
         }
         return best;

@@ -6,7 +6,9 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, inEvalMode, perSampleL2, withSeed, type Norm } from './common.js';
+import {
+  checkBatch, checkSeed, checkThreatModel, choosePerSample, inEvalMode, nonNegativeInteger, perSampleL2, positiveInteger, withSeed, type Norm,
+} from './common.js';
 import { marginLoss } from './losses.js';
 
 export interface SquareOptions {
@@ -348,7 +350,7 @@ export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptio
       const margin = marginLoss(model.forward(proposal), pick(y));
       const better = margin.lt(before);
       marginBest.indexCopy_(0, active, torch.where(better, margin, before));
-      xBest.indexCopy_(0, active, torch.where(better.view([-1, 1, 1, 1]), proposal, best));
+      xBest.indexCopy_(0, active, choosePerSample(better, proposal, best));
       return false;
     });
     if (done) break;
@@ -357,17 +359,12 @@ export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptio
 }
 
 function checkOptions(o: SquareOptions): Required<Omit<SquareOptions, 'seed'>> {
-  const queries = o.queries ?? 5000;
+  checkThreatModel(o, 'square');
+  const queries = nonNegativeInteger(o.queries ?? 5000, 'queries', 'square');
   const pInit = o.pInit ?? 0.8;
-  const restarts = o.restarts ?? 1;
-  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`square: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
-  if (!(o.epsilon >= 0 && Number.isFinite(o.epsilon))) throw new Error(`square: epsilon must be a finite number >= 0, got ${o.epsilon}`);
-  if (!Number.isInteger(queries) || queries < 0) throw new Error(`square: queries must be a non-negative integer, got ${queries}`);
   if (!(pInit > 0 && pInit <= 1)) throw new Error(`square: pInit must be in (0, 1], got ${pInit}`);
-  if (!Number.isInteger(restarts) || restarts < 1) throw new Error(`square: restarts must be a positive integer, got ${restarts}`);
-  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) {
-    throw new Error(`square: seed must be a non-negative integer, got ${o.seed}`);
-  }
+  const restarts = positiveInteger(o.restarts ?? 1, 'restarts', 'square');
+  checkSeed(o.seed, 'square');
   return { norm: o.norm, epsilon: o.epsilon, queries, pInit, restarts };
 }
 
@@ -399,7 +396,7 @@ export function square(model: Module, x: Tensor, y: Tensor, o: SquareOptions): T
                 const run = squareRun(model, xs, y.indexSelect(0, todo), opts, draws);
                 const previous = bestMargin.indexSelect(0, todo);
                 const better = run.margin.lt(previous);
-                best.indexCopy_(0, todo, torch.where(better.view([-1, 1, 1, 1]), run.adv, best.indexSelect(0, todo)));
+                best.indexCopy_(0, todo, choosePerSample(better, run.adv, best.indexSelect(0, todo)));
                 bestMargin.indexCopy_(0, todo, torch.where(better, run.margin, previous));
               } finally {
                 draws.dispose();

@@ -61,9 +61,3 @@ export function rankedClasses(model: Module, x: Tensor, rank: number): Tensor | 
   if (rank >= logits.shape[1]!) return null;
   return logits.sort(1, true).indices.select(1, rank).contiguous();
 }
-
-/** Checks an option is a positive integer, naming it in the error. */
-export function positiveInteger(value: number, name: string, who: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${who}: ${name} must be a positive integer, got ${value}`);
-  return value;
-}

@@ -7,7 +7,7 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
-import { perSampleL2, withSeed, type Norm } from './common.js';
+import { perSampleNorm, withSeed, type Norm } from './common.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
 
@@ -65,7 +65,6 @@ interface EvaluationState {
   version: 1;
   key: string;
   cleanCorrect: boolean[];
-  robust: boolean[];
   brokenBy: (string | null)[];
   attacks: AttackOutcome[];
   /** The attack in progress: the points it set out to attack and how many batches of them are done. */
@@ -73,7 +72,8 @@ interface EvaluationState {
   warnings: string[];
 }
 
-const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
+/** The share of true flags (0 for none). */
+export const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
 
 function readState({ path, key, ifOther }: NonNullable<WorstCaseOptions['state']>, n: number): EvaluationState | null {
   if (!existsSync(path)) return null;
@@ -88,7 +88,7 @@ function readState({ path, key, ifOther }: NonNullable<WorstCaseOptions['state']
     if (ifOther === 'restart') return null;
     throw new Error(`evaluation state ${path} was written for a different evaluation (its key ${state.key}, this one ${key}); delete it or pass another state path`);
   }
-  for (const field of ['cleanCorrect', 'robust', 'brokenBy'] as const) {
+  for (const field of ['cleanCorrect', 'brokenBy'] as const) {
     if (!Array.isArray(state[field]) || state[field].length !== n) throw new Error(`evaluation state ${path}: field ${field} should have ${n} entries, found ${Array.isArray(state[field]) ? state[field].length : typeof state[field]}`);
   }
   return state;
@@ -100,7 +100,7 @@ function checkOutput(name: string, x: Tensor, adv: Tensor, threat: WorstCaseOpti
   if (!threat) return;
   torch.tidy(() => {
     const d = adv.sub(x);
-    const size = threat.norm === 'linf' ? d.abs().amax().item() : perSampleL2(d).amax().item();
+    const size = perSampleNorm(d, threat.norm).amax().item();
     const [low, high] = [adv.amin().item(), adv.amax().item()];
     const slack = 1e-5 * Math.max(1, threat.epsilon);
     if (!(size <= threat.epsilon + slack)) throw new Error(`attack ${name} left the ${threat.norm} ball: perturbation ${size} > eps ${threat.epsilon}`);
@@ -136,9 +136,11 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
     const restored = o.state ? readState(o.state, n) : null;
     const state: EvaluationState = restored ?? {
       format: 'd2r-evaluation-state', version: 1, key: o.state?.key ?? '',
-      cleanCorrect: [], robust: [], brokenBy: new Array<null>(n).fill(null), attacks: [], current: null, warnings: [],
+      cleanCorrect: [], brokenBy: new Array<null>(n).fill(null), attacks: [], current: null, warnings: [],
     };
     for (const w of state.warnings) warn(w);
+    // Robust: right on the clean point and broken by no attack so far.
+    const robustNow = (): boolean[] => state.cleanCorrect.map((c, i) => c && state.brokenBy[i] === null);
     const save = (): void => {
       state.warnings = warnings;
       if (o.state) writeJsonAtomic(o.state.path, state);
@@ -158,13 +160,12 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
           for (const c of correct) state.cleanCorrect.push(c === 1);
         });
       }
-      state.robust = [...state.cleanCorrect];
       save();
     }
     const adversarial = o.keepAdversarial ? torch.keep(images.detach().clone()) : null;
     for (const attack of attacks) {
       if (state.attacks.some((a) => a.name === attack.name)) continue; // finished before a resume
-      if (state.current?.name !== attack.name) state.current = { name: attack.name, todo: state.robust.flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
+      if (state.current?.name !== attack.name) state.current = { name: attack.name, todo: robustNow().flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
       const current = state.current;
       const batches = Math.ceil(current.todo.length / o.batchSize);
       o.onProgress?.(attack.name, Math.min(current.batchesDone * o.batchSize, current.todo.length), current.todo.length);
@@ -178,7 +179,6 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
           const stillCorrect = torch.noGrad(() => model.forward(adv).argmax(1).eq(y)).toUint8Array();
           const broken = ids.flatMap((id, k) => (stillCorrect[k] ? [] : [[id, k] as const]));
           for (const [id] of broken) {
-            state.robust[id] = false;
             state.brokenBy[id] = attack.name;
           }
           if (adversarial && broken.length > 0) {
@@ -192,7 +192,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
         save();
         o.onProgress?.(attack.name, Math.min((b + 1) * o.batchSize, current.todo.length), current.todo.length);
       }
-      const outcome = { name: attack.name, robustAccuracy: fraction(state.robust), seconds: current.seconds };
+      const outcome = { name: attack.name, robustAccuracy: fraction(robustNow()), seconds: current.seconds };
       state.attacks.push(outcome);
       state.current = null;
       save();
@@ -204,7 +204,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       save();
     }
     return {
-      cleanCorrect: state.cleanCorrect, robust: state.robust, brokenBy: state.brokenBy, attacks: state.attacks,
+      cleanCorrect: state.cleanCorrect, robust: robustNow(), brokenBy: state.brokenBy, attacks: state.attacks,
       warnings, adversarial, resumed: restored !== null,
     };
   } finally {

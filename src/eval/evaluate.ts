@@ -1,12 +1,11 @@
 // Accuracy of a model on a set of points: clean, then under a list of named
 // attacks by the worst-case protocol (src/attacks/worstCase.ts).
 import type { Tensor } from '../engine/tensor.js';
-import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../train/method.js';
-import { inEvalMode } from '../attacks/common.js';
-import { worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
+import { classCount } from '../attacks/common.js';
+import { fraction, worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
 import { planAttacks } from './attackNames.js';
 
 export type { AttackOutcome } from '../attacks/worstCase.js';
@@ -17,12 +16,7 @@ export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' 
   device: string;
 }
 
-export const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
-
-/** The number of classes the model predicts. */
-export function classCount(model: Module, images: Tensor): number {
-  return inEvalMode([model], () => torch.tidy(() => torch.noGrad(() => model.forward(images.narrow(0, 0, 1)).shape[1]!)));
-}
+export { fraction };
 
 /**
  * Evaluates model on images/labels: a clean pass, then each named attack
