@@ -18,6 +18,7 @@ export function trainHint(run: Run): string {
   return words.join(' ');
 }
 
+/** The evaluation; it also writes the examples the gallery shows. */
 export function evalHint(run: Run): string {
   return `d2r eval --checkpoint ${shellWord(run.dir)} --attacks autoattack`;
 }
@@ -27,9 +28,4 @@ export function sweepHint(run: Run): string {
   const eps = typeof run.facts.config['epsilon'] === 'number' ? run.facts.config['epsilon'] : 8 / 255;
   const list = [0, 0.25, 0.5, 1, 1.5, 2].map((k) => Number((k * eps).toPrecision(3)));
   return `d2r eval --checkpoint ${shellWord(run.dir)} --eps-sweep ${list.join(',')}`;
-}
-
-/** d2r eval keeps a few broken points as examples; re-running it writes them. */
-export function examplesHint(run: Run): string {
-  return evalHint(run);
 }

@@ -7,7 +7,7 @@ import * as fmt from './format.js';
 import { dataUri, type GalleryItem } from './gallery.js';
 import { hasGuidance, RUN_FILES, type Run } from './load.js';
 import type { AttackRow, EpochRecord, EvalResult } from './schema.js';
-import { evalHint, examplesHint, sweepHint, trainHint } from './hints.js';
+import { evalHint, sweepHint, trainHint } from './hints.js';
 
 export interface PageInput {
   title: string;
@@ -321,7 +321,7 @@ function gallerySection(p: PageInput): string {
       return `${heading}<div class="gallery">${gallery.items.map(exampleFigure).join('\n')}</div>${more}`;
     }
     if (!run.examples) return heading + missing(`${code(run.label)}: no ${code(RUN_FILES.eval)}, so no adversarial examples.`, evalHint(run));
-    if (run.examples.examples === null) return heading + missing(`${code(run.label)}: ${esc(run.examples.missing)}.`, examplesHint(run));
+    if (run.examples.examples === null) return heading + missing(`${code(run.label)}: ${esc(run.examples.missing)}.`, evalHint(run));
     return heading + `<p class="missing">${code(run.label)}: the evaluation kept no example (no point was broken).</p>`;
   });
   return `<section id="gallery"><h2>Adversarial examples</h2>
