@@ -14,6 +14,11 @@ const CHART_CONFIG: TopLevelSpec['config'] = { font: 'DejaVu Sans, Helvetica, Ar
 /** One chart of a horizontal concatenation. */
 type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number];
 
+/** What every chart here shares: a titled line chart with points over inline rows. */
+function lineChart(title: string, values: object[], width = WIDTH, height = HEIGHT) {
+  return { title, width, height, data: { values }, mark: { type: 'line' as const, point: true } };
+}
+
 export interface LossRow {
   run: string;
   epoch: number;
@@ -71,11 +76,7 @@ export function curvesSpec(runs: Run[]): TopLevelSpec | null {
   });
   // Several runs share one colour scale, so a run has the same colour in both panels.
   const lossChart: Panel = {
-    title: 'Training loss',
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: loss },
-    mark: { type: 'line', point: true },
+    ...lineChart('Training loss', loss),
     encoding: {
       x: { field: 'epoch', type: 'quantitative', axis: EPOCH_AXIS },
       y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
@@ -83,11 +84,7 @@ export function curvesSpec(runs: Run[]): TopLevelSpec | null {
     },
   };
   const accuracyChart: Panel = {
-    title: 'Test accuracy',
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: accuracy },
-    mark: { type: 'line', point: true },
+    ...lineChart('Test accuracy', accuracy),
     encoding: {
       x: { field: 'epoch', type: 'quantitative', axis: EPOCH_AXIS },
       y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: ACCURACY_AXIS },
@@ -117,11 +114,7 @@ export function sweepSpec(runs: Run[]): TopLevelSpec | null {
   const several = runs.length > 1;
   return {
     config: CHART_CONFIG,
-    title: 'Robust accuracy against the attack budget',
-    width: WIDTH + 80,
-    height: HEIGHT + 20,
-    data: { values: rows },
-    mark: { type: 'line', point: true },
+    ...lineChart('Robust accuracy against the attack budget', rows, WIDTH + 80, HEIGHT + 20),
     encoding: {
       x: { field: 'epsilon', type: 'quantitative', title: norms.length === 1 ? `epsilon (${norms[0]})` : 'epsilon' },
       y: { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: ACCURACY_AXIS },
