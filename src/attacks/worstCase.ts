@@ -7,6 +7,8 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { parseRunFile } from '../io/schema.js';
+import { evaluationStateSchema, type EvaluationState } from '../io/evaluationState.js';
 import { perSampleNorm, withSeed, type Norm } from './common.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
@@ -59,31 +61,18 @@ export interface WorstCaseResult {
   resumed: boolean;
 }
 
-/** What the state file holds: everything needed to continue exactly where a run stopped. */
-interface EvaluationState {
-  format: 'd2r-evaluation-state';
-  version: 1;
-  key: string;
-  cleanCorrect: boolean[];
-  brokenBy: (string | null)[];
-  attacks: AttackOutcome[];
-  /** The attack in progress: the points it set out to attack and how many batches of them are done. */
-  current: { name: string; todo: number[]; batchesDone: number; seconds: number } | null;
-  warnings: string[];
-}
-
 /** The share of true flags (0 for none). */
 export const fraction = (flags: boolean[]): number => (flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length);
 
 function readState({ path, key, ifOther }: NonNullable<WorstCaseOptions['state']>, n: number): EvaluationState | null {
   if (!existsSync(path)) return null;
-  let state: EvaluationState;
+  let raw: unknown;
   try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as EvaluationState;
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new Error(`evaluation state ${path}: not valid JSON (${(err as Error).message}); delete it to start over`);
   }
-  if (state.format !== 'd2r-evaluation-state' || state.version !== 1) throw new Error(`evaluation state ${path}: not a d2r evaluation state file (format ${String(state.format)}, version ${String(state.version)})`);
+  const state = parseRunFile(evaluationStateSchema, raw, `evaluation state ${path}`);
   if (state.key !== key) {
     if (ifOther === 'restart') return null;
     throw new Error(`evaluation state ${path} was written for a different evaluation (its key ${state.key}, this one ${key}); delete it or pass another state path`);

@@ -5,17 +5,19 @@ import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
-import { DATASET_NAMES, MODEL_NAMES, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
+import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './flags.js';
+import { DATASET_NAMES, MODEL_NAMES, TRAIN_DEFAULTS, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
+import { RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
-import { createModel } from '../models/registry.js';
-import { loadCheckpointWeights } from '../train/checkpoint.js';
+import { CHECKPOINT_POINTER } from '../io/checkpoint.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { runFacts } from '../io/runFacts.js';
 import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP } from '../eval/attackNames.js';
 import { saveExamples } from '../eval/examples.js';
-import { runFacts } from '../train/facts.js';
+import { createModelFor, loadRunWeights } from '../eval/runModels.js';
+import { EVAL_FILE, SWEEP_FILE, type EvalFile, type SweepFile } from '../eval/runFiles.js';
 import { Progress } from './progress.js';
 
 export const EVAL_FLAGS: FlagSpec[] = [
@@ -64,11 +66,11 @@ interface EvalFlags {
   out: string | null;
 }
 
-function readRunConfig(dir: string): TrainConfig {
-  const path = join(dir, 'config.json');
+function readRunConfig(dir: string): Partial<TrainConfig> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--checkpoint ${dir}: not a directory`);
-  if (!existsSync(path)) throw new UsageError(`--checkpoint ${dir}: no config.json there; is it a run directory written by d2r train?`);
-  return (JSON.parse(readFileSync(path, 'utf8')) as { config: TrainConfig }).config;
+  const run = readRunConfigFile(dir);
+  if (!run) throw new UsageError(`--checkpoint ${dir}: no ${RUN_CONFIG_FILE} there; is it a run directory written by d2r train?`);
+  return run.config;
 }
 
 function parseSweep(values: string[]): number[] {
@@ -127,9 +129,11 @@ function setUp(f: EvalFlags): Setup {
   if ((f.checkpoint === null) === (f.weights === null)) throw new UsageError('give either --checkpoint DIR or --model NAME --weights FILE');
   const run = f.checkpoint ? readRunConfig(f.checkpoint) : null;
   const modelName = f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null);
-  if (!modelName) throw new UsageError('--weights needs --model (one of ' + MODEL_NAMES.join(', ') + ')');
+  const needs = (flag: string, choices: readonly string[]): string =>
+    run ? `${join(f.checkpoint!, RUN_CONFIG_FILE)} does not record the ${flag}; give --${flag} (one of ${choices.join(', ')})` : `--weights needs --${flag} (one of ${choices.join(', ')})`;
+  if (!modelName) throw new UsageError(needs('model', MODEL_NAMES));
   const dataset = f.dataset ?? run?.dataset;
-  if (!dataset) throw new UsageError('--weights needs --dataset (one of ' + DATASET_NAMES.join(', ') + ')');
+  if (!dataset) throw new UsageError(needs('dataset', DATASET_NAMES));
   const epsilon = f.epsilon ?? run?.epsilon ?? defaultEpsilon(dataset);
   const norm = f.norm ?? run?.norm ?? 'linf';
   if (f.threads) torch.setNumThreads(f.threads);
@@ -145,9 +149,8 @@ function setUp(f: EvalFlags): Setup {
     images = data.images.indexSelect(0, perm);
     labels = data.labels.indexSelect(0, perm);
   }
-  const [inChannels, imageSize] = [data.inputShape[0], data.inputShape[1]];
-  const model = createModel(modelName, { numClasses: data.numClasses, inChannels, imageSize, dropout: run?.dropout }).to(f.device);
-  if (f.checkpoint) loadCheckpointWeights(f.checkpoint, model, f.which);
+  const model = createModelFor(modelName, data, run?.dropout ?? TRAIN_DEFAULTS.dropout, f.device);
+  if (f.checkpoint) loadRunWeights(f.checkpoint, model, f.which);
   else torch.tidy(() => model.loadStateDict(loadSafetensors(f.weights!)));
   return { model, images, labels, indices, classNames: [...data.classNames], dataset, epsilon, norm, modelName };
 }
@@ -158,7 +161,7 @@ export function evalCommand(argv: string[]): void {
     process.stdout.write(helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS));
     return;
   }
-  const f = parsed as unknown as EvalFlags;
+  const f = withNulls(EVAL_FLAGS, parsed) as unknown as EvalFlags;
   const attacks = f.attacks.filter((a) => a !== 'none');
   const sweep = f.epsSweep ? parseSweep(f.epsSweep) : null;
   const s = setUp(f);
@@ -167,23 +170,23 @@ export function evalCommand(argv: string[]): void {
   const where = `${s.indices.length} points of ${s.dataset} ${f.split}`;
 
   if (sweep) {
-    const out = f.out ?? (f.checkpoint ? join(f.checkpoint, 'eps-sweep.json') : 'eps-sweep.json');
+    const out = f.out ?? (f.checkpoint ? join(f.checkpoint, SWEEP_FILE) : SWEEP_FILE);
     const rows = sweep.map((epsilon) => {
       process.stderr.write(`eps ${epsilon}:\n`);
       const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], { ...base, epsilon, ...attackProgress(`eps ${epsilon} `) });
       return { epsilon, cleanAccuracy: fraction(r.cleanCorrect), robustAccuracy: fraction(r.robust), attacks: r.attacks, warnings: r.warnings };
     });
-    writeJsonAtomic(out, { ...facts, sweep: rows });
+    writeJsonAtomic(out, { ...facts, sweep: rows } satisfies SweepFile);
     process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
     for (const r of rows) process.stdout.write(`${String(r.epsilon).padEnd(10)} ${(100 * r.robustAccuracy).toFixed(2).padStart(8)}%\n`);
     process.stdout.write(`\n${where}, ${s.norm}, attacks ${attacks.join(',') || 'none'}; written to ${out}\n`);
     return;
   }
 
-  const out = f.out ?? (f.checkpoint ? join(f.checkpoint, 'eval.json') : 'eval.json');
+  const out = f.out ?? (f.checkpoint ? join(f.checkpoint, EVAL_FILE) : EVAL_FILE);
   // The default state file sits next to the output; a stale one from another evaluation is replaced.
   const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
-  const weights = f.checkpoint ? readFileSync(join(f.checkpoint, 'checkpoint.json'), 'utf8') : String(statSync(f.weights!).mtimeMs);
+  const weights = f.checkpoint ? readFileSync(join(f.checkpoint, CHECKPOINT_POINTER), 'utf8') : String(statSync(f.weights!).mtimeMs);
   const stateKey = JSON.stringify({ config: { ...f, out: null, state: null, threads: null, examples: null }, weights });
   const started = performance.now();
   const result = evaluatePoints(s.model, s.images, s.labels, attacks, {
@@ -202,7 +205,7 @@ export function evalCommand(argv: string[]): void {
     warnings: result.warnings,
     classNames: s.classNames,
     examples,
-  });
+  } satisfies EvalFile);
   rmSync(statePath, { force: true });
   process.stdout.write('\n' + summaryTable(fraction(result.cleanCorrect), result.attacks));
   for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);

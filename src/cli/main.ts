@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `d2r` command line: train, eval, report.
-import { UsageError } from './flags.js';
+import { UsageError, usageErrorFrom } from './flags.js';
+import { OptionError } from '../io/errors.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
@@ -30,7 +31,9 @@ function main(argv: string[]): number {
   try {
     command.run(rest);
     return 0;
-  } catch (err) {
+  } catch (caught) {
+    // A setting the library refused is a usage error: named by its flag.
+    const err = caught instanceof OptionError ? usageErrorFrom(caught) : caught;
     if (err instanceof UsageError) {
       process.stderr.write(`d2r ${name}: ${err.message}\nRun 'd2r ${name} --help' for the flags.\n`);
       return 2;

@@ -1,6 +1,6 @@
 // `d2r report RUN [RUN...]`: the HTML report of one run, or a comparison of
 // several, with PNG charts next to it. Prints the report's absolute path.
-import { helpText, parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './flags.js';
 import { buildReport } from '../report/index.js';
 
 export const REPORT_FLAGS: FlagSpec[] = [
@@ -20,12 +20,12 @@ const SUMMARY =
   'With several runs, compares them.\n\nArguments: RUN [RUN...]  run directories written by d2r train';
 
 export function reportCommand(argv: string[]): void {
-  const parsed = parseFlags(argv, REPORT_FLAGS);
+  const parsed = parseFlags(argv, REPORT_FLAGS, { positionals: true });
   if (parsed === null) {
     process.stdout.write(helpText('report', SUMMARY, REPORT_FLAGS));
     return;
   }
-  const f = parsed as unknown as ReportFlags;
+  const f = withNulls(REPORT_FLAGS, parsed) as unknown as ReportFlags;
   if (f.positionals.length === 0) throw new UsageError('give at least one run directory (written by d2r train)');
   // Charts render asynchronously, past main()'s try/catch: report errors here.
   buildReport(f.positionals, { out: f.out, title: f.title }).then(

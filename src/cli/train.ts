@@ -1,16 +1,53 @@
-// `d2r train`
-import { helpText, parseFlags } from './flags.js';
-import { TRAIN_FLAGS, resolveTrainConfig } from '../train/config.js';
-import { train } from '../train/trainer.js';
+// `d2r train`: flags from the settings schema, a progress bar per epoch and a
+// line per finished epoch from the trainer's events.
+import { flagsFromSchema, helpText, parseFlags } from './flags.js';
+import { Progress } from './progress.js';
+import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
+import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
+
+export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
+
+const SUMMARY = 'Trains a target model (and a guidance model for d2r/lbgat); writes config.json, metrics.jsonl and checkpoints to --out.';
+
+/** The trainer's events as a progress bar per epoch and a line per finished epoch, on stderr. */
+function trainingOutput(config: TrainConfig): TrainingEvents {
+  const say = (line: string): void => void process.stderr.write(line + '\n');
+  let bar: Progress | null = null;
+  return {
+    onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
+    onInterrupt: () => say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
+    onEpochStart: (epoch, batches) => {
+      bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
+    },
+    onBatch: (_epoch, _done, r) => bar?.tick(1, { loss: r.loss, acc: r.accuracy, lr: r.lr }),
+    onEpochTrained: () => {
+      bar?.finish();
+      bar = null;
+    },
+    onEpochEnd: (row) =>
+      say(
+        `epoch ${row.epoch}/${config.epochs}: loss ${row.trainLoss.toFixed(4)} train acc ${(100 * row.trainAccuracy).toFixed(2)}% ` +
+          `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%` +
+          (row.testRobustAccuracy === null ? '' : ` PGD-${config.evalSteps} ${(100 * row.testRobustAccuracy).toFixed(2)}%`) +
+          ` (${row.seconds.toFixed(1)} s)`,
+      ),
+  };
+}
 
 export function trainCommand(argv: string[]): void {
   const flags = parseFlags(argv, TRAIN_FLAGS);
   if (flags === null) {
-    process.stdout.write(helpText('train', 'Trains a target model (and a guidance model for d2r/lbgat); writes config.json, metrics.jsonl and checkpoints to --out.', TRAIN_FLAGS));
+    process.stdout.write(helpText('train', SUMMARY, TRAIN_FLAGS));
     return;
   }
   const config = resolveTrainConfig(flags);
-  const result = train(config);
+  let result;
+  try {
+    result = train(config, trainingOutput(config));
+  } catch (err) {
+    if (err instanceof TrainingDivergedError) throw new Error(`${err.message} Try a lower --lr.`);
+    throw err;
+  }
   const last = result.epochs[result.epochs.length - 1];
   process.stdout.write(
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +

@@ -3,7 +3,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
-import type { Models } from '../train/method.js';
+import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
 import { fraction, worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
 import { planAttacks } from './attackNames.js';

@@ -6,16 +6,9 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { inEvalMode } from '../attacks/common.js';
 import { saveSafetensors } from '../io/safetensors.js';
+import type { ExampleSet } from './runFiles.js';
 
-export interface ExampleSet {
-  /** The safetensors file (tensors `clean` and `adversarial`, [k, C, H, W]), relative to the JSON that names it. */
-  file: string;
-  index: number[];
-  label: number[];
-  cleanPrediction: number[];
-  adversarialPrediction: number[];
-  attack: string[];
-}
+export type { ExampleSet };
 
 /**
  * Saves up to `count` of the points an attack broke (the first ones, in order)

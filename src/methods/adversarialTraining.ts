@@ -5,12 +5,12 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { inEvalMode } from '../attacks/common.js';
 import type { Module } from '../nn/index.js';
-import type { BatchLoss, Models, TrainingMethod } from '../train/method.js';
+import type { BatchLoss, Models, TrainingMethod } from './method.js';
 import type { Budget } from './generation.js';
 
 /** Options of the methods with one KL regulariser weight (TRADES, MART, LBGAT). */
 export interface BetaOptions extends Budget {
-  /** Weight of the KL regulariser (default 6). */
+  /** Weight of the KL regulariser (default DEFAULT_BETA). */
   beta?: number;
 }
 

@@ -3,18 +3,19 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import type { BatchLoss, Models } from '../train/method.js';
+import type { BatchLoss, Models } from './method.js';
 import { AdversarialTraining, inferenceLogits, requireGuidance } from './adversarialTraining.js';
 import { cag } from './cag.js';
+import { D2R_DEFAULT_WEIGHTS } from './defaults.js';
 import { budgetOf, targetKlGeneration, type Budget } from './generation.js';
 import { batchMeanKl, elementMeanKl } from './kl.js';
 
 export interface D2rWeights {
-  /** Weight of MSE(z_T(x'), z_G(x)) (default 1). */
+  /** Weight of MSE(z_T(x'), z_G(x)) (default D2R_DEFAULT_WEIGHTS.mse). */
   mse?: number;
-  /** Weight of |k(log p_G(x), p_T(x)) - k(log p_T(x), p_G(x))| (default 20). */
+  /** Weight of |k(log p_G(x), p_T(x)) - k(log p_T(x), p_G(x))| (default D2R_DEFAULT_WEIGHTS.clean). */
   clean?: number;
-  /** Weight of k(log p_G(x), p_T(x')) (default 30). */
+  /** Weight of k(log p_G(x), p_T(x')) (default D2R_DEFAULT_WEIGHTS.adv). */
   adv?: number;
   /** 'reference' (default): k averages over all B*C entries; 'batchmean': per-sample KL averaged over the batch. */
   reduction?: 'reference' | 'batchmean';
@@ -22,7 +23,7 @@ export interface D2rWeights {
 
 /** The weights with the reference defaults filled in (an undefined entry takes its default). */
 function resolveWeights(w: D2rWeights): Required<D2rWeights> {
-  return { mse: w.mse ?? 1, clean: w.clean ?? 20, adv: w.adv ?? 30, reduction: w.reduction ?? 'reference' };
+  return { mse: w.mse ?? D2R_DEFAULT_WEIGHTS.mse, clean: w.clean ?? D2R_DEFAULT_WEIGHTS.clean, adv: w.adv ?? D2R_DEFAULT_WEIGHTS.adv, reduction: w.reduction ?? 'reference' };
 }
 
 /** The D2R loss and its terms from the three logits: z_T(x'), z_T(x), z_G(x). */

@@ -1,6 +1,6 @@
 // Training methods, each its own file, and the registry the trainer and CLI use.
-import type { TrainingMethod } from '../train/method.js';
-import { METHOD_NAMES, type MethodName, type TrainConfig } from '../train/config.js';
+import type { TrainingMethod } from './method.js';
+import { METHOD_NAMES, type MethodName } from './defaults.js';
 import type { BetaOptions } from './adversarialTraining.js';
 import type { Budget } from './generation.js';
 import { StandardTraining } from './standard.js';
@@ -20,8 +20,11 @@ export { Lbgat } from './lbgat.js';
 export { AdversarialTraining, type BetaOptions } from './adversarialTraining.js';
 export { klGeneration, targetKlGeneration, type Budget } from './generation.js';
 export { elementMeanKl, batchMeanKl, perSampleKl } from './kl.js';
-export { methodDefaults, type MethodDefaults } from './defaults.js';
-export { METHOD_NAMES, type MethodName };
+export {
+  methodDefaults, referenceLearningRate, METHOD_NAMES, TWO_MODEL_METHODS, BETA_METHODS, DEFAULT_BETA, D2R_DEFAULT_WEIGHTS,
+  type MethodDefaults, type MethodName,
+} from './defaults.js';
+export type { TrainingMethod, Models, BatchLoss } from './method.js';
 
 /** The options each method takes (the attack budget is required for all but standard). */
 export interface MethodOptions {
@@ -34,9 +37,23 @@ export interface MethodOptions {
 }
 
 /** The run-configuration fields the methods read (the trainer passes its whole config). */
-export type MethodSettings = Pick<TrainConfig, 'method' | 'epsilon' | 'stepSize' | 'steps' | 'norm' | 'beta' | 'mseWeight' | 'cleanWeight' | 'advWeight' | 'generation' | 'reduction' | 'guidanceMode'>;
+export interface MethodSettings {
+  method: MethodName;
+  epsilon: number;
+  stepSize: number;
+  steps: number;
+  norm: 'linf' | 'l2';
+  /** Null: the method's default (DEFAULT_BETA). */
+  beta: number | null;
+  mseWeight: number;
+  cleanWeight: number;
+  advWeight: number;
+  generation: 'cag' | 'target';
+  reduction: 'reference' | 'batchmean';
+  guidanceMode: 'joint' | 'frozen';
+}
 
-/** Builds a method by name; options left out take the spec's defaults (beta 6, D2R weights 1/20/30, ...). */
+/** Builds a method by name; options left out take the defaults of ./defaults.ts (DEFAULT_BETA, D2R_DEFAULT_WEIGHTS, ...). */
 export function createMethod<N extends MethodName>(name: N, options: MethodOptions[N]): TrainingMethod;
 /** Builds the method a run configuration names (the trainer's call). */
 export function createMethod(settings: MethodSettings): TrainingMethod;

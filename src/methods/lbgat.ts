@@ -3,7 +3,8 @@
 // L = CE(z_G(x), y) + MSE(z_T(x'), z_G(x)) + beta * (1/B) sum_i KL(p_T(x_i) || p_T(x'_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models } from '../train/method.js';
+import type { BatchLoss, Models } from './method.js';
+import { DEFAULT_BETA } from './defaults.js';
 import { AdversarialTraining, inferenceLogits, requireGuidance, type BetaOptions } from './adversarialTraining.js';
 import { budgetOf, targetKlGeneration } from './generation.js';
 import { batchMeanKl } from './kl.js';
@@ -13,10 +14,10 @@ export class Lbgat extends AdversarialTraining {
   readonly needsGuidance = true;
   readonly config: Required<BetaOptions>;
 
-  /** beta 0 is "LBGAT0", 6 the default. */
+  /** beta 0 is "LBGAT0"; DEFAULT_BETA when left out. */
   constructor(options: BetaOptions) {
     super();
-    this.config = { ...budgetOf(options), beta: options.beta ?? 6 };
+    this.config = { ...budgetOf(options), beta: options.beta ?? DEFAULT_BETA };
   }
 
   generate(models: Models, x: Tensor, _y: Tensor, init?: Tensor): Tensor {

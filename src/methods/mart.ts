@@ -2,8 +2,9 @@
 // + beta * (1/B) sum_i KL(p(x_i) || p(x'_i)) (1 - p_y(x_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models } from '../train/method.js';
+import type { BatchLoss, Models } from './method.js';
 import { budgetOf } from './generation.js';
+import { DEFAULT_BETA } from './defaults.js';
 import { AdversarialTraining, type BetaOptions } from './adversarialTraining.js';
 import { pgdCeGeneration } from './pgdAt.js';
 import { perSampleKl } from './kl.js';
@@ -15,7 +16,7 @@ export class Mart extends AdversarialTraining {
 
   constructor(options: BetaOptions) {
     super();
-    this.config = { ...budgetOf(options), beta: options.beta ?? 6 };
+    this.config = { ...budgetOf(options), beta: options.beta ?? DEFAULT_BETA };
   }
 
   generate({ target }: Models, x: Tensor, y: Tensor, init?: Tensor): Tensor {

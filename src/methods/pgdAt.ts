@@ -2,7 +2,7 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { pgd } from '../attacks/pgd.js';
-import type { BatchLoss, Models } from '../train/method.js';
+import type { BatchLoss, Models } from './method.js';
 import { AdversarialTraining, inferenceLogits } from './adversarialTraining.js';
 import { budgetOf, type Budget } from './generation.js';
 

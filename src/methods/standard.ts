@@ -1,7 +1,7 @@
 // Standard training: cross-entropy on clean data.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models, TrainingMethod } from '../train/method.js';
+import type { BatchLoss, Models, TrainingMethod } from './method.js';
 
 export class StandardTraining implements TrainingMethod {
   readonly name = 'standard';

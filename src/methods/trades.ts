@@ -2,7 +2,8 @@
 // L = CE(z(x), y) + beta * (1/B) sum_i KL(p(x_i) || p(x'_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { BatchLoss, Models } from '../train/method.js';
+import type { BatchLoss, Models } from './method.js';
+import { DEFAULT_BETA } from './defaults.js';
 import { AdversarialTraining, type BetaOptions } from './adversarialTraining.js';
 import { budgetOf, targetKlGeneration } from './generation.js';
 import { batchMeanKl } from './kl.js';
@@ -14,7 +15,7 @@ export class Trades extends AdversarialTraining {
 
   constructor(options: BetaOptions) {
     super();
-    this.config = { ...budgetOf(options), beta: options.beta ?? 6 };
+    this.config = { ...budgetOf(options), beta: options.beta ?? DEFAULT_BETA };
   }
 
   generate({ target }: Models, x: Tensor, _y: Tensor, init?: Tensor): Tensor {

@@ -3,7 +3,7 @@
 // in the working directory, comparing them.
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { packageVersion } from '../train/facts.js';
+import { packageVersion } from '../io/runFacts.js';
 import { curvesSpec, sweepSpec } from './charts.js';
 import { galleryItems, gallerySvg } from './gallery.js';
 import { renderPage, type Gallery } from './html.js';

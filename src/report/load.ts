@@ -4,15 +4,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ReportError } from './errors.js';
-import { readJsonFile, readJsonLines } from './json.js';
-import { parseEval, parseMetrics, parseRunConfig, parseSweep, type EvalResult, type Metrics, type RunFacts, type SweepResult } from './schema.js';
+import { readEval, readMetrics, readRunConfig, readSweep, type EvalResult, type Metrics, type RunFacts, type SweepResult } from './schema.js';
+import { METRICS_FILE, RUN_CONFIG_FILE } from '../train/runFiles.js';
+import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import { loadExamples, type ExampleLoad } from './examples.js';
 
 export const RUN_FILES = {
-  config: 'config.json',
-  metrics: 'metrics.jsonl',
-  eval: 'eval.json',
-  sweep: 'eps-sweep.json',
+  config: RUN_CONFIG_FILE,
+  metrics: METRICS_FILE,
+  eval: EVAL_FILE,
+  sweep: SWEEP_FILE,
 } as const;
 
 export interface Run {
@@ -39,18 +40,18 @@ export function loadRun(path: string): Run {
   };
   const configFile = required(RUN_FILES.config);
   const metricsFile = required(RUN_FILES.metrics);
-  const optional = <T>(name: string, parse: (value: unknown, file: string) => T): T | null => {
+  const optional = <T>(name: string, read: (file: string) => T): T | null => {
     const file = join(dir, name);
-    return existsSync(file) ? parse(readJsonFile(file), file) : null;
+    return existsSync(file) ? read(file) : null;
   };
-  const ev = optional(RUN_FILES.eval, parseEval);
+  const ev = optional(RUN_FILES.eval, readEval);
   return {
     dir,
     label: basename(dir),
-    facts: parseRunConfig(readJsonFile(configFile), configFile),
-    metrics: parseMetrics(readJsonLines(metricsFile), metricsFile),
+    facts: readRunConfig(configFile),
+    metrics: readMetrics(metricsFile),
     eval: ev,
-    sweep: optional(RUN_FILES.sweep, parseSweep),
+    sweep: optional(RUN_FILES.sweep, readSweep),
     examples: ev ? loadExamples(ev) : null,
   };
 }

@@ -1,40 +1,63 @@
 // One trainer for every method: epochs, learning-rate schedule, optimiser,
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
-// the TrainingMethod contract (src/train/method.ts).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// the TrainingMethod contract (src/methods/method.ts); progress and results
+// go out through TrainingEvents, which the CLI turns into a bar and lines.
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { loadSafetensors } from '../io/safetensors.js';
+import { OptionError } from '../io/errors.js';
+import { latestCheckpointEpoch, readCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { runFacts } from '../io/runFacts.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
-import { createModel } from '../models/registry.js';
 import { createMethod } from '../methods/index.js';
-import { Progress } from '../cli/progress.js';
+import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel } from '../eval/evaluate.js';
+import { createRunModel } from '../eval/runModels.js';
 import type { TrainConfig } from './config.js';
 import { learningRateAt } from './schedule.js';
-import { latestCheckpointEpoch, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
-import type { Models, TrainingMethod } from './method.js';
-import { runFacts } from './facts.js';
+import { z } from '../io/schema.js';
+import { METRICS_FILE, metricsEpochRowSchema, RUN_CONFIG_FILE, readMetricsRows, readRunConfigFile, type EpochRow, type MetricsRunRow } from './runFiles.js';
 
-export class TrainingDivergedError extends Error {}
-
-export interface EpochMetrics {
-  type: 'epoch';
-  epoch: number;
-  lr: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  terms: Record<string, number>;
-  testCleanAccuracy: number;
-  testRobustAccuracy: number | null;
-  guidanceCleanAccuracy: number | null;
-  guidanceRobustAccuracy: number | null;
-  evalPoints: number;
-  seconds: number;
+/** What the trainer reports while it works; every callback is optional. */
+export interface TrainingEvents {
+  /** Training continues a run after its last checkpoint. */
+  onResume?(afterEpoch: number): void;
+  onEpochStart?(epoch: number, batches: number): void;
+  /** After every batch: the running mean loss and training accuracy of the epoch. */
+  onBatch?(epoch: number, batchesDone: number, running: { loss: number; accuracy: number; lr: number }): void;
+  /** After the epoch's training, before its evaluation. */
+  onEpochTrained?(epoch: number): void;
+  /** The epoch's metrics row, once it is written and checkpointed. */
+  onEpochEnd?(row: EpochMetrics): void;
+  /** An interrupt (SIGINT) was received; training stops after the current batch. */
+  onInterrupt?(): void;
 }
+
+/** The loss stopped being finite; the last good checkpoint is kept. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+    readonly terms: Record<string, number>,
+    readonly runDir: string,
+  ) {
+    const termText = Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ');
+    super(
+      `training diverged: the loss is ${loss} at epoch ${epoch}, batch ${batch}` +
+        (termText ? ` (terms: ${termText})` : '') +
+        `; the last good checkpoint (epoch ${epoch - 1}) in ${runDir} is kept.`,
+    );
+  }
+}
+
+/** A row of metrics.jsonl as the trainer writes it: every field present. */
+export type EpochMetrics = { [K in keyof EpochRow]: K extends 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]> };
 
 export interface TrainResult {
   runDir: string;
@@ -51,11 +74,9 @@ function augmentFor(config: TrainConfig, data: Dataset): boolean {
 }
 
 function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod): Models {
-  const [inChannels, imageSize] = [data.inputShape[0], data.inputShape[1]];
-  const spec = { numClasses: data.numClasses, inChannels, imageSize, dropout: config.dropout };
-  const target = createModel(config.model, spec).to(config.device);
+  const target = createRunModel(config, 'target', data, config.device);
   if (!method.needsGuidance) return { target };
-  const guidance = createModel(config.guidance, spec).to(config.device);
+  const guidance = createRunModel(config, 'guidance', data, config.device);
   if (config.guidanceWeights) torch.tidy(() => guidance.loadStateDict(loadSafetensors(config.guidanceWeights!)));
   // A frozen guidance model is a fixed function: no gradients are kept for it.
   if (config.guidanceMode === 'frozen') for (const p of guidance.parameters()) p.requiresGrad = false;
@@ -65,16 +86,12 @@ function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod)
 /** Reads metrics lines written before a resume point, dropping those after it. */
 function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
   if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const kept = lines.filter((l) => {
-    const row = JSON.parse(l) as { type: string; epoch?: number };
-    return row.type !== 'epoch' || (row.epoch ?? 0) <= epoch;
-  });
-  writeFileSync(path, kept.map((l) => l + '\n').join(''));
-  return kept.map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+  const kept = readMetricsRows(path).filter((r) => r.type !== 'epoch' || r.row.epoch <= epoch);
+  writeFileSync(path, kept.map((r) => r.text + '\n').join(''));
+  return kept.flatMap((r) => (r.type === 'epoch' ? [r.row as EpochMetrics] : []));
 }
 
-export function train(config: TrainConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): TrainResult {
+export function train(config: TrainConfig, events: TrainingEvents = {}): TrainResult {
   const started = performance.now();
   if (config.threads > 0) torch.setNumThreads(config.threads);
   torch.manualSeed(config.seed);
@@ -92,22 +109,22 @@ export function train(config: TrainConfig, log: (line: string) => void = (l) => 
     weightDecay: config.weightDecay,
   });
 
-  const metricsPath = join(config.out, 'metrics.jsonl');
+  const metricsPath = join(config.out, METRICS_FILE);
   let firstEpoch = 1;
   let history: EpochMetrics[] = [];
   if (config.resume) {
     const at = latestCheckpointEpoch(config.out);
-    if (at === null) throw new Error(`--resume: ${config.out} has no checkpoint to resume from`);
+    if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config);
-    firstEpoch = restoreCheckpoint(config.out, models.target, models.guidance, optimizer).epoch + 1;
+    firstEpoch = restore(config.out, models, optimizer) + 1;
     history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
-    log(`resuming ${config.out} after epoch ${firstEpoch - 1}`);
+    events.onResume?.(firstEpoch - 1);
   } else {
     writeFileSync(metricsPath, '');
   }
   const facts = runFacts(config);
-  writeJsonAtomic(join(config.out, 'config.json'), facts);
-  appendFileSync(metricsPath, JSON.stringify({ type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts }) + '\n');
+  writeJsonAtomic(join(config.out, RUN_CONFIG_FILE), facts);
+  appendFileSync(metricsPath, JSON.stringify({ type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts } satisfies MetricsRunRow) + '\n');
 
   const loader = new DataLoader(trainSet, {
     batchSize: config.batchSize,
@@ -119,22 +136,19 @@ export function train(config: TrainConfig, log: (line: string) => void = (l) => 
   let interrupted = false;
   const onSignal = (): void => {
     interrupted = true;
-    log('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)');
+    events.onInterrupt?.();
   };
   process.once('SIGINT', onSignal);
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !interrupted; epoch++) {
-      const row = runEpoch(config, epoch, models, method, optimizer, loader, testSet, () => interrupted);
+      const row = runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
       if (row === null) break;
       history.push(row);
-      appendFileSync(metricsPath, JSON.stringify(row) + '\n');
-      saveCheckpoint(config.out, { epoch, target: models.target, guidance: models.guidance, optimizer });
-      log(
-        `epoch ${epoch}/${config.epochs}: loss ${row.trainLoss.toFixed(4)} train acc ${(100 * row.trainAccuracy).toFixed(2)}% ` +
-          `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%` +
-          (row.testRobustAccuracy === null ? '' : ` PGD-${config.evalSteps} ${(100 * row.testRobustAccuracy).toFixed(2)}%`) +
-          ` (${row.seconds.toFixed(1)} s)`,
+      appendFileSync(metricsPath, JSON.stringify(row satisfies z.input<typeof metricsEpochRowSchema>) + '\n');
+      torch.tidy(() =>
+        saveCheckpoint(config.out, { epoch, target: models.target.stateDict(), guidance: models.guidance?.stateDict(), optimizer: optimizer.stateDict() }),
       );
+      events.onEpochEnd?.(row);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -142,16 +156,28 @@ export function train(config: TrainConfig, log: (line: string) => void = (l) => 
   return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
+function restore(runDir: string, models: Models, optimizer: SGD): number {
+  return torch.tidy(() => {
+    const c = readCheckpoint(runDir, models.guidance !== undefined);
+    models.target.loadStateDict(c.target);
+    if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance);
+    optimizer.loadStateDict(c.optimizer as ReturnType<SGD['stateDict']>);
+    torch.setRngState(c.rng);
+    return c.epoch;
+  });
+}
+
 function checkResumable(config: TrainConfig): void {
-  const path = join(config.out, 'config.json');
-  if (!existsSync(path)) return;
-  const before = (JSON.parse(readFileSync(path, 'utf8')) as { config: Partial<TrainConfig> }).config;
+  const before = readRunConfigFile(config.out)?.config;
+  if (!before) return;
   const mustMatch: (keyof TrainConfig)[] = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'];
   for (const key of mustMatch) {
-    if (before[key] !== undefined && JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
-      throw new Error(
-        `--resume: setting '${key}' was ${JSON.stringify(before[key])} in ${path} but is ${JSON.stringify(config[key])} now; ` +
-          'resume with the same settings (only --epochs may grow)',
+    if (JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
+      throw new OptionError(
+        key,
+        `${JSON.stringify(before[key])}, as in ${join(config.out, RUN_CONFIG_FILE)}, to resume (only epochs may grow)`,
+        JSON.stringify(config[key]),
       );
     }
   }
@@ -165,6 +191,7 @@ function runEpoch(
   optimizer: SGD,
   loader: DataLoader,
   testSet: Dataset,
+  events: TrainingEvents,
   stopRequested: () => boolean,
 ): EpochMetrics | null {
   const started = performance.now();
@@ -175,7 +202,7 @@ function runEpoch(
     if (config.guidanceMode === 'joint') models.guidance.train();
     else models.guidance.eval();
   }
-  const progress = new Progress(`epoch ${epoch}/${config.epochs}`, loader.length, 'batch');
+  events.onEpochStart?.(epoch, loader.length);
   let lossSum = 0;
   let seen = 0;
   let correct = 0;
@@ -190,12 +217,8 @@ function runEpoch(
       const out = method.batchLoss(models, x, y);
       const loss = out.loss.item();
       if (!Number.isFinite(loss)) {
-        const terms = Object.entries(out.terms ?? {}).map(([k, v]) => `${k}=${v.item()}`).join(', ');
-        throw new TrainingDivergedError(
-          `training diverged: the loss is ${loss} at epoch ${epoch}, batch ${batchIndex + 1}` +
-            (terms ? ` (terms: ${terms})` : '') +
-            `; the last good checkpoint (epoch ${epoch - 1}) in ${config.out} is kept. Try a lower --lr.`,
-        );
+        const terms = Object.fromEntries(Object.entries(out.terms ?? {}).map(([k, v]) => [k, v.item()]));
+        throw new TrainingDivergedError(epoch, batchIndex + 1, loss, terms, config.out);
       }
       out.loss.backward();
       optimizer.step();
@@ -205,10 +228,10 @@ function runEpoch(
       if (out.targetLogits) correct += out.targetLogits.argmax(1).eq(y).sum().item();
       for (const [k, v] of Object.entries(out.terms ?? {})) termSums[k] = (termSums[k] ?? 0) + v.item() * n;
     });
-    progress.tick(1, { loss: lossSum / seen, acc: correct / seen, lr });
+    events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr });
     if (stopRequested()) return null;
   }
-  progress.finish();
+  events.onEpochTrained?.(epoch);
   const evaluation = evaluateModel(models, testSet, {
     epsilon: config.epsilon,
     steps: config.evalSteps,

@@ -38,7 +38,8 @@ export function makeRun(o: FixtureOptions = {}, parent = tempDir('d2r-report-'))
   const epochs = o.epochs ?? 4;
   const offset = o.offset ?? 0;
   const method = o.method ?? (o.guidance ? 'd2r' : 'pgd-at');
-  const config = { method, model: 'smallcnn', guidance: 'smallcnn', dataset: 'fashion-mnist', epochs, batchSize: 64, lr: 0.01, epsilon: 0.1, norm: 'linf', seed: 7, out: dir, positionals: [] };
+  // A run with no epoch logged yet is one in progress: it still plans at least one.
+  const config = { method, model: 'smallcnn', guidance: 'smallcnn', dataset: 'fashion-mnist', epochs: Math.max(epochs, 1), batchSize: 64, lr: 0.01, epsilon: 0.1, norm: 'linf', seed: 7, out: dir, positionals: [] };
   const runFacts = facts(config, `d2r train --method ${method} --epochs ${epochs} --seed 7 --out ${dir}`);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(runFacts, null, 2));
   const lines = [JSON.stringify({ type: 'run', resumedAfterEpoch: 0, ...runFacts })];

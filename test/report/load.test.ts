@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRun, ReportError } from '../../src/report/index.js';
-import { locateJsonError, readJsonFile } from '../../src/report/json.js';
+import { locateJsonError, readJsonFile } from '../../src/io/json.js';
 import { tempDir } from '../helpers/cli.js';
 import { makeRun } from './fixtures.js';
 

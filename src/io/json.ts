@@ -2,7 +2,7 @@
 // column. JSON.parse reports neither a line nor (always) a position, and quotes
 // the whole text; so when it fails, a small scanner finds where and why.
 import { readFileSync } from 'node:fs';
-import { ReportError } from './errors.js';
+import { RunFileError } from './errors.js';
 
 /** Parses a JSON file; a syntax error names the file, line and column. */
 export function readJsonFile(path: string): unknown {
@@ -13,6 +13,8 @@ export interface JsonLine {
   /** 1-based line number in the file. */
   line: number;
   value: unknown;
+  /** The line as written. */
+  text: string;
 }
 
 /** Parses a JSON Lines file (blank lines skipped); a syntax error names the file and line. */
@@ -22,7 +24,7 @@ export function readJsonLines(path: string): JsonLine[] {
   lines.forEach((raw, i) => {
     const text = raw.replace(/\r$/, '');
     if (text.trim() === '') return;
-    out.push({ line: i + 1, value: parseJson(text, path, i + 1) });
+    out.push({ line: i + 1, value: parseJson(text, path, i + 1), text });
   });
   return out;
 }
@@ -32,7 +34,7 @@ function readText(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ReportError(`${path}: cannot read: ${(err as Error).message}`);
+    throw new RunFileError(`${path}: cannot read: ${(err as Error).message}`);
   }
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
@@ -46,7 +48,7 @@ export function parseJson(text: string, source: string, firstLine: number): unkn
     const before = text.slice(0, offset);
     const line = firstLine + (before.match(/\n/g)?.length ?? 0);
     const column = offset - (before.lastIndexOf('\n') + 1) + 1;
-    throw new ReportError(`${source} line ${line}, column ${column}: malformed JSON: ${reason}`);
+    throw new RunFileError(`${source} line ${line}, column ${column}: malformed JSON: ${reason}`);
   }
 }
 

@@ -1,0 +1,117 @@
+// Run checkpoints: everything needed to resume a run exactly, written so that an
+// interruption at any moment leaves the previous checkpoint intact. This module
+// knows the files; the trainer and the evaluation move weights in and out.
+//
+// Layout inside a run directory:
+//   checkpoint.json                 pointer {epoch, dir}, replaced atomically last
+//   checkpoints/epoch-NNNN/         one complete checkpoint per directory
+//     target.safetensors            target weights (PyTorch state-dict keys)
+//     guidance.safetensors          guidance weights (two-model methods)
+//     state.safetensors             optimiser state tensors and the RNG state
+//     state.json                    epoch, optimiser hyper-parameters, extra facts
+//   target.safetensors              the latest target weights, for `d2r eval --weights` and PyTorch
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '../engine/torch.js';
+import type { Tensor } from '../engine/tensor.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { writeJsonAtomic } from './atomic.js';
+import { RunFileError } from './errors.js';
+import { readRunFile, z } from './schema.js';
+
+export type StateDict = Record<string, Tensor>;
+
+/** An optimiser's state: JSON hyper-parameters and tensors (e.g. momentum buffers). */
+export interface OptimizerState {
+  meta: unknown;
+  tensors: StateDict;
+}
+
+export interface CheckpointContents {
+  epoch: number;
+  target: StateDict;
+  guidance?: StateDict;
+  optimizer: OptimizerState;
+  /** Small JSON facts to carry across a resume (e.g. the best accuracy so far). */
+  extra?: Record<string, unknown>;
+}
+
+export const CHECKPOINT_POINTER = 'checkpoint.json';
+
+/** checkpoint.json: which checkpoint directory is the latest complete one. */
+export const checkpointPointerSchema = z.object({
+  epoch: z.int().min(0),
+  dir: z.string().meta({ description: 'the checkpoint directory, relative to the run directory' }),
+});
+
+/** checkpoints/epoch-NNNN/state.json */
+export const checkpointStateSchema = z.object({
+  epoch: z.int().min(0),
+  optimizer: z.unknown().meta({ description: "the optimiser's hyper-parameters, as its stateDict() gives them" }),
+  extra: z.record(z.string(), z.unknown()).default({}),
+});
+
+const epochDir = (epoch: number): string => join('checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
+
+export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
+  const relDir = epochDir(c.epoch);
+  const dir = join(runDir, relDir);
+  rmSync(dir, { recursive: true, force: true }); // a half-written copy from an interrupted attempt
+  mkdirSync(dir, { recursive: true });
+  saveSafetensors(join(dir, 'target.safetensors'), c.target);
+  if (c.guidance) saveSafetensors(join(dir, 'guidance.safetensors'), c.guidance);
+  torch.tidy(() => {
+    const tensors: StateDict = { rng_state: torch.getRngState() };
+    for (const [k, v] of Object.entries(c.optimizer.tensors)) tensors[`optimizer.${k}`] = v;
+    saveSafetensors(join(dir, 'state.safetensors'), tensors);
+  });
+  writeJsonAtomic(join(dir, 'state.json'), { epoch: c.epoch, optimizer: c.optimizer.meta, extra: c.extra ?? {} } satisfies z.input<typeof checkpointStateSchema>);
+  writeJsonAtomic(join(runDir, CHECKPOINT_POINTER), { epoch: c.epoch, dir: relDir } satisfies z.input<typeof checkpointPointerSchema>);
+  saveSafetensors(join(runDir, 'target.safetensors'), c.target);
+  // Older checkpoints are obsolete once the pointer names the new one.
+  for (const name of readdirSync(join(runDir, 'checkpoints'))) {
+    if (join('checkpoints', name) !== relDir) rmSync(join(runDir, 'checkpoints', name), { recursive: true, force: true });
+  }
+}
+
+function readPointer(runDir: string): z.output<typeof checkpointPointerSchema> | null {
+  const path = join(runDir, CHECKPOINT_POINTER);
+  return existsSync(path) ? readRunFile(path, checkpointPointerSchema) : null;
+}
+
+/** The epoch of the last complete checkpoint in runDir, or null when there is none. */
+export function latestCheckpointEpoch(runDir: string): number | null {
+  return readPointer(runDir)?.epoch ?? null;
+}
+
+function requirePointer(runDir: string): z.output<typeof checkpointPointerSchema> {
+  const pointer = readPointer(runDir);
+  if (!pointer) throw new RunFileError(`${runDir}: no checkpoint found (expected ${join(runDir, CHECKPOINT_POINTER)}); is it a run directory written by d2r train?`);
+  return pointer;
+}
+
+/** The weights of the latest checkpoint's target (or guidance) model, and its epoch. Call inside torch.tidy. */
+export function loadCheckpointWeights(runDir: string, which: 'target' | 'guidance' = 'target'): { epoch: number; weights: StateDict } {
+  const pointer = requirePointer(runDir);
+  return { epoch: pointer.epoch, weights: loadSafetensors(join(runDir, pointer.dir, `${which}.safetensors`)) };
+}
+
+/** Everything of the latest checkpoint, for an exact resume. Call inside torch.tidy. */
+export function readCheckpoint(runDir: string, withGuidance: boolean): CheckpointContents & { rng: Tensor; extra: Record<string, unknown> } {
+  const pointer = requirePointer(runDir);
+  const dir = join(runDir, pointer.dir);
+  const state = readRunFile(join(dir, 'state.json'), checkpointStateSchema);
+  const tensors = loadSafetensors(join(dir, 'state.safetensors'));
+  const rng = tensors['rng_state'];
+  if (!rng) throw new RunFileError(`${join(dir, 'state.safetensors')}: missing 'rng_state'`);
+  const optimizerTensors: StateDict = {};
+  for (const [k, v] of Object.entries(tensors)) if (k.startsWith('optimizer.')) optimizerTensors[k.slice('optimizer.'.length)] = v;
+  return {
+    epoch: state.epoch,
+    target: loadSafetensors(join(dir, 'target.safetensors')),
+    ...(withGuidance ? { guidance: loadSafetensors(join(dir, 'guidance.safetensors')) } : {}),
+    optimizer: { meta: state.optimizer, tensors: optimizerTensors },
+    extra: state.extra,
+    rng,
+  };
+}

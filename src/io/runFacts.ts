@@ -1,0 +1,43 @@
+// What every run file records next to its numbers: the full configuration, the
+// seed, the exact command and the versions of everything that shaped the result.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as torch from '../engine/torch.js';
+import { z } from './schema.js';
+
+export function packageVersion(): string {
+  const url = new URL('../../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The facts fields of a run file, around the schema of its `config`. The writer
+ * always writes every field; a reader takes null for those an older file lacks.
+ */
+export function runFactsSchema<C extends z.ZodType>(config: C) {
+  return z.object({
+    config: config.meta({ description: 'every setting of the command, after defaults' }),
+    seed: z.number().nullable().default(null),
+    command: z.string().nullable().default(null).meta({ description: 'the exact command line' }),
+    // Versions are strings by convention; anything else is shown as its JSON.
+    versions: z.record(z.string(), z.unknown()).default({}).transform((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)]))),
+    threads: z.number().nullable().default(null),
+    host: z.string().nullable().default(null),
+    startedAt: z.string().nullable().default(null),
+  });
+}
+
+/** A command's settings as recorded when no stricter schema applies (d2r eval's flags). */
+export const anySettingsSchema = z.record(z.string(), z.unknown());
+
+export function runFacts<C extends { seed: number }>(config: C) {
+  return {
+    config,
+    seed: config.seed,
+    command: ['d2r', ...process.argv.slice(2)].join(' '),
+    versions: { d2r: packageVersion(), node: process.version, libtorch: torch.libtorchVersion() },
+    threads: torch.getNumThreads(),
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,121 @@
+// Validation against zod schemas, with messages that name the file or the
+// setting, the field, what was expected and what was found. Every run file and
+// the train settings are checked through here, so all of them read alike.
+import { z } from 'zod';
+import { RunFileError, OptionError } from './errors.js';
+import { readJsonFile, readJsonLines } from './json.js';
+
+export { z };
+export type { RefinementCtx } from 'zod';
+
+/** One problem of a value: the field's path ('attacks[2].robustAccuracy'), the expectation, the value found. */
+export interface Problem {
+  path: string;
+  expected: string;
+  found: unknown;
+  /** True when the field is absent (found is then undefined). */
+  missing: boolean;
+}
+
+const article = (word: string): string => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+function expectedOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const input = (issue as { input?: unknown }).input;
+      // An integer asked for where not even a number was given: say "a number", as the flag parser does.
+      if (issue.expected === 'int') return typeof input === 'number' ? 'an integer' : 'a number';
+      if (issue.expected === 'boolean') return 'true or false';
+      if (issue.expected === 'number' && typeof input === 'number') return 'a finite number';
+      return article(issue.expected);
+    }
+    case 'invalid_value':
+      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `at least ${String(issue.minimum)} entries` : `${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'array' ? `at most ${String(issue.maximum)} entries` : `${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
+    case 'unrecognized_keys':
+      return `no field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** The problems of `value` against `schema`, first one first; [] when it conforms. */
+export function problemsOf(schema: z.ZodType, value: unknown): Problem[] {
+  const r = schema.safeParse(value, { reportInput: true });
+  if (r.success) return [];
+  return r.error.issues.map((issue) => {
+    const input = (issue as { input?: unknown }).input;
+    return { path: fieldPath(issue.path), expected: expectedOf(issue), found: input, missing: input === undefined && issue.code === 'invalid_type' };
+  });
+}
+
+/** A value as a file's reader sees it: `number 1.5`, `string "low"`, `null`, `an array`. */
+export function describeFound(v: unknown, missing = v === undefined): string {
+  if (missing) return 'nothing (the field is missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${text.length > 40 ? text.slice(0, 37) + '...' : text}`;
+}
+
+/**
+ * The value parsed by `schema`, or a RunFileError naming `where` (a file, or
+ * "file line N"), the field, the expected and the found.
+ */
+export function parseRunFile<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value, { reportInput: true });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const [p] = problemsOf(schema, value);
+  const field = p!.path === '' ? 'the file' : `'${p!.path}'`;
+  // A refinement states the problem itself; `params.sibling` names another field of the same object.
+  if (issue.code === 'custom') {
+    const sibling = (issue.params as { sibling?: string } | undefined)?.sibling;
+    const parent = fieldPath(issue.path.slice(0, -1));
+    const message = sibling === undefined ? issue.message : issue.message.replace('{sibling}', `'${parent ? `${parent}.` : ''}${sibling}'`);
+    throw new RunFileError(`${where}: ${field} ${message}`);
+  }
+  throw new RunFileError(`${where}: ${field} should be ${p!.expected}, found ${describeFound(p!.found, p!.missing)}`);
+}
+
+/** Reads and validates a JSON run file. */
+export function readRunFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
+  return parseRunFile(schema, readJsonFile(path), path);
+}
+
+/** Reads the lines of a JSON Lines file, each validated by `schema`, with their line numbers. */
+export function readRunFileLines<S extends z.ZodType>(path: string, schema: S): { line: number; value: z.output<S> }[] {
+  return readJsonLines(path).map(({ line, value }) => ({ line, value: parseRunFile(schema, value, `${path} line ${line}`) }));
+}
+
+/** A setting's value as a user wrote it: `'many'`, `[1]`, `null`. */
+export function describeSetting(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Settings parsed by `schema`, or an OptionError naming the first offending
+ * setting (its option name), the expected and the found. `source` says where
+ * they came from (e.g. a config file) when not from the caller directly.
+ */
+export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, source?: string): z.output<S> {
+  const r = schema.safeParse(value, { reportInput: true });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') throw new OptionError(issue.keys[0]!, 'a known setting', 'an unknown setting', source);
+  const [p] = problemsOf(schema, value);
+  throw new OptionError(p!.path, p!.expected, describeSetting(p!.found), source);
+}
+
+/** The JSON Schema of a run file, as published under docs/schemas/ (what the writer writes). */
+export function jsonSchemaOf(schema: z.ZodType, title: string, description: string): Record<string, unknown> {
+  return { ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }), title, description };
+}
