@@ -6,9 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import { parseRunFile } from '../io/schema.js';
-import { evaluationStateSchema, type EvaluationState } from '../io/evaluationState.js';
+import { evaluationStateSchema, writeEvaluationState, type EvaluationState } from '../io/evaluationState.js';
 import { perSampleNorm, withSeed, type Norm } from './common.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
@@ -132,7 +131,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
     const robustNow = (): boolean[] => state.cleanCorrect.map((c, i) => c && state.brokenBy[i] === null);
     const save = (): void => {
       state.warnings = warnings;
-      if (o.state) writeJsonAtomic(o.state.path, state);
+      if (o.state) writeEvaluationState(o.state.path, state);
     };
     if (o.checks && n > 0) {
       torch.tidy(() => {

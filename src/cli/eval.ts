@@ -11,13 +11,12 @@ import { RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
 import { CHECKPOINT_POINTER } from '../io/checkpoint.js';
 import { loadSafetensors } from '../io/safetensors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import { runFacts } from '../io/runFacts.js';
 import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP } from '../eval/attackNames.js';
 import { saveExamples } from '../eval/examples.js';
 import { createModelFor, loadRunWeights } from '../eval/runModels.js';
-import { EVAL_FILE, SWEEP_FILE, type EvalFile, type SweepFile } from '../eval/runFiles.js';
+import { EVAL_FILE, SWEEP_FILE, writeEvalFile, writeSweepFile } from '../eval/runFiles.js';
 import { Progress } from './progress.js';
 
 export const EVAL_FLAGS: FlagSpec[] = [
@@ -176,7 +175,7 @@ export function evalCommand(argv: string[]): void {
       const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], { ...base, epsilon, ...attackProgress(`eps ${epsilon} `) });
       return { epsilon, cleanAccuracy: fraction(r.cleanCorrect), robustAccuracy: fraction(r.robust), attacks: r.attacks, warnings: r.warnings };
     });
-    writeJsonAtomic(out, { ...facts, sweep: rows } satisfies SweepFile);
+    writeSweepFile(out, { ...facts, sweep: rows });
     process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
     for (const r of rows) process.stdout.write(`${String(r.epsilon).padEnd(10)} ${(100 * r.robustAccuracy).toFixed(2).padStart(8)}%\n`);
     process.stdout.write(`\n${where}, ${s.norm}, attacks ${attacks.join(',') || 'none'}; written to ${out}\n`);
@@ -195,7 +194,7 @@ export function evalCommand(argv: string[]): void {
   if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
   const labelList = s.labels.toNumbers();
   const examples = result.adversarial ? saveExamples(s.model, s.images, result.adversarial, labelList, s.indices, result.brokenBy, f.examples, out) : null;
-  writeJsonAtomic(out, {
+  writeEvalFile(out, {
     ...facts,
     cleanAccuracy: fraction(result.cleanCorrect),
     robustAccuracy: attacks.length > 0 ? fraction(result.robust) : null,
@@ -205,7 +204,7 @@ export function evalCommand(argv: string[]): void {
     warnings: result.warnings,
     classNames: s.classNames,
     examples,
-  } satisfies EvalFile);
+  });
   rmSync(statePath, { force: true });
   process.stdout.write('\n' + summaryTable(fraction(result.cleanCorrect), result.attacks));
   for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);

@@ -2,7 +2,7 @@
 // command) and its reader (the report) share:
 //   eval.json        clean and robust accuracy, the attacks in order, per-point results, kept examples
 //   eps-sweep.json   robust accuracy at each of several budgets
-import { z, type RefinementCtx } from '../io/schema.js';
+import { z, writeRunFile, type RefinementCtx } from '../io/schema.js';
 import { anySettingsSchema, runFactsSchema } from '../io/runFacts.js';
 import { attackOutcomeSchema } from '../io/evaluationState.js';
 
@@ -72,3 +72,11 @@ export const sweepFileSchema = runFactsSchema(anySettingsSchema).extend({
 });
 
 export type SweepFile = z.input<typeof sweepFileSchema>;
+
+export function writeEvalFile(path: string, contents: EvalFile): void {
+  writeRunFile(path, evalFileSchema, contents);
+}
+
+export function writeSweepFile(path: string, contents: SweepFile): void {
+  writeRunFile(path, sweepFileSchema, contents);
+}

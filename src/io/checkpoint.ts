@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
-import { writeJsonAtomic } from './atomic.js';
 import { RunFileError } from './errors.js';
-import { readRunFile, z } from './schema.js';
+import { readRunFile, writeRunFile, z } from './schema.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -65,8 +64,8 @@ export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
     for (const [k, v] of Object.entries(c.optimizer.tensors)) tensors[`optimizer.${k}`] = v;
     saveSafetensors(join(dir, 'state.safetensors'), tensors);
   });
-  writeJsonAtomic(join(dir, 'state.json'), { epoch: c.epoch, optimizer: c.optimizer.meta, extra: c.extra ?? {} } satisfies z.input<typeof checkpointStateSchema>);
-  writeJsonAtomic(join(runDir, CHECKPOINT_POINTER), { epoch: c.epoch, dir: relDir } satisfies z.input<typeof checkpointPointerSchema>);
+  writeRunFile(join(dir, 'state.json'), checkpointStateSchema, { epoch: c.epoch, optimizer: c.optimizer.meta, extra: c.extra ?? {} });
+  writeRunFile(join(runDir, CHECKPOINT_POINTER), checkpointPointerSchema, { epoch: c.epoch, dir: relDir });
   saveSafetensors(join(runDir, 'target.safetensors'), c.target);
   // Older checkpoints are obsolete once the pointer names the new one.
   for (const name of readdirSync(join(runDir, 'checkpoints'))) {

@@ -1,7 +1,7 @@
 // eval.state.json: the progress of an evaluation (src/attacks/worstCase.ts),
 // saved after every batch so that an interrupted run continues exactly where
 // it stopped. One schema for its writer and its reader.
-import { z } from './schema.js';
+import { z, writeRunFile } from './schema.js';
 
 /** An attack's result: robust accuracy over all points after it and every attack before it (worst case). */
 export const attackOutcomeSchema = z.object({
@@ -33,3 +33,7 @@ export const evaluationStateSchema = z.object({
 });
 
 export type EvaluationState = z.output<typeof evaluationStateSchema>;
+
+export function writeEvaluationState(path: string, state: EvaluationState): void {
+  writeRunFile(path, evaluationStateSchema, state);
+}

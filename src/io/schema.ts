@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { RunFileError, OptionError } from './errors.js';
 import { readJsonFile, readJsonLines } from './json.js';
+import { appendFileSync } from 'node:fs';
+import { writeJsonAtomic } from './atomic.js';
 
 export { z };
 export type { RefinementCtx } from 'zod';
@@ -94,6 +96,24 @@ export function readRunFile<S extends z.ZodType>(path: string, schema: S): z.out
 /** Reads the lines of a JSON Lines file, each validated by `schema`, with their line numbers. */
 export function readRunFileLines<S extends z.ZodType>(path: string, schema: S): { line: number; value: z.output<S> }[] {
   return readJsonLines(path).map(({ line, value }) => ({ line, value: parseRunFile(schema, value, `${path} line ${line}`) }));
+}
+
+/** Checks that a writer's value conforms to its file's schema: a failure is a bug in the writer, not the user's. */
+function conforming<S extends z.ZodType>(schema: S, value: z.input<S>, path: string): void {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new Error(`internal error: the value written to ${path} breaks its schema: ${z.prettifyError(r.error)}`);
+}
+
+/** Writes a JSON run file atomically, after checking it against the schema its readers use. */
+export function writeRunFile<S extends z.ZodType>(path: string, schema: S, value: z.input<S>): void {
+  conforming(schema, value, path);
+  writeJsonAtomic(path, value);
+}
+
+/** Appends one line to a JSON Lines run file, after checking it against the schema its readers use. */
+export function appendRunFileLine<S extends z.ZodType>(path: string, schema: S, value: z.input<S>): void {
+  conforming(schema, value, path);
+  appendFileSync(path, JSON.stringify(value) + '\n');
 }
 
 /** A setting's value as a user wrote it: `'many'`, `[1]`, `null`. */

@@ -5,7 +5,7 @@
 // (The checkpoints are io/checkpoint.ts's.)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z, parseRunFile, readRunFile } from '../io/schema.js';
+import { z, appendRunFileLine, parseRunFile, readRunFile, writeRunFile } from '../io/schema.js';
 import { readJsonLines } from '../io/json.js';
 import { RunFileError } from '../io/errors.js';
 import { runFactsSchema } from '../io/runFacts.js';
@@ -77,6 +77,16 @@ export function readMetricsRows(path: string): MetricsRow[] {
     }
   }
   return rows;
+}
+
+export function writeRunConfigFile(runDir: string, facts: z.input<typeof runConfigFileSchema>): void {
+  writeRunFile(join(runDir, RUN_CONFIG_FILE), runConfigFileSchema, facts);
+}
+
+/** Appends a "run" or an "epoch" line to metrics.jsonl. */
+export function appendMetricsRow(path: string, row: MetricsRunRow | z.input<typeof metricsEpochRowSchema>): void {
+  if (row.type === 'run') appendRunFileLine(path, metricsRunRowSchema, row);
+  else appendRunFileLine(path, metricsEpochRowSchema, row);
 }
 
 /** config.json of a run directory; null when there is none. */

@@ -2,12 +2,11 @@
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { OptionError } from '../io/errors.js';
 import { latestCheckpointEpoch, readCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
@@ -19,8 +18,7 @@ import { evaluateModel } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
 import type { TrainConfig } from './config.js';
 import { learningRateAt } from './schedule.js';
-import { z } from '../io/schema.js';
-import { METRICS_FILE, metricsEpochRowSchema, RUN_CONFIG_FILE, readMetricsRows, readRunConfigFile, type EpochRow, type MetricsRunRow } from './runFiles.js';
+import { METRICS_FILE, RUN_CONFIG_FILE, appendMetricsRow, readMetricsRows, readRunConfigFile, writeRunConfigFile, type EpochRow } from './runFiles.js';
 
 /** What the trainer reports while it works; every callback is optional. */
 export interface TrainingEvents {
@@ -123,8 +121,8 @@ export function train(config: TrainConfig, events: TrainingEvents = {}): TrainRe
     writeFileSync(metricsPath, '');
   }
   const facts = runFacts(config);
-  writeJsonAtomic(join(config.out, RUN_CONFIG_FILE), facts);
-  appendFileSync(metricsPath, JSON.stringify({ type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts } satisfies MetricsRunRow) + '\n');
+  writeRunConfigFile(config.out, facts);
+  appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
 
   const loader = new DataLoader(trainSet, {
     batchSize: config.batchSize,
@@ -144,7 +142,7 @@ export function train(config: TrainConfig, events: TrainingEvents = {}): TrainRe
       const row = runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
       if (row === null) break;
       history.push(row);
-      appendFileSync(metricsPath, JSON.stringify(row satisfies z.input<typeof metricsEpochRowSchema>) + '\n');
+      appendMetricsRow(metricsPath, row);
       torch.tidy(() =>
         saveCheckpoint(config.out, { epoch, target: models.target.stateDict(), guidance: models.guidance?.stateDict(), optimizer: optimizer.stateDict() }),
       );
