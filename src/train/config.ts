@@ -52,13 +52,13 @@ export const trainConfigSchema = z.object({
   augment: described(z.enum(['auto', 'on', 'off']), 'random crop + flip (auto: on for 32x32 and larger colour data)'),
   dropout: described(z.number().min(0), 'smallcnn dropout'),
   seed: described(z.int().min(0), 'random seed (data order, init, attacks)'),
-  threads: described(z.int().min(0), 'libtorch threads (default, or 0: libtorch default)'),
+  threads: described(z.int().min(0), 'libtorch threads (unset or 0: libtorch default)'),
   limit: described(z.int().min(1).nullable(), 'use only the first N training images'),
   evalN: described(z.int().min(0), 'test points evaluated after each epoch (clean and PGD)'),
   evalSteps: described(z.int().min(0), 'PGD steps of the per-epoch robust evaluation (0: clean only)'),
   device: described(z.string(), "device ('cpu', 'cuda', 'cuda:1')"),
   out: described(z.string(), 'run directory (config, metrics, checkpoints)'),
-  resume: described(z.boolean(), 'continue the run in out from its last checkpoint'),
+  resume: described(z.boolean(), 'continue the run directory (out) from its last checkpoint'),
 });
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
@@ -72,7 +72,11 @@ type SettingsShape = { [K in keyof TrainConfig]: z.ZodOptional<z.ZodType<NonNull
  */
 export const trainSettingsSchema = z.strictObject(
   Object.fromEntries(
-    Object.entries(trainConfigSchema.shape).map(([key, schema]) => [key, (schema instanceof z.ZodNullable ? (schema.unwrap() as z.ZodType) : schema).optional()]),
+    Object.entries(trainConfigSchema.shape).map(([key, schema]) => [
+      key,
+      // Unwrapped, a nullable setting keeps its description.
+      (schema instanceof z.ZodNullable ? (schema.unwrap() as z.ZodType).meta(schema.meta() ?? {}) : schema).optional(),
+    ]),
   ) as SettingsShape,
 );
 

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { d2r } from '../helpers/cli.js';
 import { parseFlags, UsageError } from '../../src/cli/flags.js';
+import { OptionError } from '../../src/io/errors.js';
+import { DEFAULT_BETA, D2R_DEFAULT_WEIGHTS } from '../../src/methods/defaults.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { TRAIN_FLAGS } from '../../src/cli/train.js';
 import { writeFileSync } from 'node:fs';
@@ -61,4 +63,55 @@ test('derived defaults follow the data set and method', () => {
   assert.equal(cifar.lr, 0.1);
   assert.ok(Math.abs(cifar.epsilon - 8 / 255) < 1e-12);
   assert.deepEqual(cifar.milestones, [75, 90]);
+});
+
+test('a config file value of the wrong kind is refused, naming the file and the setting', () => {
+  const dir = tempDir();
+  const cases: [string, string, RegExp][] = [
+    ['null.json', JSON.stringify({ epochs: null }), /config file .*null\.json: setting 'epochs': expected a number, got null/],
+    ['list.json', JSON.stringify({ lr: [1] }), /config file .*list\.json: setting 'lr': expected a number, got \[1\]/],
+    ['hex.yaml', 'epochs: 0x2\n', /config file .*hex\.yaml: setting 'epochs': expected a number, got '0x2'/],
+    ['octal.yaml', 'seed: 0o7\n', /setting 'seed': expected a number, got '0o7'/],
+    ['fraction.yaml', 'batch-size: 6.5\n', /setting 'batchSize': expected an integer, got 6\.5/],
+    ['choice.yaml', 'norm: l3\n', /setting 'norm': expected one of linf, l2, got 'l3'/],
+    ['bool.json', JSON.stringify({ resume: 'yes' }), /setting 'resume': expected true or false, got 'yes'/],
+    ['items.yaml', 'milestones: [3, x]\n', /setting 'milestones\[1\]': expected a number, got 'x'/],
+  ];
+  for (const [name, text, pattern] of cases) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    assert.throws(() => parseFlags(['--config', path], TRAIN_FLAGS), (e: Error) => e instanceof UsageError && pattern.test(e.message), name);
+  }
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'epochs: 2\nlr: 1e-3\nmilestones: [1, 2]\nbeta: 3\n');
+  assert.deepEqual(
+    (({ epochs, lr, milestones, beta }) => ({ epochs, lr, milestones, beta }))(parseFlags(['--config', good], TRAIN_FLAGS)!),
+    { epochs: 2, lr: 0.001, milestones: [1, 2], beta: 3 },
+  );
+});
+
+test('flags: hex numbers are refused; list entries are typed; library errors name the setting and the CLI the flag', () => {
+  assert.throws(() => parseFlags(['--epochs', '0x2'], TRAIN_FLAGS), /--epochs: expected a number, got '0x2'/);
+  assert.throws(() => parseFlags(['--milestones', '2,x'], TRAIN_FLAGS), /--milestones: expected a number, got 'x'/);
+  assert.deepEqual(parseFlags(['--milestones', '2,4'], TRAIN_FLAGS)!['milestones'], [2, 4]);
+  assert.throws(() => resolveTrainConfig({ epochs: null }), (e: Error) => e instanceof OptionError && e.option === 'epochs' && /expected a number, got null/.test(e.message));
+  assert.throws(() => resolveTrainConfig({ milestones: [0] }), (e: Error) => e instanceof OptionError && e.option === 'milestones[0]');
+  const frozen = d2r(['train', '--guidance-mode', 'frozen', '--method', 'd2r']);
+  assert.equal(frozen.status, 2);
+  assert.match(frozen.stderr, /--guidance-weights: expected a pre-trained guidance model's weights with guidanceMode 'frozen', got none/);
+  const stray = d2r(['train', 'extra']);
+  assert.equal(stray.status, 2);
+  assert.match(stray.stderr, /unexpected argument 'extra'/);
+});
+
+test('the flag help states the method defaults from their one home', () => {
+  const help = d2r(['train', '--help']).stdout;
+  assert.match(help, new RegExp(`--beta <number>.*\\(default: ${DEFAULT_BETA}\\)`));
+  for (const [flag, weight] of [['mse-weight', D2R_DEFAULT_WEIGHTS.mse], ['clean-weight', D2R_DEFAULT_WEIGHTS.clean], ['adv-weight', D2R_DEFAULT_WEIGHTS.adv]] as const) {
+    assert.match(help, new RegExp(`--${flag} <number>.*\\(default: ${weight}\\)`));
+  }
+  const trades = resolveTrainConfig({ method: 'trades' });
+  assert.equal(trades.beta, DEFAULT_BETA);
+  assert.equal(resolveTrainConfig({ method: 'pgd-at' }).beta, null);
+  assert.deepEqual([trades.mseWeight, trades.cleanWeight, trades.advWeight], [D2R_DEFAULT_WEIGHTS.mse, D2R_DEFAULT_WEIGHTS.clean, D2R_DEFAULT_WEIGHTS.adv]);
 });
