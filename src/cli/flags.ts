@@ -195,9 +195,13 @@ export function flagsFromSchema(schema: z.ZodObject, defaults: Record<string, un
   return flags;
 }
 
-/** A library OptionError in the command line's words: the flag for the setting. */
+/** A setting's flag: 'milestones[1]' -> '--milestones[1]'. */
+function flagOf(option: string): string {
+  const root = /^[A-Za-z0-9]+/.exec(option)?.[0] ?? option;
+  return `--${kebab(root)}${option.slice(root.length)}`;
+}
+
+/** A library OptionError in the command line's words: the flag for the setting (a config file's settings keep their names). */
 export function usageErrorFrom(err: OptionError): UsageError {
-  if (err.source) return new UsageError(err.message);
-  const root = /^[A-Za-z0-9]+/.exec(err.option)?.[0] ?? err.option;
-  return new UsageError(`--${kebab(root)}${err.option.slice(root.length)}: expected ${err.expected}, got ${err.found}`);
+  return new UsageError(err.source ? err.message : err.describe(flagOf));
 }

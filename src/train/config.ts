@@ -4,7 +4,7 @@
 // the values that depend on other settings (attack budget per data set,
 // learning rate per model, beta per method).
 import { z, parseSettings } from '../io/schema.js';
-import { OptionError } from '../io/errors.js';
+import { MissingOptionError } from '../io/errors.js';
 import { MODEL_NAMES, type ModelName } from '../models/registry.js';
 import { DATASETS, type DatasetName } from '../data/registry.js';
 import { BETA_METHODS, D2R_DEFAULT_WEIGHTS, DEFAULT_BETA, METHOD_NAMES, type MethodName } from '../methods/defaults.js';
@@ -142,7 +142,7 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
     limit: s.limit ?? null,
   };
   if (config.guidanceMode === 'frozen' && !config.guidanceWeights) {
-    throw new OptionError('guidanceWeights', "a pre-trained guidance model's weights with guidanceMode 'frozen'", 'none');
+    throw new MissingOptionError('guidanceWeights', 'a pre-trained guidance model', { option: 'guidanceMode', value: 'frozen' });
   }
   return config;
 }

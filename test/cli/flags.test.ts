@@ -98,7 +98,8 @@ test('flags: hex numbers are refused; list entries are typed; library errors nam
   assert.throws(() => resolveTrainConfig({ milestones: [0] }), (e: Error) => e instanceof OptionError && e.option === 'milestones[0]');
   const frozen = d2r(['train', '--guidance-mode', 'frozen', '--method', 'd2r']);
   assert.equal(frozen.status, 2);
-  assert.match(frozen.stderr, /--guidance-weights: expected a pre-trained guidance model's weights with guidanceMode 'frozen', got none/);
+  assert.match(frozen.stderr, /--guidance-mode frozen needs --guidance-weights \(a pre-trained guidance model\)/);
+  assert.throws(() => resolveTrainConfig({ method: 'd2r', guidanceMode: 'frozen' }), /^OptionError|setting 'guidanceMode' frozen needs setting 'guidanceWeights'/);
   const stray = d2r(['train', 'extra']);
   assert.equal(stray.status, 2);
   assert.match(stray.stderr, /unexpected argument 'extra'/);
