@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schemaFiles } from '../../src/cli/schemas.js';
+import { DEFAULT_BETA, D2R_DEFAULT_WEIGHTS } from '../../src/methods/defaults.js';
 
 const DOCS = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'docs', 'schemas');
 
@@ -23,4 +24,12 @@ test('each schema documents an object with typed properties', () => {
     assert.ok(schema.title && schema.description, file);
     assert.ok(schema.properties ?? schema.anyOf, `${file} has no properties`);
   }
+});
+
+test('docs/run-files.md links every published schema and states the method defaults as the code has them', () => {
+  const doc = readFileSync(join(DOCS, '..', 'run-files.md'), 'utf8');
+  for (const file of Object.keys(schemaFiles())) assert.ok(doc.includes(`(schemas/${file})`), `docs/run-files.md does not link schemas/${file}`);
+  assert.ok(doc.includes(`\`DEFAULT_BETA\` (${DEFAULT_BETA})`), 'docs/run-files.md states another DEFAULT_BETA');
+  const { mse, clean, adv } = D2R_DEFAULT_WEIGHTS;
+  assert.ok(doc.includes(`\`D2R_DEFAULT_WEIGHTS\` (${mse}, ${clean}, ${adv})`), 'docs/run-files.md states other D2R_DEFAULT_WEIGHTS');
 });
