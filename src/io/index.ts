@@ -1,4 +1,5 @@
-// Files: safetensors tensor files and atomic writes.
+// Files: safetensors tensor files, atomic writes, and the run files with their
+// schemas (checkpoints, run facts, the evaluation state) and errors.
 export {
   loadSafetensors,
   saveSafetensors,
@@ -11,3 +12,9 @@ export {
   type SafetensorsContents,
 } from './safetensors.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { OptionError, MissingOptionError, RunFileError, type OptionNamer } from './errors.js';
+export { readJsonFile, readJsonLines, type JsonLine } from './json.js';
+export { parseRunFile, readRunFile, writeRunFile, appendRunFileLine, parseSettings, jsonSchemaOf } from './schema.js';
+export { runFacts, runFactsSchema, packageVersion, type RunFacts } from './runFacts.js';
+export { saveCheckpoint, readCheckpoint, loadCheckpointWeights, latestCheckpointEpoch, checkpointPointerSchema, checkpointStateSchema, type CheckpointContents } from './checkpoint.js';
+export { evaluationStateSchema, attackOutcomeSchema, writeEvaluationState, type EvaluationState } from './evaluationState.js';

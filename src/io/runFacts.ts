@@ -30,6 +30,9 @@ export function runFactsSchema<C extends z.ZodType>(config: C) {
 /** A command's settings as recorded when no stricter schema applies (d2r eval's flags). */
 export const anySettingsSchema = z.record(z.string(), z.unknown());
 
+/** The facts of any run file, as its reader gets them. */
+export type RunFacts = z.output<ReturnType<typeof runFactsSchema<typeof anySettingsSchema>>>;
+
 export function runFacts<C extends { seed: number }>(config: C) {
   return {
     config,

@@ -3,7 +3,7 @@
 // the train settings are checked through here, so all of them read alike.
 import { z } from 'zod';
 import { RunFileError, OptionError } from './errors.js';
-import { readJsonFile, readJsonLines } from './json.js';
+import { readJsonFile } from './json.js';
 import { appendFileSync } from 'node:fs';
 import { writeJsonAtomic } from './atomic.js';
 
@@ -11,7 +11,7 @@ export { z };
 export type { RefinementCtx } from 'zod';
 
 /** One problem of a value: the field's path ('attacks[2].robustAccuracy'), the expectation, the value found. */
-export interface Problem {
+interface Problem {
   path: string;
   expected: string;
   found: unknown;
@@ -48,14 +48,10 @@ function expectedOf(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** The problems of `value` against `schema`, first one first; [] when it conforms. */
-export function problemsOf(schema: z.ZodType, value: unknown): Problem[] {
-  const r = schema.safeParse(value, { reportInput: true });
-  if (r.success) return [];
-  return r.error.issues.map((issue) => {
-    const input = (issue as { input?: unknown }).input;
-    return { path: fieldPath(issue.path), expected: expectedOf(issue), found: input, missing: input === undefined && issue.code === 'invalid_type' };
-  });
+/** A zod issue as a problem of a field. */
+function problemOf(issue: z.core.$ZodIssue): Problem {
+  const input = (issue as { input?: unknown }).input;
+  return { path: fieldPath(issue.path), expected: expectedOf(issue), found: input, missing: input === undefined && issue.code === 'invalid_type' };
 }
 
 /** A value as a file's reader sees it: `number 1.5`, `string "low"`, `null`, `an array`. */
@@ -76,8 +72,8 @@ export function parseRunFile<S extends z.ZodType>(schema: S, value: unknown, whe
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const [p] = problemsOf(schema, value);
-  const field = p!.path === '' ? 'the file' : `'${p!.path}'`;
+  const p = problemOf(issue);
+  const field = p.path === '' ? 'the file' : `'${p.path}'`;
   // A refinement states the problem itself; `params.sibling` names another field of the same object.
   if (issue.code === 'custom') {
     const sibling = (issue.params as { sibling?: string } | undefined)?.sibling;
@@ -85,17 +81,12 @@ export function parseRunFile<S extends z.ZodType>(schema: S, value: unknown, whe
     const message = sibling === undefined ? issue.message : issue.message.replace('{sibling}', `'${parent ? `${parent}.` : ''}${sibling}'`);
     throw new RunFileError(`${where}: ${field} ${message}`);
   }
-  throw new RunFileError(`${where}: ${field} should be ${p!.expected}, found ${describeFound(p!.found, p!.missing)}`);
+  throw new RunFileError(`${where}: ${field} should be ${p.expected}, found ${describeFound(p.found, p.missing)}`);
 }
 
 /** Reads and validates a JSON run file. */
 export function readRunFile<S extends z.ZodType>(path: string, schema: S): z.output<S> {
   return parseRunFile(schema, readJsonFile(path), path);
-}
-
-/** Reads the lines of a JSON Lines file, each validated by `schema`, with their line numbers. */
-export function readRunFileLines<S extends z.ZodType>(path: string, schema: S): { line: number; value: z.output<S> }[] {
-  return readJsonLines(path).map(({ line, value }) => ({ line, value: parseRunFile(schema, value, `${path} line ${line}`) }));
 }
 
 /** Checks that a writer's value conforms to its file's schema: a failure is a bug in the writer, not the user's. */
@@ -131,8 +122,8 @@ export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, so
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') throw new OptionError(issue.keys[0]!, 'a known setting', 'an unknown setting', source);
-  const [p] = problemsOf(schema, value);
-  throw new OptionError(p!.path, p!.expected, describeSetting(p!.found), source);
+  const p = problemOf(issue);
+  throw new OptionError(p.path, p.expected, describeSetting(p.found), source);
 }
 
 /** The JSON Schema of a run file, as published under docs/schemas/ (what the writer writes). */

@@ -6,19 +6,10 @@ import { readRunFile } from '../io/schema.js';
 import { readMetricsRows, runConfigFileSchema, type EpochRow } from '../train/runFiles.js';
 import { evalFileSchema, sweepFileSchema, type ExampleSet } from '../eval/runFiles.js';
 import type { z } from '../io/schema.js';
+import type { RunFacts } from '../io/runFacts.js';
 
 /** What every d2r command records next to its numbers. */
-export interface RunFacts {
-  /** All settings of the command, after defaults. */
-  config: Record<string, unknown>;
-  seed: number | null;
-  /** The exact command line. */
-  command: string | null;
-  versions: Record<string, string>;
-  host: string | null;
-  threads: number | null;
-  startedAt: string | null;
-}
+export type { RunFacts };
 
 export type EpochRecord = Omit<EpochRow, 'type'>;
 
