@@ -6,7 +6,8 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
 
-const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void }> = {
+/** A command runs to completion; it may return an exit code other than 0 for a run that stopped short. */
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void | Promise<void | number> }> = {
   train: { summary: 'train a model (standard or adversarial training)', run: trainCommand },
   eval: { summary: 'evaluate a trained model: clean and robust accuracy', run: evalCommand },
   report: { summary: 'HTML report of a run, or a comparison of several', run: reportCommand },
@@ -17,7 +18,7 @@ function usage(): string {
   return `Usage: d2r <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun 'd2r <command> --help' for the flags of a command.\n`;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
@@ -29,8 +30,7 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    command.run(rest);
-    return 0;
+    return (await command.run(rest)) ?? 0;
   } catch (caught) {
     // A setting the library refused is a usage error: named by its flag.
     const err = caught instanceof OptionError ? usageErrorFrom(caught) : caught;
@@ -44,4 +44,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

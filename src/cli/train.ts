@@ -34,16 +34,16 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
   };
 }
 
-export function trainCommand(argv: string[]): void {
+export async function trainCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, TRAIN_FLAGS);
   if (flags === null) {
     process.stdout.write(helpText('train', SUMMARY, TRAIN_FLAGS));
-    return;
+    return 0;
   }
   const config = resolveTrainConfig(flags);
   let result;
   try {
-    result = train(config, trainingOutput(config));
+    result = await train(config, trainingOutput(config));
   } catch (err) {
     if (err instanceof TrainingDivergedError) throw new Error(`${err.message} Try a lower --lr.`);
     throw err;
@@ -53,6 +53,9 @@ export function trainCommand(argv: string[]): void {
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
       (last ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
       (last?.testRobustAccuracy != null ? `, PGD-${config.evalSteps} ${(100 * last.testRobustAccuracy).toFixed(2)}%` : '') +
+      (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',
   );
+  // The shell's convention for a command stopped by SIGINT.
+  return result.interrupted ? 130 : 0;
 }

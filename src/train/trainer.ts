@@ -35,6 +35,9 @@ export interface TrainingEvents {
   onInterrupt?(): void;
 }
 
+/** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** The loss stopped being finite; the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
@@ -63,6 +66,8 @@ export interface TrainResult {
   guidance?: Module;
   epochs: EpochMetrics[];
   seconds: number;
+  /** Whether an interrupt stopped training before the last epoch. */
+  interrupted: boolean;
 }
 
 function augmentFor(config: TrainConfig, data: Dataset): boolean {
@@ -89,7 +94,7 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
   return kept.flatMap((r) => (r.type === 'epoch' ? [r.row as EpochMetrics] : []));
 }
 
-export function train(config: TrainConfig, events: TrainingEvents = {}): TrainResult {
+export async function train(config: TrainConfig, events: TrainingEvents = {}): Promise<TrainResult> {
   const started = performance.now();
   if (config.threads > 0) torch.setNumThreads(config.threads);
   torch.manualSeed(config.seed);
@@ -139,7 +144,7 @@ export function train(config: TrainConfig, events: TrainingEvents = {}): TrainRe
   process.once('SIGINT', onSignal);
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !interrupted; epoch++) {
-      const row = runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
+      const row = await runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
       if (row === null) break;
       history.push(row);
       appendMetricsRow(metricsPath, row);
@@ -151,7 +156,7 @@ export function train(config: TrainConfig, events: TrainingEvents = {}): TrainRe
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
-  return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000 };
+  return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000, interrupted };
 }
 
 /** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
@@ -181,7 +186,7 @@ function checkResumable(config: TrainConfig): void {
   }
 }
 
-function runEpoch(
+async function runEpoch(
   config: TrainConfig,
   epoch: number,
   models: Models,
@@ -191,7 +196,7 @@ function runEpoch(
   testSet: Dataset,
   events: TrainingEvents,
   stopRequested: () => boolean,
-): EpochMetrics | null {
+): Promise<EpochMetrics | null> {
   const started = performance.now();
   const lr = learningRateAt(config, epoch);
   setLearningRate(optimizer, lr);
@@ -227,6 +232,7 @@ function runEpoch(
       for (const [k, v] of Object.entries(out.terms ?? {})) termSums[k] = (termSums[k] ?? 0) + v.item() * n;
     });
     events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr });
+    await yieldToEventLoop();
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);

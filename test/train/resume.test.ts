@@ -98,3 +98,27 @@ test('d2r with a frozen pre-trained guidance model leaves the guidance unchanged
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /--guidance-mode frozen needs --guidance-weights/);
 });
+
+test('an interrupt (SIGINT) stops training after the batch in progress; the run resumes from its last checkpoint', async () => {
+  const dir = tempDir();
+  const args = [...small('standard', dir, 6), '--limit', '640'];
+  const child = d2rAsync(args);
+  let stderr = '';
+  const status = await new Promise<number | null>((resolve) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      // The first progress line of epoch 2: training is under way, and the run has a checkpoint.
+      if (!/epoch 2\/6 \d/.test(before) && /epoch 2\/6 \d/.test(stderr)) child.kill('SIGINT');
+    });
+    child.on('exit', (code) => resolve(code));
+  });
+  assert.equal(status, 130, stderr);
+  assert.match(stderr, /interrupt received: stopping after this batch/);
+  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+  assert.ok(epochs.length >= 1 && epochs.length < 6, `${epochs.length} epochs logged before the interrupt took effect`);
+  const resumed = d2r([...args, '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const after = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+  assert.deepEqual(after.map((r) => r.epoch), [1, 2, 3, 4, 5, 6]);
+});
