@@ -62,7 +62,7 @@ export const TRAIN_FLAGS: FlagSpec[] = [
   { name: 'guidance-weights', type: 'string', help: 'safetensors weights of a pre-trained guidance model' },
   { name: 'guidance-mode', type: 'string', choices: ['joint', 'frozen'], default: 'joint', help: 'train the guidance jointly, or keep it frozen' },
   { name: 'dataset', type: 'string', choices: DATASET_NAMES, default: 'fashion-mnist', help: 'data set' },
-  { name: 'data-dir', type: 'string', help: 'folder with the data files (cifar10, cifar100, tiny-imagenet)' },
+  { name: 'data-dir', type: 'string', help: 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)' },
   { name: 'epochs', type: 'integer', min: 1, default: 5, help: 'training epochs' },
   { name: 'batch-size', type: 'integer', min: 1, default: 128, help: 'batch size' },
   { name: 'lr', type: 'number', min: 0, help: 'peak learning rate (default: 0.1; 0.01 for smallcnn)' },
@@ -95,11 +95,11 @@ export const TRAIN_FLAGS: FlagSpec[] = [
   { name: 'resume', type: 'boolean', default: false, help: 'continue the run in --out from its last checkpoint' },
 ];
 
-const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'fashion-mnist';
+const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'mnist-10k' || dataset === 'fashion-mnist';
 
 /** The usual L-inf budget of a data set: 0.3 on MNIST, 0.1 on Fashion-MNIST, 8/255 on colour images. */
 export function defaultEpsilon(dataset: DatasetName): number {
-  return dataset === 'mnist' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
+  return dataset === 'mnist' || dataset === 'mnist-10k' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
 }
 
 /** Fills the defaults that depend on other settings and checks combinations. */
