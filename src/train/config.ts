@@ -28,7 +28,7 @@ export const trainConfigSchema = z.object({
   guidanceWeights: described(z.string().nullable(), 'safetensors weights of a pre-trained guidance model'),
   guidanceMode: described(z.enum(['joint', 'frozen']), 'train the guidance jointly, or keep it frozen'),
   dataset: described(z.enum(DATASETS), 'data set'),
-  dataDir: described(z.string().nullable(), 'folder with the data files (cifar10, cifar100, tiny-imagenet)'),
+  dataDir: described(z.string().nullable(), 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)'),
   epochs: described(z.int().min(1), 'training epochs'),
   batchSize: described(z.int().min(1), 'batch size'),
   lr: described(z.number().min(0), 'peak learning rate (default: 0.1; 0.01 for smallcnn)'),
@@ -112,11 +112,11 @@ export const TRAIN_DEFAULTS = {
   resume: false,
 } as const satisfies TrainSettings;
 
-const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'fashion-mnist';
+const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'mnist-10k' || dataset === 'fashion-mnist';
 
 /** The usual L-inf budget of a data set: 0.3 on MNIST, 0.1 on Fashion-MNIST, 8/255 on colour images. */
 export function defaultEpsilon(dataset: DatasetName): number {
-  return dataset === 'mnist' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
+  return dataset === 'mnist' || dataset === 'mnist-10k' ? 0.3 : dataset === 'fashion-mnist' ? 0.1 : 8 / 255;
 }
 
 /**

