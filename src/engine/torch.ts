@@ -6,7 +6,8 @@ import { Tensor, operand, type TensorOrScalar, type Device } from './tensor.js';
 export { Tensor } from './tensor.js';
 export type { TensorOrScalar, Scalar, Device } from './tensor.js';
 export type { DType } from './dtype.js';
-export { tidy, keep, dispose, advance } from './scope.js';
+export { tidy, keep, dispose, tensorsIn } from './scope.js';
+export { iterate, STOP } from './loop.js';
 
 export interface CreateOptions {
   dtype?: DType;
