@@ -78,7 +78,7 @@ interface RunState {
   stepSize: Tensor;
   lossBestAtCheck: Tensor;
   reducedAtCheck: Tensor;
-  /** The per-sample loss of every iteration so far, for the oscillation count. */
+  /** The per-sample losses the next oscillation count reads: from the iteration before the last checkpoint on. */
   losses: Tensor[];
   /** The iteration of the last checkpoint (0 before the first). */
   lastCheck: number;
@@ -143,7 +143,7 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
       // Halve the step and go back to the best point where the loss rarely rose since the last
       // checkpoint, or where the step was kept last time and the best loss has not improved since.
       const k = i + 1 - s.lastCheck;
-      const rises = countRises(next.losses, i, k, n, x.device);
+      const rises = countRises(next.losses, k, n, x.device);
       const stalled = s.reducedAtCheck.logicalNot().logicalAnd(s.lossBestAtCheck.ge(next.lossBest));
       const reduce = rises.le(k * rho).logicalOr(stalled);
       return {
@@ -154,6 +154,7 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
         reducedAtCheck: reduce,
         lossBestAtCheck: next.lossBest,
         lastCheck: i + 1,
+        losses: [at.loss], // the next count compares with this iteration's loss first
       };
     });
     return { adv: final.fooledAt, fooled: final.robust.logicalNot() };
@@ -161,15 +162,18 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
 }
 
 /**
- * How many of the last k steps raised the loss, per sample. Like the reference,
- * the step before the first compares with a zero loss (its wrap-around read of
- * a zero-initialised buffer), which matters only at the first checkpoint.
+ * How many of the last k steps raised the loss, per sample; `losses` ends with
+ * those k losses, after the one before them where there is one. Like the
+ * reference, the step before the first compares with a zero loss (its
+ * wrap-around read of a zero-initialised buffer), which matters only at the
+ * first checkpoint.
  */
-function countRises(losses: Tensor[], i: number, k: number, n: number, device: string): Tensor {
+function countRises(losses: Tensor[], k: number, n: number, device: string): Tensor {
+  const last = losses.length - 1;
   let count = torch.zeros([n], { device });
   for (let c = 0; c < k; c++) {
-    const before = i - c - 1 >= 0 ? losses[i - c - 1]! : torch.zeros([n], { device });
-    count = count.add(losses[i - c]!.gt(before).float());
+    const before = last - c - 1 >= 0 ? losses[last - c - 1]! : torch.zeros([n], { device });
+    count = count.add(losses[last - c]!.gt(before).float());
   }
   return count;
 }
