@@ -3,11 +3,16 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <atomic>
 #include <cstdlib>
 
 namespace d2r {
 
 namespace {
+
+// Atomic because worker threads may load the addon in their own environments.
+std::atomic<int64_t> liveTensors{0};
+std::atomic<int64_t> liveBytes{0};
 
 Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
@@ -20,7 +25,14 @@ void finalizeBox(Napi::BasicEnv env, TensorBox* box) {
 
 }  // namespace
 
+HandleCounts liveHandleCounts() {
+  return {liveTensors.load(std::memory_order_relaxed), liveBytes.load(std::memory_order_relaxed)};
+}
+
 void releaseBox(Napi::BasicEnv env, TensorBox* box) {
+  if (!box->tensor.defined()) return;
+  liveTensors.fetch_sub(1, std::memory_order_relaxed);
+  liveBytes.fetch_sub(box->bytes, std::memory_order_relaxed);
   if (box->reportedBytes != 0) {
     Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
     box->reportedBytes = 0;
@@ -30,11 +42,14 @@ void releaseBox(Napi::BasicEnv env, TensorBox* box) {
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
-  auto* box = new TensorBox{std::move(tensor), 0};
+  auto* box = new TensorBox{std::move(tensor), 0, 0};
+  box->bytes = static_cast<int64_t>(box->tensor.numel()) * box->tensor.element_size();
+  liveTensors.fetch_add(1, std::memory_order_relaxed);
+  liveBytes.fetch_add(box->bytes, std::memory_order_relaxed);
   // Report the bytes this handle keeps alive so V8 feels native memory pressure.
   // Views over-count their base; that only makes collection a little eager.
   if (box->tensor.device().is_cpu()) {
-    box->reportedBytes = static_cast<int64_t>(box->tensor.numel()) * box->tensor.element_size();
+    box->reportedBytes = box->bytes;
     if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
   return Napi::External<TensorBox>::New(env, box, finalizeBox);

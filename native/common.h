@@ -19,10 +19,21 @@ namespace d2r {
 // handles as it goes rather than only when it returns.
 struct TensorBox {
   at::Tensor tensor;
+  // Bytes counted for torch.memory() (numel x element size when wrapped).
+  int64_t bytes = 0;
+  // Bytes reported to V8 as external memory (CPU tensors only).
   int64_t reportedBytes = 0;
 };
 
+// Drops the box's reference (dispose or finalizer); a second call does nothing.
 void releaseBox(Napi::BasicEnv env, TensorBox* box);
+
+// Live handle boxes and the bytes their tensors hold, for torch.memory().
+struct HandleCounts {
+  int64_t numTensors;
+  int64_t numBytes;
+};
+HandleCounts liveHandleCounts();
 
 // Wraps a tensor in a new JS handle (undefined tensors become null).
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);

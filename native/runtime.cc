@@ -41,6 +41,14 @@ Napi::Value cudaIsAvailable(const Napi::CallbackInfo& info) {
 Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
 }
+// memory() -> { numTensors, numBytes }: the live handles and the bytes they view.
+Napi::Value memory(const Napi::CallbackInfo& info) {
+  auto counts = liveHandleCounts();
+  auto out = Napi::Object::New(info.Env());
+  out.Set("numTensors", Napi::Number::New(info.Env(), static_cast<double>(counts.numTensors)));
+  out.Set("numBytes", Napi::Number::New(info.Env(), static_cast<double>(counts.numBytes)));
+  return out;
+}
 Napi::Value version(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TORCH_VERSION);
 }
@@ -55,6 +63,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("getNumThreads", getNumThreads);
   D2R_EXPORT("cudaIsAvailable", cudaIsAvailable);
   D2R_EXPORT("cudaDeviceCount", cudaDeviceCount);
+  D2R_EXPORT("memory", memory);
   D2R_EXPORT("version", version);
 }
 

@@ -4,21 +4,21 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, checkThreatModel, choosePerSample, inEvalMode, inputGradient, perSampleL2, perSampleNorm, positiveInteger, withSeed, type Norm } from './common.js';
+import { choosePerSample, inputGradient, perSampleL2, randomStart, unitPerSample, type Norm } from './common.js';
+import { checkThreatModel, defineAttack, numberIn, oneOf, positiveInteger, type SeedOption } from './attack.js';
 import { dlrLoss, targetedDlrLoss } from './losses.js';
-import { rankedClasses, StillRobust, type WarningSink } from './stillRobust.js';
+import { attackStillRobust, rankedClasses, targetAndRestart, type WarningSink } from './stillRobust.js';
+import { STANDARD_BUDGETS } from './versions.js';
 
-export interface ApgdBudget {
+export interface ApgdBudget extends SeedOption {
   norm: Norm;
   epsilon: number;
-  /** Iterations per run (100 in AutoAttack). */
+  /** Iterations per run (100 in AutoAttack, the default). */
   steps?: number;
   /** Restarts; each later restart attacks only the points not yet fooled. */
   restarts?: number;
   /** A step is halved when the loss grew in at most this fraction of the steps since the last checkpoint. */
   rho?: number;
-  /** Seeds the random starts; the caller's random stream is left as it was. */
-  seed?: number;
   /** Told about points with an all-zero input gradient at the start (a gradient-masking hint). */
   onWarning?: WarningSink;
 }
@@ -28,12 +28,21 @@ export interface ApgdOptions extends ApgdBudget {
 }
 
 export interface ApgdTargetedOptions extends ApgdBudget {
-  /** Target classes tried in turn: the 2nd, 3rd, ... most likely clean classes; capped at classes - 1. */
+  /** Target classes tried in turn: the 2nd, 3rd, ... most likely clean classes; capped at classes - 1 (default 9, as AutoAttack). */
   targets?: number;
 }
 
 /** Per-sample loss of the logits (labels and, for targeted losses, targets bound in). */
 type PerSampleLoss = (logits: Tensor) => Tensor;
+
+/** The parameters of one APGD run (apgdRun). */
+export interface ApgdRunOptions {
+  norm: Norm;
+  epsilon: number;
+  steps: number;
+  rho: number;
+  onWarning?: WarningSink;
+}
 
 /**
  * The iterations after which step sizes are checked: p_0 = 0, p_1 = 0.22,
@@ -49,22 +58,11 @@ export function apgdCheckpoints(steps: number): number[] {
   return out;
 }
 
-/** Divides each sample by its L-inf or L2 norm (+1e-12), as the reference does for starts and L2 steps. */
-function normalized(t: Tensor, norm: Norm): Tensor {
-  return t.div(perSampleNorm(t, norm).add(1e-12).view([t.shape[0]!, ...t.shape.slice(1).map(() => 1)]));
-}
-
 /** The reference's projection: onto the eps-ball (L2 as x + unit(d) * min(eps, ||d||)), then onto [0, 1]. */
 function projectApgd(a: Tensor, x: Tensor, epsilon: number, norm: Norm): Tensor {
   if (norm === 'linf') return a.clamp(x.sub(epsilon), x.add(epsilon)).clamp(0, 1);
   const d = a.sub(x);
-  return x.add(normalized(d, 'l2').mul(perSampleL2(d).clamp(null, epsilon))).clamp(0, 1);
-}
-
-/** APGD's random start: x + eps * t / ||t|| with t uniform in [-1, 1] (L-inf) or Gaussian (L2), in [0, 1]. */
-export function apgdStart(x: Tensor, epsilon: number, norm: Norm): Tensor {
-  const t = norm === 'linf' ? torch.randLike(x).mul(2).sub(1) : torch.randnLike(x);
-  return x.add(normalized(t, norm).mul(epsilon)).clamp(0, 1);
+  return x.add(unitPerSample(d, 'l2').mul(perSampleL2(d).clamp(null, epsilon))).clamp(0, 1);
 }
 
 interface RunState {
@@ -80,6 +78,10 @@ interface RunState {
   stepSize: Tensor;
   lossBestAtCheck: Tensor;
   reducedAtCheck: Tensor;
+  /** The per-sample losses the next oscillation count reads: from the iteration before the last checkpoint on. */
+  losses: Tensor[];
+  /** The iteration of the last checkpoint (0 before the first). */
+  lastCheck: number;
 }
 
 /** Logits, per-sample loss and input gradient at a point. */
@@ -93,94 +95,99 @@ function evaluate(model: Module, point: Tensor, loss: PerSampleLoss): { logits: 
   });
 }
 
+/** The state before the first iteration: the start point evaluated. */
+function startState(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: PerSampleLoss, o: ApgdRunOptions): RunState {
+  const n = x.shape[0]!;
+  const adv = start.detach().clamp(0, 1);
+  const at = evaluate(model, adv, loss);
+  const zero = at.grad.flatten(1).abs().sum(1).eq(0).sum().item();
+  if (zero > 0) o.onWarning?.(`${zero} of ${n} points have an all-zero input gradient at the start; gradient-based attacks may be unreliable (gradient masking)`);
+  return {
+    adv, previous: adv, grad: at.grad, best: adv, gradBest: at.grad, lossBest: at.loss, fooledAt: adv,
+    robust: at.logits.argmax(1).eq(y),
+    stepSize: torch.full([n, 1, 1, 1], 2 * o.epsilon, { dtype: x.dtype, device: x.device }),
+    lossBestAtCheck: at.loss, reducedAtCheck: torch.ones([n], { dtype: 'bool', device: x.device }),
+    losses: [], lastCheck: 0,
+  };
+}
+
 /**
  * One APGD run from `start` on a batch every point of which is attacked.
  * Returns per point the adversarial point (the last misclassified iterate, or
  * the start) and whether it fooled the model.
  */
-export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: PerSampleLoss, o: Required<Pick<ApgdBudget, 'norm' | 'epsilon' | 'steps' | 'rho'>> & { onWarning?: WarningSink }): { adv: Tensor; fooled: Tensor } {
-  const { norm, epsilon, steps, rho } = o;
+export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: PerSampleLoss, o: ApgdRunOptions): { adv: Tensor; fooled: Tensor } {
+  const { norm, epsilon, rho } = o;
   const n = x.shape[0]!;
-  const checkpoints = new Set(apgdCheckpoints(steps));
-  const lossSteps: Tensor[] = []; // per-iteration losses, for the oscillation count
-  let state = torch.tidy((): RunState => {
-    const adv = start.detach().clamp(0, 1);
-    const at = evaluate(model, adv, loss);
-    const zero = at.grad.flatten(1).abs().sum(1).eq(0).sum().item();
-    if (zero > 0) o.onWarning?.(`${zero} of ${n} points have an all-zero input gradient at the start; gradient-based attacks may be unreliable (gradient masking)`);
-    return {
-      adv, previous: adv, grad: at.grad, best: adv, gradBest: at.grad, lossBest: at.loss, fooledAt: adv,
-      robust: at.logits.argmax(1).eq(y),
-      stepSize: torch.full([n, 1, 1, 1], 2 * epsilon, { dtype: x.dtype, device: x.device }),
-      lossBestAtCheck: at.loss, reducedAtCheck: torch.ones([n], { dtype: 'bool', device: x.device }),
-    };
+  const checkpoints = new Set(apgdCheckpoints(o.steps));
+  return torch.tidy(() => {
+    const final = torch.iterate(startState(model, x, y, start, loss, o), o.steps, (s, i) => {
+      // Momentum 0.75 on the projected step, 0.25 on the last move (the first step is plain).
+      const momentum = i > 0 ? 0.75 : 1;
+      const direction = norm === 'linf' ? s.grad.sign() : unitPerSample(s.grad, 'l2');
+      const stepped = projectApgd(s.adv.add(direction.mul(s.stepSize)), x, epsilon, norm);
+      const adv = projectApgd(s.adv.add(stepped.sub(s.adv).mul(momentum)).add(s.adv.sub(s.previous).mul(1 - momentum)), x, epsilon, norm);
+      const at = evaluate(model, adv, loss);
+      const correct = at.logits.argmax(1).eq(y);
+      const improved = at.loss.gt(s.lossBest);
+      const next: RunState = {
+        ...s, adv, previous: s.adv, grad: at.grad,
+        robust: s.robust.logicalAnd(correct),
+        fooledAt: choosePerSample(correct.logicalNot(), adv, s.fooledAt),
+        best: choosePerSample(improved, adv, s.best),
+        gradBest: choosePerSample(improved, at.grad, s.gradBest),
+        lossBest: torch.where(improved, at.loss, s.lossBest),
+        losses: [...s.losses, at.loss],
+      };
+      if (!checkpoints.has(i + 1)) return next;
+      // Halve the step and go back to the best point where the loss rarely rose since the last
+      // checkpoint, or where the step was kept last time and the best loss has not improved since.
+      const k = i + 1 - s.lastCheck;
+      const rises = countRises(next.losses, k, n, x.device);
+      const stalled = s.reducedAtCheck.logicalNot().logicalAnd(s.lossBestAtCheck.ge(next.lossBest));
+      const reduce = rises.le(k * rho).logicalOr(stalled);
+      return {
+        ...next,
+        stepSize: choosePerSample(reduce, next.stepSize.div(2), next.stepSize),
+        adv: choosePerSample(reduce, next.best, next.adv),
+        grad: choosePerSample(reduce, next.gradBest, next.grad),
+        reducedAtCheck: reduce,
+        lossBestAtCheck: next.lossBest,
+        lastCheck: i + 1,
+        losses: [at.loss], // the next count compares with this iteration's loss first
+      };
+    });
+    return { adv: final.fooledAt, fooled: final.robust.logicalNot() };
   });
-  let lastCheck = 0;
-  try {
-    for (let i = 0; i < steps; i++) {
-      state = torch.advance(state, (s) => {
-        // Momentum 0.75 on the projected step, 0.25 on the last move (the first step is plain).
-        const momentum = i > 0 ? 0.75 : 1;
-        const direction = norm === 'linf' ? s.grad.sign() : normalized(s.grad, 'l2');
-        const stepped = projectApgd(s.adv.add(direction.mul(s.stepSize)), x, epsilon, norm);
-        const adv = projectApgd(s.adv.add(stepped.sub(s.adv).mul(momentum)).add(s.adv.sub(s.previous).mul(1 - momentum)), x, epsilon, norm);
-        const at = evaluate(model, adv, loss);
-        const correct = at.logits.argmax(1).eq(y);
-        const improved = at.loss.gt(s.lossBest);
-        lossSteps.push(torch.keep(at.loss));
-        const next: RunState = {
-          ...s, adv, previous: s.adv, grad: at.grad,
-          robust: s.robust.logicalAnd(correct),
-          fooledAt: choosePerSample(correct.logicalNot(), adv, s.fooledAt),
-          best: choosePerSample(improved, adv, s.best),
-          gradBest: choosePerSample(improved, at.grad, s.gradBest),
-          lossBest: torch.where(improved, at.loss, s.lossBest),
-        };
-        if (!checkpoints.has(i + 1)) return next;
-        // Halve the step and go back to the best point where the loss rarely rose since the last
-        // checkpoint, or where the step was kept last time and the best loss has not improved since.
-        const k = i + 1 - lastCheck;
-        const rises = countRises(lossSteps, i, k, n, x.device);
-        const stalled = s.reducedAtCheck.logicalNot().logicalAnd(s.lossBestAtCheck.ge(next.lossBest));
-        const reduce = rises.le(k * rho).logicalOr(stalled);
-        return {
-          ...next,
-          stepSize: choosePerSample(reduce, next.stepSize.div(2), next.stepSize),
-          adv: choosePerSample(reduce, next.best, next.adv),
-          grad: choosePerSample(reduce, next.gradBest, next.grad),
-          reducedAtCheck: reduce,
-          lossBestAtCheck: next.lossBest,
-        };
-      });
-      if (checkpoints.has(i + 1)) lastCheck = i + 1;
-    }
-    const result = { adv: state.fooledAt, fooled: state.robust.logicalNot() };
-    torch.dispose(Object.values(state).filter((t) => t !== result.adv && t !== result.fooled));
-    return result;
-  } finally {
-    for (const t of lossSteps) t.dispose();
-  }
 }
 
 /**
- * How many of the last k steps raised the loss, per sample. Like the reference,
- * the step before the first compares with a zero loss (its wrap-around read of
- * a zero-initialised buffer), which matters only at the first checkpoint.
+ * How many of the last k steps raised the loss, per sample; `losses` ends with
+ * those k losses, after the one before them where there is one. Like the
+ * reference, the step before the first compares with a zero loss (its
+ * wrap-around read of a zero-initialised buffer), which matters only at the
+ * first checkpoint.
  */
-function countRises(lossSteps: Tensor[], i: number, k: number, n: number, device: string): Tensor {
+function countRises(losses: Tensor[], k: number, n: number, device: string): Tensor {
+  const last = losses.length - 1;
   let count = torch.zeros([n], { device });
   for (let c = 0; c < k; c++) {
-    const before = i - c - 1 >= 0 ? lossSteps[i - c - 1]! : torch.zeros([n], { device });
-    count = count.add(lossSteps[i - c]!.gt(before).float());
+    const before = last - c - 1 >= 0 ? losses[last - c - 1]! : torch.zeros([n], { device });
+    count = count.add(losses[last - c]!.gt(before).float());
   }
   return count;
 }
 
-function budgetOf(o: ApgdBudget, who: string): Required<Pick<ApgdBudget, 'norm' | 'epsilon' | 'steps' | 'rho' | 'restarts'>> {
+/** The checked budget of an APGD attack, defaults from AutoAttack's standard version. */
+function resolveBudget(o: ApgdBudget, who: string): ApgdRunOptions & { restarts: number } {
   checkThreatModel(o, who);
-  const rho = o.rho ?? 0.75;
-  if (!(rho > 0 && rho <= 1)) throw new Error(`${who}: rho must be in (0, 1], got ${rho}`);
-  return { norm: o.norm, epsilon: o.epsilon, steps: positiveInteger(o.steps ?? 100, 'steps', who), restarts: positiveInteger(o.restarts ?? 1, 'restarts', who), rho };
+  return {
+    norm: o.norm, epsilon: o.epsilon,
+    steps: positiveInteger(o.steps ?? STANDARD_BUDGETS.steps, 'steps', who),
+    restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts['apgd-ce'], 'restarts', who),
+    rho: numberIn(o.rho ?? 0.75, 0, 1, 'rho', who, true),
+    onWarning: o.onWarning,
+  };
 }
 
 /**
@@ -188,52 +195,36 @@ function budgetOf(o: ApgdBudget, who: string): Required<Pick<ApgdBudget, 'norm' 
  * each point, an adversarial example where one was found, else x. Only points
  * the model classifies correctly are attacked; each restart attacks those not yet fooled.
  */
-export function apgd(model: Module, x: Tensor, y: Tensor, o: ApgdOptions): Tensor {
-  checkBatch(x, y, 'apgd');
-  const budget = budgetOf(o, 'apgd');
-  const lossName = o.loss ?? 'ce';
-  if (lossName !== 'ce' && lossName !== 'dlr') throw new Error(`apgd: loss must be 'ce' or 'dlr', got '${String(lossName)}'`);
-  const onWarning = lossName === 'dlr' ? o.onWarning : undefined; // the reference checks gradients on DLR runs
-  return inEvalMode([model], () =>
-    withSeed(o.seed, () =>
-      torch.tidy(() => {
-        const points = new StillRobust(model, x, y);
-        for (let r = 0; r < budget.restarts; r++) {
-          points.run((xs, ys) => {
-            const loss: PerSampleLoss = (z) => (lossName === 'ce' ? torch.crossEntropy(z, ys, { reduction: 'none' }) : dlrLoss(z, ys));
-            return apgdRun(model, xs, ys, apgdStart(xs, budget.epsilon, budget.norm), loss, { ...budget, onWarning });
-          });
-        }
-        return points.adv;
-      }),
-    ),
-  );
-}
+export const apgd = defineAttack(
+  'apgd',
+  (o: ApgdOptions, who) => {
+    const budget = resolveBudget(o, who);
+    const lossName = oneOf(o.loss ?? 'ce', ['ce', 'dlr'], 'loss', who);
+    // The reference checks gradients on DLR runs only.
+    return { ...budget, lossName, onWarning: lossName === 'dlr' ? o.onWarning : undefined };
+  },
+  (model, x, y, o) =>
+    attackStillRobust(model, x, y, o.restarts, (_, xs, ys) => {
+      const loss: PerSampleLoss = (z) => (o.lossName === 'ce' ? torch.crossEntropy(z, ys, { reduction: 'none' }) : dlrLoss(z, ys));
+      return apgdRun(model, xs, ys, randomStart(xs, o.epsilon, o.norm, 'sphere'), loss, o);
+    }),
+);
 
 /**
  * APGD-T: APGD on the targeted DLR loss towards the 2nd, 3rd, ... most likely
  * clean classes in turn (at most classes - 1 of them), each on the points not
  * yet fooled. Needs 4+ classes.
  */
-export function apgdTargeted(model: Module, x: Tensor, y: Tensor, o: ApgdTargetedOptions): Tensor {
-  checkBatch(x, y, 'apgdTargeted');
-  const budget = budgetOf(o, 'apgdTargeted');
-  const targets = positiveInteger(o.targets ?? 9, 'targets', 'apgdTargeted');
-  return inEvalMode([model], () =>
-    withSeed(o.seed, () =>
-      torch.tidy(() => {
-        const points = new StillRobust(model, x, y);
-        for (let rank = 1; rank <= targets; rank++) {
-          for (let r = 0; r < budget.restarts; r++) {
-            points.run((xs, ys) => {
-              const target = rankedClasses(model, xs, rank);
-              if (target === null) return null;
-              return apgdRun(model, xs, ys, apgdStart(xs, budget.epsilon, budget.norm), (z) => targetedDlrLoss(z, ys, target), { ...budget, onWarning: o.onWarning });
-            });
-          }
-        }
-        return points.adv;
-      }),
-    ),
-  );
-}
+export const apgdTargeted = defineAttack(
+  'apgdTargeted',
+  (o: ApgdTargetedOptions, who) => ({
+    ...resolveBudget({ ...o, restarts: o.restarts ?? STANDARD_BUDGETS.restarts['apgd-t'] }, who),
+    targets: positiveInteger(o.targets ?? STANDARD_BUDGETS.targets, 'targets', who),
+  }),
+  (model, x, y, o) =>
+    attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys) => {
+      const target = rankedClasses(model, xs, targetAndRestart(k, o.restarts).rank);
+      if (target === null) return null;
+      return apgdRun(model, xs, ys, randomStart(xs, o.epsilon, o.norm, 'sphere'), (z) => targetedDlrLoss(z, ys, target), o);
+    }),
+);

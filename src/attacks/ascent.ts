@@ -15,23 +15,17 @@ export interface StepBudget {
  * Runs `budget.steps` projected ascent steps on `objective` (a scalar summed
  * over the batch, so each sample's gradient is its own) from `start`. The
  * caller sets the models' modes. Points for which `stopWhere(current)` holds
- * are not moved by a step (early stop). Returns a detached batch; each step's graph
- * and temporaries are freed as it ends.
+ * are not moved by a step (early stop). Returns a detached batch; each step's
+ * graph and temporaries are freed as it ends (torch.iterate).
  */
 export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Tensor) => Tensor, budget: StepBudget, stopWhere?: (input: Tensor) => Tensor): Tensor {
   const norm = budget.norm ?? 'linf';
-  let adv = start.detach();
-  for (let k = 0; k < budget.steps; k++) {
-    const previous = adv;
-    adv = torch.tidy(() => {
-      const input = previous.detach().requiresGrad_();
-      const grad = torch.enableGrad(() => inputGradient(objective(input), input));
-      const next = project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
-      if (!stopWhere) return next;
-      // Points where stopWhere holds stay where they are (early stop per point).
-      return choosePerSample(stopWhere(previous.detach()), previous.detach(), next);
-    });
-    previous.dispose(); // our own handle (the first is a detached view of the caller's start)
-  }
-  return adv;
+  return torch.iterate(start.detach(), budget.steps, (adv) => {
+    const input = adv.detach().requiresGrad_();
+    const grad = torch.enableGrad(() => inputGradient(objective(input), input));
+    const next = project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
+    if (!stopWhere) return next;
+    // Points where stopWhere holds stay where they are (early stop per point).
+    return choosePerSample(stopWhere(adv.detach()), adv.detach(), next);
+  });
 }

@@ -5,26 +5,27 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import * as torch from '../engine/torch.js';
 import { classCount, type Norm } from './common.js';
+import { checkSeed, checkThreatModel, nonNegativeInteger, positiveInteger } from './attack.js';
 import { apgd, apgdTargeted } from './apgd.js';
 import { fabTargeted } from './fab.js';
 import { square } from './square.js';
 import { classCountWarnings } from './checks.js';
+import { AUTOATTACK_COMPONENTS, AUTOATTACK_VERSIONS, type AutoAttackComponent, type AutoAttackVersion } from './versions.js';
 import { fraction, worstCase, type NamedAttack, type WorstCaseOptions, type WorstCaseResult } from './worstCase.js';
 
-export const AUTOATTACK_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
-export type AutoAttackComponent = (typeof AUTOATTACK_COMPONENTS)[number];
+export { AUTOATTACK_COMPONENTS, AUTOATTACK_VERSIONS, type AutoAttackComponent, type AutoAttackVersion };
 /** The standard version, in the order the reference runs it. */
-export const STANDARD_AUTOATTACK: AutoAttackComponent[] = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
+export const STANDARD_AUTOATTACK: readonly AutoAttackComponent[] = AUTOATTACK_VERSIONS.standard.attacks;
 
 export interface AutoAttackSuiteOptions {
   norm: Norm;
   epsilon: number;
-  /** 'standard': the four attacks of the reference with its budgets; 'custom': the `attacks` given, same budgets. */
-  version?: 'standard' | 'custom';
+  /** A row of AUTOATTACK_VERSIONS ('standard'), or 'custom': the `attacks` given, with the standard budgets. */
+  version?: keyof typeof AUTOATTACK_VERSIONS | 'custom';
   attacks?: readonly AutoAttackComponent[];
-  /** Targets of APGD-T and FAB-T (9 in the standard version), capped at classes - 1. */
+  /** Targets of APGD-T and FAB-T instead of the version's (capped at classes - 1). */
   targets?: number;
-  /** Square's query budget (5000 in the standard version). */
+  /** Square's query budget instead of the version's. */
   queries?: number;
 }
 
@@ -40,16 +41,28 @@ export interface AutoAttackResult extends WorstCaseResult {
   robustAccuracy: number;
 }
 
-function componentsOf(o: AutoAttackSuiteOptions): readonly AutoAttackComponent[] {
+/** The version's row with the caller's attacks (custom), targets and queries; every option checked. */
+function versionOf(o: AutoAttackSuiteOptions): AutoAttackVersion {
+  const who = 'autoAttack';
+  checkThreatModel(o, who);
   const version = o.version ?? 'standard';
-  if (version === 'standard') {
-    if (o.attacks !== undefined) throw new Error("autoAttack: 'attacks' are chosen by the standard version; use version 'custom' to pick them");
-    return STANDARD_AUTOATTACK;
+  const known = [...Object.keys(AUTOATTACK_VERSIONS), 'custom'];
+  if (!known.includes(version)) throw new Error(`${who}: version must be ${known.map((v) => `'${v}'`).join(' or ')}, got '${String(version)}'`);
+  const base: AutoAttackVersion = AUTOATTACK_VERSIONS.standard;
+  const row = version === 'custom' ? base : AUTOATTACK_VERSIONS[version];
+  let attacks = row.attacks;
+  if (version === 'custom') {
+    if (!o.attacks || o.attacks.length === 0) throw new Error(`${who}: version 'custom' needs attacks, some of ${AUTOATTACK_COMPONENTS.join(', ')}`);
+    for (const a of o.attacks) if (!AUTOATTACK_COMPONENTS.includes(a)) throw new Error(`${who}: unknown attack '${a}'; known: ${AUTOATTACK_COMPONENTS.join(', ')}`);
+    attacks = o.attacks;
+  } else if (o.attacks !== undefined) {
+    throw new Error(`${who}: 'attacks' are chosen by the ${version} version; use version 'custom' to pick them`);
   }
-  if (version !== 'custom') throw new Error(`autoAttack: version must be 'standard' or 'custom', got '${String(version)}'`);
-  if (!o.attacks || o.attacks.length === 0) throw new Error(`autoAttack: version 'custom' needs attacks, some of ${AUTOATTACK_COMPONENTS.join(', ')}`);
-  for (const a of o.attacks) if (!AUTOATTACK_COMPONENTS.includes(a)) throw new Error(`autoAttack: unknown attack '${a}'; known: ${AUTOATTACK_COMPONENTS.join(', ')}`);
-  return o.attacks;
+  return {
+    ...row, attacks,
+    targets: positiveInteger(o.targets ?? row.targets, 'targets', who),
+    queries: nonNegativeInteger(o.queries ?? row.queries, 'queries', who),
+  };
 }
 
 /**
@@ -58,24 +71,23 @@ function componentsOf(o: AutoAttackSuiteOptions): readonly AutoAttackComponent[]
  * (attacks it rules out are left out, never run on a meaningless loss).
  */
 export function autoAttackSuite(o: AutoAttackSuiteOptions, classes: number): { attacks: NamedAttack[]; warnings: string[] } {
-  const names = componentsOf(o);
-  const targets = o.targets ?? 9;
-  const warnings = classCountWarnings(classes, names, targets);
-  const usable = names.filter((name) => !(name === 'apgd-dlr' && classes < 3) && !(name === 'apgd-t' && classes < 4));
+  const v = versionOf(o);
+  const warnings = classCountWarnings(classes, v.attacks, v.targets);
+  const usable = v.attacks.filter((name) => !(name === 'apgd-dlr' && classes < 3) && !(name === 'apgd-t' && classes < 4));
   const { norm, epsilon } = o;
-  const shared = { norm, epsilon, steps: 100, restarts: 1 };
+  const { steps, targets, queries, restarts } = v;
   const make = (name: AutoAttackComponent): NamedAttack['run'] => {
     switch (name) {
       case 'apgd-ce':
-        return (m, x, y, warn) => apgd(m, x, y, { ...shared, loss: 'ce', onWarning: warn });
+        return (m, x, y, warn) => apgd(m, x, y, { norm, epsilon, steps, restarts: restarts[name], loss: 'ce', onWarning: warn });
       case 'apgd-dlr':
-        return (m, x, y, warn) => apgd(m, x, y, { ...shared, loss: 'dlr', onWarning: warn });
+        return (m, x, y, warn) => apgd(m, x, y, { norm, epsilon, steps, restarts: restarts[name], loss: 'dlr', onWarning: warn });
       case 'apgd-t':
-        return (m, x, y, warn) => apgdTargeted(m, x, y, { ...shared, targets, onWarning: warn });
+        return (m, x, y, warn) => apgdTargeted(m, x, y, { norm, epsilon, steps, restarts: restarts[name], targets, onWarning: warn });
       case 'fab-t':
-        return (m, x, y) => fabTargeted(m, x, y, { ...shared, targets });
+        return (m, x, y) => fabTargeted(m, x, y, { norm, epsilon, steps, restarts: restarts[name], targets });
       case 'square':
-        return (m, x, y) => square(m, x, y, { norm, epsilon, queries: o.queries ?? 5000, restarts: 1 });
+        return (m, x, y) => square(m, x, y, { norm, epsilon, queries, restarts: restarts[name] });
     }
   };
   return { attacks: usable.map((name) => ({ name, run: make(name) })), warnings };
@@ -85,7 +97,8 @@ export function autoAttackSuite(o: AutoAttackSuiteOptions, classes: number): { a
 function stateKey(o: AutoAttackOptions, x: Tensor, y: Tensor, model: Module): string {
   const fingerprint = (t: Tensor): string => torch.tidy(() => t.double().sum().item().toPrecision(12));
   const weights = torch.tidy(() => model.parameters().reduce((s, p) => s + p.double().abs().sum().item(), 0).toPrecision(12));
-  return JSON.stringify({ attacks: componentsOf(o), norm: o.norm, epsilon: o.epsilon, seed: o.seed ?? 0, n: x.shape[0], x: fingerprint(x), y: fingerprint(y), weights });
+  const v = versionOf(o);
+  return JSON.stringify({ attacks: v.attacks, targets: v.targets, queries: v.queries, norm: o.norm, epsilon: o.epsilon, seed: o.seed ?? 0, n: x.shape[0], x: fingerprint(x), y: fingerprint(y), weights });
 }
 
 /**
@@ -94,6 +107,7 @@ function stateKey(o: AutoAttackOptions, x: Tensor, y: Tensor, model: Module): st
  * and gets its mode back; the caller's random stream is left as it was.
  */
 export function autoAttack(model: Module, x: Tensor, y: Tensor, o: AutoAttackOptions): AutoAttackResult {
+  checkSeed(o.seed, 'autoAttack');
   const suite = autoAttackSuite(o, classCount(model, x));
   for (const w of suite.warnings) o.onWarning?.(w);
   const result = worstCase(model, x, y, suite.attacks, {

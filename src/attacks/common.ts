@@ -1,5 +1,5 @@
-// Pieces every attack shares: eval-mode handling, input checks, the step
-// direction, the projection onto the threat model, random starts and seeding.
+// Pieces every attack shares: eval-mode handling, seeding, per-sample norms,
+// the step direction, the projection onto the threat model and random starts.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
@@ -17,53 +17,25 @@ export function inEvalMode<T>(models: Module[], fn: () => T): T {
   }
 }
 
+/**
+ * Runs fn with the random stream seeded by `seed`, then puts the CPU generator
+ * back, so a seeded attack neither depends on nor disturbs the caller's stream.
+ */
+export function withSeed<T>(seed: number | undefined, fn: () => T): T {
+  if (seed === undefined) return fn();
+  const saved = torch.keep(torch.getRngState());
+  try {
+    torch.manualSeed(seed);
+    return fn();
+  } finally {
+    torch.setRngState(saved);
+    saved.dispose();
+  }
+}
+
 /** The number of classes the model predicts (one forward of one point, in eval mode). */
 export function classCount(model: Module, x: Tensor): number {
   return inEvalMode([model], () => torch.tidy(() => torch.noGrad(() => model.forward(x.narrow(0, 0, Math.min(1, x.shape[0]!))).shape[1]!)));
-}
-
-/** Checks x is a float NCHW batch in [0, 1] and y int64 labels of the same length. */
-export function checkBatch(x: Tensor, y: Tensor, who: string): void {
-  if (x.ndim !== 4) throw new Error(`${who}: expected x as [N, C, H, W], got [${x.shape.join(', ')}]`);
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`${who}: expected float x, got ${x.dtype}`);
-  if (y.dtype !== 'int64' || y.ndim !== 1 || y.shape[0] !== x.shape[0]) {
-    throw new Error(`${who}: expected y as int64 [${x.shape[0]}], got ${y.dtype} [${y.shape.join(', ')}]`);
-  }
-  if (x.numel > 0) {
-    const [low, high] = torch.tidy(() => [x.amin().item(), x.amax().item()]);
-    if (!(low! >= 0 && high! <= 1)) throw new Error(`${who}: expected x in [0, 1], got values in [${low}, ${high}]`);
-  }
-}
-
-/** Checks an attack budget: epsilon and step non-negative, steps a non-negative integer. */
-export function checkBudget(o: { epsilon: number; stepSize: number; steps: number; norm?: string }, who: string): void {
-  if (!(o.epsilon >= 0)) throw new Error(`${who}: epsilon must be >= 0, got ${o.epsilon}`);
-  if (!(o.stepSize >= 0)) throw new Error(`${who}: stepSize must be >= 0, got ${o.stepSize}`);
-  if (!Number.isInteger(o.steps) || o.steps < 0) throw new Error(`${who}: steps must be a non-negative integer, got ${o.steps}`);
-  if (o.norm !== undefined && o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${o.norm}'`);
-}
-
-/** Checks the threat model of an attack: norm 'linf' or 'l2' and a finite epsilon >= 0. */
-export function checkThreatModel(o: { norm: Norm; epsilon: number }, who: string): void {
-  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
-  if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`${who}: epsilon must be a finite number >= 0, got ${o.epsilon}`);
-}
-
-/** Checks an option is a positive integer, naming it in the error. */
-export function positiveInteger(value: number, name: string, who: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${who}: ${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-/** Checks an option is a non-negative integer, naming it in the error. */
-export function nonNegativeInteger(value: number, name: string, who: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${who}: ${name} must be a non-negative integer, got ${value}`);
-  return value;
-}
-
-/** Checks an optional seed is a non-negative safe integer. */
-export function checkSeed(seed: number | undefined, who: string): void {
-  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new Error(`${who}: seed must be a non-negative integer, got ${seed}`);
 }
 
 /** [N, 1, 1, ...]: a per-sample scalar broadcast over the other dimensions of t. */
@@ -79,18 +51,22 @@ export function choosePerSample(mask: Tensor, a: Tensor, b: Tensor): Tensor {
 /** The L-inf or L2 norm of each sample, [N]. */
 export function perSampleNorm(t: Tensor, norm: Norm): Tensor {
   const flat = t.flatten(1);
-  return norm === 'linf' ? flat.abs().amax(1) : flat.square().sum(1).sqrt();
+  return norm === 'linf' ? flat.abs().amax(1) : flat.norm(2, 1);
 }
 
 /** The L2 norm of each sample, shaped to broadcast against t. */
 export function perSampleL2(t: Tensor): Tensor {
-  return t.flatten(1).norm(2, 1).view(perSampleShape(t));
+  return perSampleNorm(t, 'l2').view(perSampleShape(t));
+}
+
+/** Each sample divided by its norm (+1e-12, so a zero sample stays zero): the one normaliser of the attacks. */
+export function unitPerSample(t: Tensor, norm: Norm): Tensor {
+  return t.div(perSampleNorm(t, norm).add(1e-12).view(perSampleShape(t)));
 }
 
 /** The ascent direction: sign(g) for L-inf, g / ||g||_2 per sample for L2. */
 export function stepDirection(grad: Tensor, norm: Norm): Tensor {
-  if (norm === 'linf') return grad.sign();
-  return grad.div(perSampleL2(grad).add(1e-12)); // 1e-12: a zero gradient stays a zero step
+  return norm === 'linf' ? grad.sign() : unitPerSample(grad, 'l2');
 }
 
 /** Projects xAdv onto the eps-ball around x (L-inf or L2), then onto the [0, 1] box. */
@@ -102,33 +78,22 @@ export function project(xAdv: Tensor, x: Tensor, epsilon: number, norm: Norm): T
   return x.add(delta.mul(factor)).clamp(0, 1);
 }
 
-/** A uniform random point of the threat model: uniform in the L-inf ball, or in the L2 ball (uniform direction and radius). */
-export function uniformStart(x: Tensor, epsilon: number, norm: Norm): Tensor {
-  if (norm === 'linf') return x.add(torch.randLike(x).mul(2 * epsilon).sub(epsilon)).clamp(0, 1);
-  const direction = torch.randnLike(x);
-  const radius = torch.rand([x.shape[0]!], { dtype: x.dtype, device: x.device }).view(perSampleShape(x)).mul(epsilon);
-  return x.add(direction.div(perSampleL2(direction).add(1e-12)).mul(radius)).clamp(0, 1);
+/**
+ * A random start around x, clamped to [0, 1]. 'ball' (PGD): uniform in the
+ * L-inf ball of the radius, or in the L2 ball (uniform direction, radius
+ * uniform in [0, radius]). 'sphere' (APGD, FAB): x + radius * t / ||t|| with
+ * t uniform in [-1, 1] (L-inf) or Gaussian (L2), so on the ball's surface.
+ */
+export function randomStart(x: Tensor, radius: number, norm: Norm, region: 'ball' | 'sphere'): Tensor {
+  if (norm === 'linf' && region === 'ball') return x.add(torch.randLike(x).mul(2 * radius).sub(radius)).clamp(0, 1);
+  const t = norm === 'linf' ? torch.randLike(x).mul(2).sub(1) : torch.randnLike(x);
+  const length = region === 'sphere' ? radius : torch.rand([x.shape[0]!], { dtype: x.dtype, device: x.device }).view(perSampleShape(x)).mul(radius);
+  return x.add(unitPerSample(t, norm).mul(length)).clamp(0, 1);
 }
 
 /** TRADES' start x + 0.001 N(0, I), deliberately not clamped before the first step. */
 export function gaussianStart(x: Tensor): Tensor {
   return x.add(torch.randnLike(x).mul(0.001));
-}
-
-/**
- * Runs fn with the random stream seeded by `seed`, then puts the CPU generator
- * back, so a seeded attack neither depends on nor disturbs the caller's stream.
- */
-export function withSeed<T>(seed: number | undefined, fn: () => T): T {
-  if (seed === undefined) return fn();
-  const saved = torch.keep(torch.getRngState());
-  try {
-    torch.manualSeed(seed);
-    return fn();
-  } finally {
-    torch.setRngState(saved);
-    saved.dispose();
-  }
 }
 
 /** The gradient of a scalar loss with respect to an input, without touching parameter gradients. */

@@ -7,17 +7,17 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import {
-  checkBatch, checkSeed, checkThreatModel, choosePerSample, inEvalMode, inputGradient, nonNegativeInteger, perSampleNorm, positiveInteger, project, withSeed, type Norm,
-} from './common.js';
-import { rankedClasses, StillRobust } from './stillRobust.js';
+import { choosePerSample, inputGradient, perSampleNorm, project, randomStart, type Norm } from './common.js';
+import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
+import { attackStillRobust, rankedClasses, targetAndRestart } from './stillRobust.js';
+import { STANDARD_BUDGETS } from './versions.js';
 
-export interface FabOptions {
+export interface FabOptions extends SeedOption {
   norm: Norm;
   epsilon: number;
-  /** Iterations per target (default 100). */
+  /** Iterations per target (default 100, as AutoAttack). */
   steps?: number;
-  /** Number of target classes (default 9, capped at numClasses - 1); the k-th is the (k+1)-th most likely clean class. */
+  /** Number of target classes (default 9, as AutoAttack; capped at numClasses - 1); the k-th is the (k+1)-th most likely clean class. */
   targets?: number;
   /** Runs per target (default 1); the first starts at the clean point, later ones at a random point. */
   restarts?: number;
@@ -27,8 +27,6 @@ export interface FabOptions {
   eta?: number;
   /** Step back towards the clean point after a success (default 0.9). */
   beta?: number;
-  /** Seeds the random starts of later restarts; the caller's random stream is left as it was. */
-  seed?: number;
 }
 
 /** The parameters of one FAB run (fabTargetedRun). */
@@ -52,20 +50,17 @@ export interface FabRun {
 
 const NOT_FOUND = 1e10;
 
-function resolveOptions(o: FabOptions): FabRunOptions & { epsilon: number; targets: number; restarts: number } {
-  checkThreatModel(o, 'fabTargeted');
-  const steps = nonNegativeInteger(o.steps ?? 100, 'steps', 'fabTargeted');
-  const alphaMax = o.alphaMax ?? 0.1;
-  if (!(alphaMax >= 0 && alphaMax <= 1)) throw new Error(`fabTargeted: alphaMax must be in [0, 1], got ${alphaMax}`);
+function resolveOptions(o: FabOptions, who: string): FabRunOptions & { epsilon: number; targets: number; restarts: number } {
+  checkThreatModel(o, who);
   const eta = o.eta ?? 1.05;
-  if (!(Number.isFinite(eta) && eta > 0)) throw new Error(`fabTargeted: eta must be a finite number > 0, got ${eta}`);
-  const beta = o.beta ?? 0.9;
-  if (!(beta >= 0 && beta <= 1)) throw new Error(`fabTargeted: beta must be in [0, 1], got ${beta}`);
-  checkSeed(o.seed, 'fabTargeted');
+  if (!(Number.isFinite(eta) && eta > 0)) throw new Error(`${who}: eta must be a finite number > 0, got ${eta}`);
   return {
-    norm: o.norm, epsilon: o.epsilon, steps, alphaMax, eta, beta,
-    targets: positiveInteger(o.targets ?? 9, 'targets', 'fabTargeted'),
-    restarts: positiveInteger(o.restarts ?? 1, 'restarts', 'fabTargeted'),
+    norm: o.norm, epsilon: o.epsilon, eta,
+    steps: nonNegativeInteger(o.steps ?? STANDARD_BUDGETS.steps, 'steps', who),
+    alphaMax: numberIn(o.alphaMax ?? 0.1, 0, 1, 'alphaMax', who),
+    beta: numberIn(o.beta ?? 0.9, 0, 1, 'beta', who),
+    targets: positiveInteger(o.targets ?? STANDARD_BUDGETS.targets, 'targets', who),
+    restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts['fab-t'], 'restarts', who),
   };
 }
 
@@ -82,13 +77,12 @@ function halvings(n: number): number {
  * halvings for every row, as the reference).
  */
 function searchColumns(n: number, dim: number, device: string, above: (mid: Tensor) => Tensor): Tensor {
-  let lo = torch.zeros([n], { dtype: 'int64', device });
-  let hi = torch.full([n], dim - 1, { dtype: 'int64', device });
-  for (let k = 0; k < halvings(dim); k++) {
+  const start = { lo: torch.zeros([n], { dtype: 'int64', device }), hi: torch.full([n], dim - 1, { dtype: 'int64', device }) };
+  const { lo } = torch.iterate(start, halvings(dim), ({ lo, hi }) => {
     const mid = lo.add(hi).floorDivide(2);
     const c = above(mid.unsqueeze(1));
-    [lo, hi] = [torch.where(c, mid, lo), torch.where(c, hi, mid)];
-  }
+    return { lo: torch.where(c, mid, lo), hi: torch.where(c, hi, mid) };
+  });
   return lo.unsqueeze(1);
 }
 
@@ -185,12 +179,6 @@ export function projectionL2(points: Tensor, wIn: Tensor, bIn: Tensor): Tensor {
   });
 }
 
-/** The reference's random start: x0 + eps/2 * t/||t|| (t uniform in [-1, 1] for L-inf, Gaussian for L2), in the box. */
-function randomStart(x0: Tensor, epsilon: number, norm: Norm): Tensor {
-  const t = norm === 'linf' ? torch.randLike(x0).mul(2).sub(1) : torch.randnLike(x0);
-  return x0.add(t.mul(epsilon).div(perSampleNorm(t, norm).view([-1, 1, 1, 1])).mul(0.5)).clamp(0, 1);
-}
-
 interface RunState {
   iterate: Tensor;
   best: Tensor;
@@ -240,18 +228,16 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
  * model's mode. Memory stays flat: each iteration runs in its own scope.
  */
 export function fabTargetedRun(model: Module, x0: Tensor, y: Tensor, target: Tensor, start: Tensor, o: FabRunOptions): FabRun {
-  let state: RunState = {
-    iterate: start.detach().clone(),
-    best: x0.detach().clone(),
-    bestNorm: torch.full([x0.shape[0]!], NOT_FOUND, { dtype: x0.dtype, device: x0.device }),
-  };
-  const clean = x0.detach();
-  for (let k = 0; k < o.steps; k++) {
-    const previous = state;
-    state = torch.tidy(() => fabStep(model, clean, y, target, previous, o));
-    torch.dispose(previous);
-  }
-  return { ...state, found: state.bestNorm.lt(NOT_FOUND) };
+  return torch.tidy(() => {
+    const clean = x0.detach();
+    const initial: RunState = {
+      iterate: start.detach().clone(),
+      best: x0.detach().clone(),
+      bestNorm: torch.full([x0.shape[0]!], NOT_FOUND, { dtype: x0.dtype, device: x0.device }),
+    };
+    const state = torch.iterate(initial, o.steps, (s) => fabStep(model, clean, y, target, s, o));
+    return { ...state, found: state.bestNorm.lt(NOT_FOUND) };
+  });
 }
 
 /**
@@ -262,29 +248,17 @@ export function fabTargetedRun(model: Module, x0: Tensor, y: Tensor, target: Ten
  * else x. Points the model already misclassifies come back as x. The model
  * runs in eval mode and gets its previous mode back.
  */
-export function fabTargeted(model: Module, x: Tensor, y: Tensor, o: FabOptions): Tensor {
-  checkBatch(x, y, 'fabTargeted');
-  const opts = resolveOptions(o);
-  return inEvalMode([model], () =>
-    withSeed(o.seed, () =>
-      torch.tidy(() => {
-        const points = new StillRobust(model, x, y);
-        for (let rank = 1; rank <= opts.targets; rank++) {
-          for (let r = 0; r < opts.restarts; r++) {
-            points.run((xs, ys) => {
-              const target = rankedClasses(model, xs, rank);
-              if (target === null) return null; // fewer classes than targets
-              const start = r === 0 ? xs : randomStart(xs, opts.epsilon, opts.norm);
-              const run = fabTargetedRun(model, xs, ys, target, start, opts);
-              // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
-              const candidate = project(run.best, xs, opts.epsilon, opts.norm);
-              const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
-              return { adv: candidate, fooled: wrong.logicalAnd(perSampleNorm(run.best.sub(xs), opts.norm).le(opts.epsilon)) };
-            });
-          }
-        }
-        return points.adv;
-      }),
-    ),
-  );
-}
+export const fabTargeted = defineAttack('fabTargeted', resolveOptions, (model, x, y, o) =>
+  attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys) => {
+    const { rank, restart } = targetAndRestart(k, o.restarts);
+    const target = rankedClasses(model, xs, rank);
+    if (target === null) return null; // fewer classes than targets
+    // The first run starts at the clean point, later ones at the reference's random start (radius eps / 2).
+    const start = restart === 0 ? xs : randomStart(xs, o.epsilon / 2, o.norm, 'sphere');
+    const run = fabTargetedRun(model, xs, ys, target, start, o);
+    // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
+    const candidate = project(run.best, xs, o.epsilon, o.norm);
+    const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
+    return { adv: candidate, fooled: wrong.logicalAnd(perSampleNorm(run.best.sub(xs), o.norm).le(o.epsilon)) };
+  }),
+);

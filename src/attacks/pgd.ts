@@ -4,13 +4,14 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, checkBudget, choosePerSample, gaussianStart, inEvalMode, uniformStart, withSeed } from './common.js';
+import { choosePerSample, gaussianStart, randomStart } from './common.js';
+import { checkBudget, defineAttack, oneOf, positiveInteger, type SeedOption } from './attack.js';
 import { projectedAscent, type StepBudget } from './ascent.js';
 import { attackObjective, klToReference, type AttackLoss } from './losses.js';
 
 export type RandomStart = 'uniform' | 'gaussian' | 'none';
 
-export interface PgdOptions extends StepBudget {
+export interface PgdOptions extends StepBudget, SeedOption {
   /** ce, margin (CW), or kl: KL from the model's own clean prediction (TRADES' inner loss). */
   loss?: AttackLoss | 'kl';
   /** A point stops moving at the first iterate that fools the model. */
@@ -18,16 +19,37 @@ export interface PgdOptions extends StepBudget {
   /** uniform: uniform in the threat model; gaussian: x + 0.001 N(0, I); none: x itself. */
   randomStart?: RandomStart;
   restarts?: number;
-  /** Seeds the random starts; the caller's random stream is left as it was. */
-  seed?: number;
   /** The start of the first restart instead of a random one (tests, warm starts). */
   init?: Tensor;
 }
 
-function startPoint(x: Tensor, kind: RandomStart, o: PgdOptions): Tensor {
-  if (kind === 'uniform') return uniformStart(x, o.epsilon, o.norm ?? 'linf');
-  if (kind === 'gaussian') return gaussianStart(x);
+function resolve(o: PgdOptions, who: string) {
+  checkBudget(o, who);
+  return {
+    budget: { epsilon: o.epsilon, stepSize: o.stepSize, steps: o.steps, norm: o.norm ?? 'linf' } as const,
+    restarts: positiveInteger(o.restarts ?? 1, 'restarts', who),
+    loss: oneOf(o.loss ?? 'ce', ['ce', 'margin', 'kl'], 'loss', who),
+    start: oneOf(o.randomStart ?? 'uniform', ['uniform', 'gaussian', 'none'], 'randomStart', who),
+    earlyStop: o.earlyStop ?? false,
+    init: o.init,
+  };
+}
+
+type Resolved = ReturnType<typeof resolve>;
+
+function startPoint(x: Tensor, o: Resolved): Tensor {
+  if (o.start === 'uniform') return randomStart(x, o.budget.epsilon, o.budget.norm, 'ball');
+  if (o.start === 'gaussian') return gaussianStart(x);
   return x.detach();
+}
+
+/** The objective and the early-stop test of a PGD run (KL's clean prediction computed once). */
+function objectives(model: Module, x: Tensor, y: Tensor, o: Resolved): { objective: (input: Tensor) => Tensor; stopWhere?: (input: Tensor) => Tensor } {
+  const clean = o.loss === 'kl' ? torch.noGrad(() => model.forward(x).softmax(1)) : null;
+  return {
+    objective: (input) => (clean ? klToReference(clean, model.forward(input)) : attackObjective(o.loss as AttackLoss, model.forward(input), y)),
+    stopWhere: o.earlyStop ? (input) => torch.noGrad(() => model.forward(input).argmax(1).ne(y)) : undefined,
+  };
 }
 
 /**
@@ -35,31 +57,15 @@ function startPoint(x: Tensor, kind: RandomStart, o: PgdOptions): Tensor {
  * first restart that fools the model (else the last one). Returns a detached
  * batch; the model runs in eval mode and gets its previous mode back.
  */
-export function pgd(model: Module, x: Tensor, y: Tensor, o: PgdOptions): Tensor {
-  checkBatch(x, y, 'pgd');
-  checkBudget(o, 'pgd');
-  const restarts = o.restarts ?? 1;
-  if (!Number.isInteger(restarts) || restarts < 1) throw new Error(`pgd: restarts must be a positive integer, got ${restarts}`);
-  const loss = o.loss ?? 'ce';
-  if (loss !== 'ce' && loss !== 'margin' && loss !== 'kl') throw new Error(`pgd: loss must be 'ce', 'margin' or 'kl', got '${String(loss)}'`);
-  return inEvalMode([model], () =>
-    withSeed(o.seed, () =>
-      torch.tidy(() => {
-        const clean = loss === 'kl' ? torch.noGrad(() => model.forward(x).softmax(1)) : null;
-        const objective = (input: Tensor): Tensor => (clean ? klToReference(clean, model.forward(input)) : attackObjective(loss as AttackLoss, model.forward(input), y));
-        const stopWhere = o.earlyStop ? (input: Tensor): Tensor => torch.noGrad(() => model.forward(input).argmax(1).ne(y)) : undefined;
-        let best = x.detach();
-        let fooled = torch.zeros([x.shape[0]!], { dtype: 'bool', device: x.device });
-        for (let r = 0; r < restarts; r++) {
-          const start = r === 0 && o.init ? o.init : startPoint(x, o.randomStart ?? 'uniform', o);
-          const adv = projectedAscent(x, start, objective, o, stopWhere);
-          if (restarts === 1) return adv;
-          const wrong = torch.noGrad(() => model.forward(adv).argmax(1).ne(y));
-          best = choosePerSample(fooled.logicalNot(), adv, best);
-          fooled = fooled.logicalOr(wrong);
-        }
-        return best;
-      }),
-    ),
-  );
-}
+export const pgd = defineAttack('pgd', resolve, (model, x, y, o) => {
+  const { objective, stopWhere } = objectives(model, x, y, o);
+  // The first restart starts at init when given.
+  const ascend = (restart: number): Tensor => projectedAscent(x, restart === 0 && o.init ? o.init : startPoint(x, o), objective, o.budget, stopWhere);
+  if (o.restarts === 1) return ascend(0);
+  const start = { best: x.detach(), fooled: torch.zeros([x.shape[0]!], { dtype: 'bool', device: x.device }) };
+  return torch.iterate(start, o.restarts, (s, r) => {
+    const adv = ascend(r);
+    const wrong = torch.noGrad(() => model.forward(adv).argmax(1).ne(y));
+    return { best: choosePerSample(s.fooled.logicalNot(), adv, s.best), fooled: s.fooled.logicalOr(wrong) };
+  }).best;
+});

@@ -4,7 +4,8 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBatch, inEvalMode, type Norm } from './common.js';
+import { inEvalMode, type Norm } from './common.js';
+import { checkBatch } from './attack.js';
 import { pgd } from './pgd.js';
 
 export type AttackFn = (model: Module, x: Tensor, y: Tensor) => Tensor;

@@ -6,22 +6,20 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import {
-  checkBatch, checkSeed, checkThreatModel, choosePerSample, inEvalMode, nonNegativeInteger, perSampleL2, positiveInteger, withSeed, type Norm,
-} from './common.js';
+import { choosePerSample, perSampleL2, unitPerSample, type Norm } from './common.js';
+import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
 import { marginLoss } from './losses.js';
+import { STANDARD_BUDGETS } from './versions.js';
 
-export interface SquareOptions {
+export interface SquareOptions extends SeedOption {
   norm: Norm;
   epsilon: number;
-  /** Queries per restart after the start point (5000 in AutoAttack). */
+  /** Queries per restart after the start point (default 5000, as AutoAttack). */
   queries?: number;
   /** Fraction of the pixels a window covers at the start of the schedule. */
   pInit?: number;
   /** Restarts; each later restart attacks only the points not yet fooled. */
   restarts?: number;
-  /** Seeds all sampling; the caller's random stream is left as it was. */
-  seed?: number;
 }
 
 /** (last rescaled query index, divisor of pInit) pairs of the reference schedule; later queries use pInit / 512. */
@@ -140,12 +138,7 @@ export function l2Start(x: Tensor, epsilon: number, signs: Tensor, transposed: b
     .narrow(2, 0, rowsIn)
     .narrow(3, 0, colsIn);
   const delta = torch.pad(grid, [t.offset, w - t.offset - colsIn, t.offset, h - t.offset - rowsIn]);
-  return x.add(unitPerSample(delta).mul(epsilon)).clamp(0, 1);
-}
-
-/** delta / (||delta||_2 + 1e-12) per sample, as the reference normalises. */
-function unitPerSample(delta: Tensor): Tensor {
-  return delta.div(perSampleL2(delta).add(1e-12));
+  return x.add(unitPerSample(delta, 'l2').mul(epsilon)).clamp(0, 1);
 }
 
 export interface Window {
@@ -221,8 +214,8 @@ export function l2Proposal(xBest: Tensor, x: Tensor, epsilon: number, win: L2Win
   // delta is this proposal's own copy: clear the second window, then write the first.
   windowOf(delta, win.row2, win.col2, s).zero_();
   windowOf(delta, win.row, win.col, s).copy_(fresh);
-  // In place, in the reference's order: x + delta / (||delta|| + 1e-12) * eps, in [0, 1].
-  return delta.div_(perSampleL2(delta).add(1e-12)).mul_(epsilon).add_(x).clamp_(0, 1);
+  // In the reference's order: x + delta / (||delta|| + 1e-12) * eps, in [0, 1].
+  return unitPerSample(delta, 'l2').mul(epsilon).add(x).clamp(0, 1);
 }
 
 /** The random choices of one query. */
@@ -257,6 +250,8 @@ function randomSigns(shape: number[], dtype: Tensor['dtype'], device: string): T
 /**
  * Draws from the CPU generator, whatever the device, so a seed gives the same run
  * everywhere. Query draws come in chunks so a query costs no host-device copy.
+ * Its tensors belong to the loop state it is part of (squareRun's): a new chunk
+ * replaces the old one there, and the loop frees the old one.
  */
 export class RandomDraws implements SquareDraws {
   readonly startSigns: Tensor;
@@ -301,17 +296,11 @@ export class RandomDraws implements SquareDraws {
   }
 
   private refill(from: number): void {
-    this.signs?.dispose();
     const [n, c] = [this.shape[0]!, this.shape[1]!];
     this.chunkStart = from;
     this.corners = torch.tidy(() => torch.rand([this.chunkSize, 5]).toFloat64Array());
     const perQuery = this.norm === 'linf' ? [c] : [n, c];
-    this.signs = torch.keep(torch.tidy(() => randomSigns([this.chunkSize, ...perQuery], this.dtype, this.device)));
-  }
-
-  dispose(): void {
-    this.signs?.dispose();
-    this.signs = null;
+    this.signs = randomSigns([this.chunkSize, ...perQuery], this.dtype, this.device);
   }
 }
 
@@ -330,42 +319,43 @@ export interface SquareRunOptions {
  */
 export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptions, draws: SquareDraws): { adv: Tensor; margin: Tensor } {
   const [, c, h, w] = x.shape as [number, number, number, number];
-  const xBest = o.norm === 'linf' ? linfStart(x, o.epsilon, draws.startSigns) : l2Start(x, o.epsilon, draws.startSigns, draws.startTransposed);
-  const marginBest = marginLoss(model.forward(xBest), y);
-  for (let i = 0; i < o.queries; i++) {
-    const done = torch.tidy(() => {
+  return torch.tidy(() => {
+    const xBest = o.norm === 'linf' ? linfStart(x, o.epsilon, draws.startSigns) : l2Start(x, o.epsilon, draws.startSigns, draws.startTransposed);
+    // xBest and marginBest are updated in place; the draws are in the state so their chunks are freed as they are replaced.
+    const start = { xBest, marginBest: marginLoss(model.forward(xBest), y), draws };
+    const final = torch.iterate(start, o.queries, (s, i) => {
       // The one host sync per query: which points are still correctly classified.
-      const active = marginBest.ge(0).nonzero().view([-1]);
-      if (active.shape[0] === 0) return true;
+      const active = s.marginBest.ge(0).nonzero().view([-1]);
+      if (active.shape[0] === 0) return torch.STOP;
       const side = squareSide(o.norm, squareFraction(o.pInit, i, o.queries), c, h, w);
-      const d = draws.query(i, side);
+      const d = s.draws.query(i, side);
       // While every point is active the batch is used as is (no gather copies).
       const pick = (t: Tensor): Tensor => (active.shape[0] === x.shape[0] ? t : t.indexSelect(0, active));
       const xs = pick(x);
-      const best = pick(xBest);
-      const before = pick(marginBest);
+      const best = pick(s.xBest);
+      const before = pick(s.marginBest);
       const proposal = o.norm === 'linf'
         ? linfProposal(best, xs, o.epsilon, { row: d.row, col: d.col, side }, d.signs)
         : l2Proposal(best, xs, o.epsilon, { ...d, side }, pick(d.signs));
       const margin = marginLoss(model.forward(proposal), pick(y));
       const better = margin.lt(before);
-      marginBest.indexCopy_(0, active, torch.where(better, margin, before));
-      xBest.indexCopy_(0, active, choosePerSample(better, proposal, best));
-      return false;
+      s.marginBest.indexCopy_(0, active, torch.where(better, margin, before));
+      s.xBest.indexCopy_(0, active, choosePerSample(better, proposal, best));
+      return s;
     });
-    if (done) break;
-  }
-  return { adv: xBest, margin: marginBest };
+    return { adv: final.xBest, margin: final.marginBest };
+  });
 }
 
-function checkOptions(o: SquareOptions): Required<Omit<SquareOptions, 'seed'>> {
-  checkThreatModel(o, 'square');
-  const queries = nonNegativeInteger(o.queries ?? 5000, 'queries', 'square');
-  const pInit = o.pInit ?? 0.8;
-  if (!(pInit > 0 && pInit <= 1)) throw new Error(`square: pInit must be in (0, 1], got ${pInit}`);
-  const restarts = positiveInteger(o.restarts ?? 1, 'restarts', 'square');
-  checkSeed(o.seed, 'square');
-  return { norm: o.norm, epsilon: o.epsilon, queries, pInit, restarts };
+/** The checked options, defaults from AutoAttack's standard version. */
+function resolveOptions(o: SquareOptions, who: string): SquareRunOptions & { restarts: number } {
+  checkThreatModel(o, who);
+  return {
+    norm: o.norm, epsilon: o.epsilon,
+    queries: nonNegativeInteger(o.queries ?? STANDARD_BUDGETS.queries, 'queries', who),
+    pInit: numberIn(o.pInit ?? 0.8, 0, 1, 'pInit', who, true),
+    restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts.square, 'restarts', who),
+  };
 }
 
 /**
@@ -373,41 +363,25 @@ function checkOptions(o: SquareOptions): Required<Omit<SquareOptions, 'seed'>> {
  * each point's lowest-margin proposal (a fooling one where found); points the model
  * already gets wrong come back as x. The model runs in eval mode and gets its mode back.
  */
-export function square(model: Module, x: Tensor, y: Tensor, o: SquareOptions): Tensor {
-  checkBatch(x, y, 'square');
-  const opts = checkOptions(o);
-  return inEvalMode([model], () =>
-    withSeed(o.seed, () =>
-      torch.noGrad(() =>
-        torch.tidy(() => {
-          const best = x.detach().clone();
-          if (x.shape[0] === 0 || opts.epsilon === 0) return best;
-          const logits = model.forward(x);
-          // +inf: still to attack; -inf: wrong at clean, never attacked.
-          const bestMargin = torch.full([x.shape[0]!], Infinity, { dtype: logits.dtype, device: logits.device })
-            .maskedFill(logits.argmax(1).ne(y), -Infinity);
-          for (let r = 0; r < opts.restarts; r++) {
-            const done = torch.tidy(() => {
-              const todo = bestMargin.ge(0).nonzero().view([-1]);
-              if (todo.shape[0] === 0) return true;
-              const xs = x.indexSelect(0, todo);
-              const draws = new RandomDraws(opts.norm, xs.shape, xs.dtype, xs.device);
-              try {
-                const run = squareRun(model, xs, y.indexSelect(0, todo), opts, draws);
-                const previous = bestMargin.indexSelect(0, todo);
-                const better = run.margin.lt(previous);
-                best.indexCopy_(0, todo, choosePerSample(better, run.adv, best.indexSelect(0, todo)));
-                bestMargin.indexCopy_(0, todo, torch.where(better, run.margin, previous));
-              } finally {
-                draws.dispose();
-              }
-              return false;
-            });
-            if (done) break;
-          }
-          return best;
-        }),
-      ),
-    ),
-  );
-}
+export const square = defineAttack('square', resolveOptions, (model, x, y, o) =>
+  torch.noGrad(() => {
+    if (x.shape[0] === 0 || o.epsilon === 0) return x.clone();
+    const logits = model.forward(x);
+    // Both updated in place. bestMargin: +inf still to attack; -inf wrong at clean, never attacked.
+    const start = {
+      best: x.detach().clone(),
+      bestMargin: torch.full([x.shape[0]!], Infinity, { dtype: logits.dtype, device: logits.device }).maskedFill(logits.argmax(1).ne(y), -Infinity),
+    };
+    return torch.iterate(start, o.restarts, (s) => {
+      const todo = s.bestMargin.ge(0).nonzero().view([-1]);
+      if (todo.shape[0] === 0) return torch.STOP;
+      const xs = x.indexSelect(0, todo);
+      const run = squareRun(model, xs, y.indexSelect(0, todo), o, new RandomDraws(o.norm, xs.shape, xs.dtype, xs.device));
+      const previous = s.bestMargin.indexSelect(0, todo);
+      const better = run.margin.lt(previous);
+      s.best.indexCopy_(0, todo, choosePerSample(better, run.adv, s.best.indexSelect(0, todo)));
+      s.bestMargin.indexCopy_(0, todo, torch.where(better, run.margin, previous));
+      return s;
+    }).best;
+  }),
+);

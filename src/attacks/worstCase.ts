@@ -150,7 +150,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       }
       save();
     }
-    const adversarial = o.keepAdversarial ? torch.keep(images.detach().clone()) : null;
+    const adversarial = o.keepAdversarial ? torch.keep(torch.tidy(() => images.detach().clone())) : null;
     for (const attack of attacks) {
       if (state.attacks.some((a) => a.name === attack.name)) continue; // finished before a resume
       if (state.current?.name !== attack.name) state.current = { name: attack.name, todo: robustNow().flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };

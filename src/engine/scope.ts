@@ -1,6 +1,7 @@
 // Memory scopes: tidy(fn) disposes every tensor created inside fn except what
 // fn returns and what was kept. Finalizers on the native handles are only the
-// safety net; loops of thousands of steps stay flat because of these scopes.
+// safety net; loops of thousands of steps stay flat because of these scopes
+// (and the loop idiom of loop.ts, built on them). docs/memory.md tells the rules.
 
 /** Anything the scope machinery can dispose. */
 export interface Disposable {
@@ -23,6 +24,22 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
+function isDisposable(v: object): v is Disposable {
+  return typeof (v as Disposable).dispose === 'function' && 'kept' in v;
+}
+
+/**
+ * Every tensor reachable from value: through arrays, Maps, Sets, plain objects
+ * and class instances (their own data properties; getters are not called).
+ * Closures and #private fields cannot be searched: hold tensors there only
+ * with keep() and a dispose of your own.
+ */
+export function tensorsIn(value: unknown): Set<Disposable> {
+  const found = new Set<Disposable>();
+  collect(value, found, new Set());
+  return found;
+}
+
 function collect(value: unknown, into: Set<Disposable>, seen: Set<unknown>): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
@@ -30,23 +47,21 @@ function collect(value: unknown, into: Set<Disposable>, seen: Set<unknown>): voi
     into.add(value);
     return;
   }
-  if (Array.isArray(value)) {
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return; // numbers only, possibly millions
+  if (Array.isArray(value) || value instanceof Set) {
     for (const v of value) collect(v, into, seen);
   } else if (value instanceof Map) {
     for (const v of value.values()) collect(v, into, seen);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, into, seen);
+  } else {
+    // Plain objects and class instances alike: a tensor held in a field survives like one in an object literal.
+    for (const d of Object.values(Object.getOwnPropertyDescriptors(value))) if ('value' in d) collect(d.value, into, seen);
   }
-}
-
-function isDisposable(v: object): v is Disposable {
-  return typeof (v as Disposable).dispose === 'function' && 'kept' in v;
 }
 
 /**
  * Runs fn in a new scope. Tensors created inside are disposed when it returns,
- * except those reachable from its result (arrays, plain objects and Maps are
- * searched) and those passed to keep(). Returned tensors move to the enclosing scope.
+ * except those reachable from its result (see tensorsIn) and those passed to
+ * keep(). Returned tensors move to the enclosing scope.
  */
 export function tidy<T>(fn: () => T): T {
   const scope: Disposable[] = [];
@@ -63,8 +78,7 @@ export function tidy<T>(fn: () => T): T {
   if (result instanceof Promise) {
     throw new Error('tidy(fn): fn must be synchronous; the tensors it creates after an await cannot be tracked');
   }
-  const survivors = new Set<Disposable>();
-  collect(result, survivors, new Set());
+  const survivors = tensorsIn(result);
   const parent = stack[stack.length - 1];
   for (const t of scope) {
     if (t.kept) continue;
@@ -74,24 +88,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Disposes every tensor found in value (arrays, plain objects, Maps). */
+/** Disposes every tensor found in value (see tensorsIn), kept ones included. */
 export function dispose(value: unknown): void {
-  const found = new Set<Disposable>();
-  collect(value, found, new Set());
-  for (const t of found) t.dispose();
-}
-
-/**
- * One step of a loop that carries tensors from iteration to iteration: runs
- * step(state) in its own scope, then disposes the tensors of the old state
- * the new one no longer holds, so a long loop runs at flat memory.
- */
-export function advance<S>(state: S, step: (s: S) => S): S {
-  const next = tidy(() => step(state));
-  const kept = new Set<Disposable>();
-  collect(next, kept, new Set());
-  const old = new Set<Disposable>();
-  collect(state, old, new Set());
-  for (const t of old) if (!kept.has(t) && !t.kept) t.dispose();
-  return next;
+  for (const t of tensorsIn(value)) t.dispose();
 }

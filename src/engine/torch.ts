@@ -6,7 +6,8 @@ import { Tensor, operand, type TensorOrScalar, type Device } from './tensor.js';
 export { Tensor } from './tensor.js';
 export type { TensorOrScalar, Scalar, Device } from './tensor.js';
 export type { DType } from './dtype.js';
-export { tidy, keep, dispose, advance } from './scope.js';
+export { tidy, keep, dispose, tensorsIn } from './scope.js';
+export { iterate, STOP } from './loop.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -379,6 +380,17 @@ export function cudaIsAvailable(): boolean {
 }
 export function cudaDeviceCount(): number {
   return native.cudaDeviceCount() as number;
+}
+/** What the live native tensor handles hold (like TensorFlow.js's tf.memory()). */
+export interface MemoryInfo {
+  /** Tensor handles neither disposed nor collected. */
+  numTensors: number;
+  /** Sum over those handles of numel x element size; views and aliases count again. */
+  numBytes: number;
+}
+/** Counts the live native tensor handles: each wrap adds one, dispose or the GC finalizer removes it. */
+export function memory(): MemoryInfo {
+  return native.memory() as MemoryInfo;
 }
 /** The version of the libtorch the addon was built against. */
 export function libtorchVersion(): string {

@@ -5,7 +5,8 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
-import { checkBudget, gaussianStart, inEvalMode } from '../attacks/common.js';
+import { gaussianStart } from '../attacks/common.js';
+import { attackFrame, checkBudget } from '../attacks/attack.js';
 import { projectedAscent, type StepBudget } from '../attacks/ascent.js';
 import { klToReference } from '../attacks/losses.js';
 
@@ -18,18 +19,17 @@ export function budgetOf(o: Budget): Required<Budget> {
 
 /**
  * The adversarial batch (detached) for `model` against `reference`'s clean
- * prediction, computed once. Both models run in eval mode and get their modes
- * back. `init` replaces the Gaussian start.
+ * prediction, computed once. Runs in the attacks' frame: both models in eval
+ * mode (modes restored), each step's tensors freed as it ends. `init` replaces
+ * the Gaussian start.
  */
 export function klGeneration(model: Module, reference: Module, x: Tensor, budget: Budget, init?: Tensor): Tensor {
   checkBudget(budget, 'adversarial generation');
-  return inEvalMode([model, reference], () =>
-    torch.tidy(() => {
-      const referenceProbs = torch.noGrad(() => reference.forward(x).softmax(1));
-      const start = init ?? gaussianStart(x);
-      return projectedAscent(x, start, (input) => klToReference(referenceProbs, model.forward(input)), budget);
-    }),
-  );
+  return attackFrame([model, reference], undefined, () => {
+    const referenceProbs = torch.noGrad(() => reference.forward(x).softmax(1));
+    const start = init ?? gaussianStart(x);
+    return projectedAscent(x, start, (input) => klToReference(referenceProbs, model.forward(input)), budget);
+  });
 }
 
 /** TRADES-style generation: away from the model's own clean prediction. */

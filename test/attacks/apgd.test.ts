@@ -102,7 +102,7 @@ for (const c of cases) {
   test(`one APGD run (${c.norm}, ${c.loss}) from a fixed start equals the PyTorch transcription`, () => {
     const { target, x, y, inputs } = fixture();
     target.eval();
-    const start = attacks.apgdStart(x, c.epsilon, c.norm);
+    const start = attacks.randomStart(x, c.epsilon, c.norm, 'sphere');
     const tgt = attacks.rankedClasses(target, x, 1)!;
     const ref = pytorch(PY_FIXTURE + PY_APGD + `
 T.eval()

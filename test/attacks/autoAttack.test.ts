@@ -106,3 +106,41 @@ test('autoAttack resumes from its state file', () => {
   assert.deepEqual(resumed.robust, whole.robust);
   assert.deepEqual(resumed.attacks.map((a) => a.robustAccuracy), whole.attacks.map((a) => a.robustAccuracy));
 });
+
+test('AutoAttack versions are one table: standard as the reference sets it; custom takes its budgets; options checked by name', () => {
+  const standard = attacks.AUTOATTACK_VERSIONS.standard;
+  assert.deepEqual(standard.attacks, ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+  assert.deepEqual([standard.steps, standard.targets, standard.queries], [100, 9, 5000]);
+  assert.ok(Object.values(standard.restarts).every((r) => r === 1));
+  assert.deepEqual(attacks.STANDARD_AUTOATTACK, standard.attacks);
+  const names = (o: Partial<attacks.AutoAttackSuiteOptions>, classes = 10): string[] =>
+    attacks.autoAttackSuite({ norm: 'linf', epsilon: 0.03, ...o }, classes).attacks.map((a) => a.name);
+  assert.deepEqual(names({}), [...standard.attacks]);
+  assert.deepEqual(names({ version: 'custom', attacks: ['square', 'apgd-dlr'] }), ['square', 'apgd-dlr']);
+  const bad: [Partial<attacks.AutoAttackSuiteOptions>, RegExp][] = [
+    [{ epsilon: Infinity }, /autoAttack: epsilon must be a finite number >= 0, got Infinity/],
+    [{ norm: 'l1' as 'l2' }, /autoAttack: norm must be 'linf' or 'l2', got 'l1'/],
+    [{ version: 'plus' as 'standard' }, /autoAttack: version must be 'standard' or 'custom', got 'plus'/],
+    [{ targets: 0 }, /autoAttack: targets must be a positive integer, got 0/],
+    [{ queries: 2.5 }, /autoAttack: queries must be a non-negative integer, got 2.5/],
+    [{ version: 'custom' }, /autoAttack: version 'custom' needs attacks/],
+  ];
+  for (const [o, message] of bad) assert.throws(() => names(o), message);
+  const { target, x, y } = fixture();
+  assert.throws(() => attacks.autoAttack(target, x, y, { norm: 'linf', epsilon: 0.03, seed: -2 }), /autoAttack: seed must be a non-negative integer, got -2/);
+});
+
+test('every attack checks its seed and an infinite epsilon the same way', () => {
+  const { target, x, y } = fixture();
+  const runs: [string, (o: { epsilon: number; seed?: number }) => unknown][] = [
+    ['pgd', (o) => attacks.pgd(target, x, y, { stepSize: 0.01, steps: 1, ...o })],
+    ['apgd', (o) => attacks.apgd(target, x, y, { norm: 'linf', steps: 1, ...o })],
+    ['apgdTargeted', (o) => attacks.apgdTargeted(target, x, y, { norm: 'linf', steps: 1, ...o })],
+    ['fabTargeted', (o) => attacks.fabTargeted(target, x, y, { norm: 'linf', steps: 1, ...o })],
+    ['square', (o) => attacks.square(target, x, y, { norm: 'linf', queries: 1, ...o })],
+  ];
+  for (const [name, run] of runs) {
+    assert.throws(() => run({ epsilon: Infinity }), new RegExp(`${name}: epsilon must be a finite number >= 0, got Infinity`));
+    assert.throws(() => run({ epsilon: 0.1, seed: 0.5 }), new RegExp(`${name}: seed must be a non-negative integer, got 0.5`));
+  }
+});

@@ -40,17 +40,33 @@ test('step direction: sign(g) for L-inf, g / ||g||_2 per sample for L2 (a zero g
   assert.ok(Math.abs(norms[0]! - 1) < 1e-6 && norms[1] === 0 && Math.abs(norms[2]! - 1) < 1e-6, `norms ${norms}`);
 });
 
-test('uniform starts lie in the threat model; the Gaussian start is x + 0.001 N(0, I), not clamped', () => {
+test('random starts: in the ball (uniform) or on its surface, in [0, 1]; the Gaussian start is x + 0.001 N(0, I), not clamped', () => {
   const { x } = fixture();
-  const linf = attacks.uniformStart(x, 0.1, 'linf');
+  const linf = attacks.randomStart(x, 0.1, 'linf', 'ball');
   assert.ok(max(linf.sub(x).abs()) <= 0.1 + 1e-7 && min(linf) >= 0 && max(linf) <= 1);
-  const l2 = attacks.uniformStart(x, 0.5, 'l2');
+  const l2 = attacks.randomStart(x, 0.5, 'l2', 'ball');
   for (const n of attacks.perSampleL2(l2.sub(x)).flatten().toNumbers()) assert.ok(n <= 0.5 + 1e-6);
+  // On the surface: before the box clamp every sample is at distance exactly the radius.
+  const inside = torch.full(x.shape, 0.5);
+  for (const norm of ['linf', 'l2'] as const) {
+    const sphere = attacks.randomStart(inside, 0.2, norm, 'sphere');
+    for (const n of attacks.perSampleNorm(sphere.sub(inside), norm).toNumbers()) assert.ok(Math.abs(n - 0.2) < 1e-6, `${norm} radius ${n}`);
+    const ball = attacks.randomStart(inside, 0.2, norm, 'ball');
+    assert.ok(attacks.perSampleNorm(ball.sub(inside), norm).amin().item() < 0.2 - 1e-3, `${norm} ball: some sample strictly inside`);
+  }
   torch.manualSeed(3);
   const g = attacks.gaussianStart(x);
   torch.manualSeed(3);
   assert.deepEqual(g.toNumbers(), x.add(torch.randnLike(x).mul(0.001)).toNumbers());
   assert.ok(min(g) < 0 && max(g) > 1, 'x has exact 0s and 1s: the unclamped start leaves the box');
+});
+
+test('unitPerSample divides each sample by its norm and leaves a zero sample zero', () => {
+  const t = torch.randn([3, 2, 4, 4]).mul(torch.tensor([1, 0, 5]).view([3, 1, 1, 1]));
+  for (const norm of ['linf', 'l2'] as const) {
+    const sizes = attacks.perSampleNorm(attacks.unitPerSample(t, norm), norm).toNumbers();
+    assert.ok(Math.abs(sizes[0]! - 1) < 1e-6 && sizes[1] === 0 && Math.abs(sizes[2]! - 1) < 1e-6, `${norm}: ${sizes}`);
+  }
 });
 
 test('inEvalMode puts every model in eval mode and restores each previous mode, also on error', () => {

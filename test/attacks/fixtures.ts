@@ -1,6 +1,8 @@
 // Shared fixtures of the attack and method tests: a tiny conv net (conv, BN,
 // ReLU, linear) built in both engines from the same weights, a tiny batch, and
 // Python transcriptions of the projection, step and ascent loop of the spec.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { Module } from '../../src/nn/index.js';
@@ -16,6 +18,19 @@ export function tinyNet(): Module {
     flat: new nn.Flatten(),
     fc: new nn.Linear(4 * (SIDE - 2) * (SIDE - 2), CLASSES),
   });
+}
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+/**
+ * The live native tensor handles once garbage is collected: a start value for
+ * zero-growth tests. Read the end value with torch.memory() itself, without
+ * collecting, so a handle left to the garbage collector counts as a leak.
+ */
+export function settledTensorCount(): number {
+  collectGarbage();
+  return torch.memory().numTensors;
 }
 
 /** Wraps a model, counts its forward calls and throws on call `failOn` (0: never), to check modes come back on error. */

@@ -55,7 +55,11 @@ test('pgd restores the model mode when the model throws, and rejects bad inputs 
   const budget = { epsilon: 0.1, stepSize: 0.03, steps: 2 };
   assert.throws(() => attacks.pgd(target, x.mul(2), y, budget), /pgd: expected x in \[0, 1\]/);
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, steps: 1.5 }), /steps must be a non-negative integer/);
-  assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: -1 }), /epsilon must be >= 0/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: -1 }), /pgd: epsilon must be a finite number >= 0, got -1/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: Infinity }), /pgd: epsilon must be a finite number >= 0, got Infinity/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, stepSize: Number.NaN }), /pgd: stepSize must be a finite number >= 0, got NaN/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, seed: 1.5 }), /pgd: seed must be a non-negative integer, got 1.5/);
+  assert.throws(() => attacks.pgd(target, x, y, { ...budget, randomStart: 'cube' as 'none' }), /pgd: randomStart must be 'uniform', 'gaussian' or 'none', got 'cube'/);
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, restarts: 0 }), /restarts must be a positive integer/);
 });
 

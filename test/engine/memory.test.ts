@@ -3,6 +3,8 @@
 // 5,000-step PGD loop on a functional CNN runs at a flat resident set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { torch } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 
@@ -136,4 +138,50 @@ test('a long synchronous loop frees its tensor handles as it goes (finalizers ru
   spin(150_000);
   const growth = rss() - before;
   assert.ok(growth < 60, `resident set grew by ${growth.toFixed(0)} MB over 600,000 handles in one synchronous loop`);
+});
+
+// ---- torch.memory(): live handle counts -------------------------------------------------
+/** A full garbage collection, so handles dropped earlier in this file do not disappear mid-test. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+test('torch.memory() counts each live handle and its bytes; dispose takes them back exactly', () => {
+  collectGarbage();
+  const start = torch.memory();
+  const a = torch.zeros([2, 3]);
+  const b = torch.ones([5], { dtype: 'float64' });
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 2, numBytes: start.numBytes + 6 * 4 + 5 * 8 });
+  const view = a.narrow(0, 0, 1);
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 3, numBytes: start.numBytes + 24 + 40 + 12 }, 'a view is a handle of its own');
+  a.dispose();
+  a.dispose();
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 2, numBytes: start.numBytes + 40 + 12 }, 'a second dispose changes nothing');
+  torch.dispose([b, view]);
+  assert.deepEqual(torch.memory(), start);
+});
+
+test('torch.memory() is back at its start value after tidy, except for what tidy returns', () => {
+  collectGarbage();
+  const start = torch.memory();
+  const x = torch.rand([4, 4]);
+  const kept = torch.tidy(() => {
+    const y = x.mul(2).add(1).relu();
+    assert.equal(torch.memory().numTensors, start.numTensors + 4);
+    return y.sum();
+  });
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 2, numBytes: start.numBytes + 64 + 4 });
+  torch.dispose([x, kept]);
+  assert.deepEqual(torch.memory(), start);
+});
+
+test('torch.memory() drops handles the garbage collector finalizes', () => {
+  collectGarbage();
+  const start = torch.memory();
+  let dropped: Tensor[] | null = Array.from({ length: 100 }, () => torch.ones([10]));
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 100, numBytes: start.numBytes + 100 * 40 });
+  dropped = null;
+  collectGarbage();
+  assert.deepEqual(torch.memory(), start);
 });

@@ -77,7 +77,7 @@ loss = F.cross_entropy(zGc, y) + F.mse_loss(zTa, zGc)`,
 for (const [name, b] of Object.entries(BASELINES)) {
   test(`${name}: generation from a fixed start, loss and gradients equal PyTorch's`, () => {
     const { target, guidance, x, y, inputs } = fixture();
-    const init = name === 'pgd-at' || name === 'mart' ? attacks.uniformStart(x, EPS, 'linf') : x.add(torch.randn(x.shape).mul(0.001));
+    const init = name === 'pgd-at' || name === 'mart' ? attacks.randomStart(x, EPS, 'linf', 'ball') : x.add(torch.randn(x.shape).mul(0.001));
     const xa = attacks.project(x.add(torch.randn(x.shape).mul(0.08)), x, EPS, 'linf');
     const method = b.make();
     const twoModels = method.needsGuidance;
