@@ -1,9 +1,24 @@
-// Reference definitions of the bundled models in PyTorch, written after the
-// published architectures (TRADES SmallCNN and WideResNet, the PreAct ResNet-18
-// of the adversarial-training literature, the CIFAR ResNet-18 of LBGAT/D2R).
-// Each snippet defines a class; tests append `model = ...`.
+"""Reference definitions of the bundled models in PyTorch, written after the
+published architectures (TRADES SmallCNN and WideResNet, the PreAct ResNet-18
+of the adversarial-training literature, the CIFAR ResNet-18 of LBGAT/D2R), and
+Branches, which checks several layers in one run. modules.py builds them by name."""
+from collections import OrderedDict
 
-export const SMALL_CNN = `
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Branches(nn.Module):
+    """Applies each layer to the same input and concatenates the flattened outputs."""
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x):
+        return torch.cat([m(x).flatten(1) for m in self.layers], 1)
+
+
 class SmallCNN(nn.Module):
     def __init__(self, drop=0.5, in_channels=1, num_labels=10, side=4):
         super().__init__()
@@ -25,9 +40,8 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.feature_extractor(x).view(-1, 64 * self.side * self.side))
-`;
 
-export const PREACT_RESNET18 = `
+
 class PreActBlock(nn.Module):
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
@@ -44,6 +58,7 @@ class PreActBlock(nn.Module):
         out = self.conv1(out)
         out = self.conv2(F.relu(self.bn2(out)))
         return out + shortcut
+
 
 class PreActResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
@@ -70,9 +85,8 @@ class PreActResNet18(nn.Module):
         out = F.relu(self.bn(out))
         out = F.avg_pool2d(out, 4)
         return self.linear(out.view(out.size(0), -1))
-`;
 
-export const RESNET18 = `
+
 class BasicBlock(nn.Module):
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
@@ -88,6 +102,7 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
+
 
 class ResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
@@ -113,9 +128,8 @@ class ResNet18(nn.Module):
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         out = F.avg_pool2d(out, 8)
         return self.linear(out.view(out.size(0), -1))
-`;
 
-export const WIDE_RESNET = `
+
 class WideBlock(nn.Module):
     def __init__(self, in_planes, out_planes, stride, drop_rate=0.0):
         super().__init__()
@@ -140,6 +154,7 @@ class WideBlock(nn.Module):
         out = self.conv2(out)
         return (x if self.equal_in_out else self.convShortcut(x)) + out
 
+
 class NetworkBlock(nn.Module):
     def __init__(self, n, in_planes, out_planes, stride, drop_rate):
         super().__init__()
@@ -147,6 +162,7 @@ class NetworkBlock(nn.Module):
 
     def forward(self, x):
         return self.layer(x)
+
 
 class WideResNet(nn.Module):
     def __init__(self, depth=34, num_classes=10, widen_factor=10, drop_rate=0.0, in_channels=3):
@@ -169,4 +185,3 @@ class WideResNet(nn.Module):
         out = self.relu(self.bn1(out))
         out = F.avg_pool2d(out, 8)
         return self.fc(out.view(-1, self.channels))
-`;
