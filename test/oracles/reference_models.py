@@ -42,6 +42,15 @@ class SmallCNN(nn.Module):
         return self.classifier(self.feature_extractor(x).view(-1, 64 * self.side * self.side))
 
 
+def resnet18_stages(block, strides):
+    """The four stages of a ResNet-18 (64, 128, 256, 512 planes), two blocks each, the first with the stage's stride."""
+    stages, in_planes = [], 64
+    for planes, stride in zip([64, 128, 256, 512], strides):
+        stages.append(nn.Sequential(block(in_planes, planes, stride), block(planes, planes, 1)))
+        in_planes = planes
+    return stages
+
+
 class PreActBlock(nn.Module):
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
@@ -63,21 +72,10 @@ class PreActBlock(nn.Module):
 class PreActResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
         super().__init__()
-        self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
-        self.layer1 = self._make_layer(64, 1)
-        self.layer2 = self._make_layer(128, 2)
-        self.layer3 = self._make_layer(256, 2)
-        self.layer4 = self._make_layer(512, 2)
+        self.layer1, self.layer2, self.layer3, self.layer4 = resnet18_stages(PreActBlock, [1, 2, 2, 2])
         self.bn = nn.BatchNorm2d(512)
         self.linear = nn.Linear(512, num_classes)
-
-    def _make_layer(self, planes, stride):
-        layers = []
-        for s in [stride, 1]:
-            layers.append(PreActBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
 
     def forward(self, x):
         out = self.conv1(x)
@@ -107,21 +105,10 @@ class BasicBlock(nn.Module):
 class ResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
         super().__init__()
-        self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.layer1 = self._make_layer(64, 1)
-        self.layer2 = self._make_layer(128, 1)
-        self.layer3 = self._make_layer(256, 2)
-        self.layer4 = self._make_layer(512, 2)
+        self.layer1, self.layer2, self.layer3, self.layer4 = resnet18_stages(BasicBlock, [1, 1, 2, 2])
         self.linear = nn.Linear(512, num_classes)
-
-    def _make_layer(self, planes, stride):
-        layers = []
-        for s in [stride, 1]:
-            layers.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))

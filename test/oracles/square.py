@@ -11,26 +11,12 @@ from oracle_io import serve
 
 
 def p_sel(p_init, it, n_queries):
+    """The reference's schedule: p_init halved at each boundary passed, on a 10000-query scale."""
     it = int(it / n_queries * 10000)
-    if 10 < it <= 50:
-        return p_init / 2
-    elif 50 < it <= 200:
-        return p_init / 4
-    elif 200 < it <= 500:
-        return p_init / 8
-    elif 500 < it <= 1000:
-        return p_init / 16
-    elif 1000 < it <= 2000:
-        return p_init / 32
-    elif 2000 < it <= 4000:
-        return p_init / 64
-    elif 4000 < it <= 6000:
-        return p_init / 128
-    elif 6000 < it <= 8000:
-        return p_init / 256
-    elif 8000 < it:
-        return p_init / 512
-    return p_init
+    for halvings, bound in enumerate([10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000]):
+        if it <= bound:
+            return p_init / 2 ** halvings
+    return p_init / 512
 
 
 def side_of(norm, p, c, h, w):
