@@ -1,5 +1,5 @@
 // D2R: the dual regularisation loss with collaborative adversarial generation
-// (Liu et al. 2025), as docs/method-d2r.md states the reference behaviour.
+// (Liu et al. 2025), as docs/method.md states the reference behaviour.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { torch, attacks, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from './fixtures.js';
+import { fixture } from './fixtures.js';
 
 test('APGD checkpoints: 22, 41, 57, 70, 80, 87, 93, 99 for 100 iterations', () => {
   assert.deepEqual(attacks.apgdCheckpoints(100), [22, 41, 57, 70, 80, 87, 93, 99]);
@@ -19,78 +19,12 @@ test('DLR and targeted DLR equal the sort-based formulas computed by PyTorch', (
   const z = torch.randn([7, 10]).mul(3);
   const y = torch.randint(0, 10, [7]);
   const t = torch.randint(0, 10, [7]);
-  const ref = pytorch(`
-z = inp['z']; y = inp['y']; t = inp['t']
-s, order = z.sort(dim=1)
-u = torch.arange(z.shape[0])
-top_is_y = (order[:, -1] == y).float()
-out['dlr'] = -(z[u, y] - s[:, -2] * top_is_y - s[:, -1] * (1 - top_is_y)) / (s[:, -1] - s[:, -3] + 1e-12)
-out['dlrt'] = -(z[u, y] - z[u, t]) / (s[:, -1] - 0.5 * (s[:, -3] + s[:, -4]) + 1e-12)
-`, { z, y, t });
+  const ref = pytorch('attacks.py', 'dlr', { z, y, t });
   assertClose(attacks.dlrLoss(z, y), ref['dlr']!, { atol: 1e-6, rtol: 1e-5, what: 'dlr' });
   assertClose(attacks.targetedDlrLoss(z, y, t), ref['dlrt']!, { atol: 1e-6, rtol: 1e-5, what: 'targeted dlr' });
   assert.throws(() => attacks.dlrLoss(z.narrow(1, 0, 2), y.clamp(0, 1)), /DLR loss needs at least 3 classes, the model has 2/);
   assert.throws(() => attacks.targetedDlrLoss(z.narrow(1, 0, 3), y.clamp(0, 2), t.clamp(0, 2)), /targeted DLR loss needs at least 4 classes/);
 });
-
-// A transcription of the reference's single APGD run (momentum, checkpoints,
-// oscillation count with its wrap-around read, restart from the best point).
-const PY_APGD = `
-def apgd_run(loss_fn, start, eps, norm, n_iter, rho=0.75):
-    def unit(t, kind):
-        size = t.abs().flatten(1).max(1)[0] if kind == 'linf' else t.flatten(1).norm(dim=1)
-        return t / (size.view(-1, 1, 1, 1) + 1e-12)
-    def proj(a):
-        if norm == 'linf':
-            return torch.clamp(torch.min(torch.max(a, x - eps), x + eps), 0, 1)
-        d = a - x
-        return torch.clamp(x + unit(d, 'l2') * torch.clamp(d.flatten(1).norm(dim=1), max=eps).view(-1, 1, 1, 1), 0, 1)
-    def at(a):
-        a = a.clone().requires_grad_()
-        z = T(a)
-        l = loss_fn(z)
-        g, = torch.autograd.grad(l.sum(), [a])
-        return z.detach(), l.detach(), g.detach()
-    n = x.shape[0]
-    adv = start.clamp(0, 1)
-    z, l, g = at(adv)
-    best, g_best, l_best, fooled_at = adv.clone(), g.clone(), l.clone(), adv.clone()
-    robust = z.argmax(1) == y
-    step = 2 * eps * torch.ones(n, 1, 1, 1)
-    old = adv.clone()
-    losses = torch.zeros(n_iter, n)
-    k = max(int(0.22 * n_iter), 1); k_min = max(int(0.06 * n_iter), 1); k_dec = max(int(0.03 * n_iter), 1)
-    since = 0
-    l_check = l_best.clone(); reduced = torch.ones(n)
-    for i in range(n_iter):
-        move = adv - old
-        old = adv.clone()
-        a = 0.75 if i > 0 else 1.0
-        d = torch.sign(g) if norm == 'linf' else unit(g, 'l2')
-        s1 = proj(adv + step * d)
-        adv = proj(adv + (s1 - adv) * a + move * (1 - a))
-        z, l, g = at(adv)
-        wrong = z.argmax(1) != y
-        robust = robust & ~wrong
-        fooled_at[wrong] = adv[wrong]
-        losses[i] = l
-        up = l > l_best
-        best[up] = adv[up]; g_best[up] = g[up]; l_best[up] = l[up]
-        since += 1
-        if since == k:
-            rises = torch.zeros(n)
-            for c in range(k):
-                rises += (losses[i - c] > losses[i - c - 1]).float()
-            red = (rises <= k * rho).float()
-            red = torch.max(red, (1 - reduced) * (l_check >= l_best).float())
-            reduced = red.clone(); l_check = l_best.clone()
-            m = red > 0
-            step[m] /= 2
-            adv[m] = best[m]; g[m] = g_best[m]
-            k = max(k - k_dec, k_min)
-            since = 0
-    return fooled_at, ~robust
-`;
 
 const cases = [
   { norm: 'linf', loss: 'ce', epsilon: 0.05, steps: 25 },
@@ -104,18 +38,7 @@ for (const c of cases) {
     target.eval();
     const start = attacks.randomStart(x, c.epsilon, c.norm, 'sphere');
     const tgt = attacks.rankedClasses(target, x, 1)!;
-    const ref = pytorch(PY_FIXTURE + PY_APGD + `
-T.eval()
-t = inp['tgt']
-def loss_fn(z):
-    if '${c.loss}' == 'ce':
-        return F.cross_entropy(z, y, reduction='none')
-    s = z.sort(dim=1)[0]
-    u = torch.arange(z.shape[0])
-    return -(z[u, y] - z[u, t]) / (s[:, -1] - 0.5 * (s[:, -3] + s[:, -4]) + 1e-12)
-adv, fooled = apgd_run(loss_fn, inp['start'], ${c.epsilon}, '${c.norm}', ${c.steps})
-out['adv'] = adv; out['fooled'] = fooled
-`, { ...inputs, start, tgt });
+    const ref = pytorch('attacks.py', 'apgd_run', { ...inputs, start, tgt, loss: c.loss, eps: c.epsilon, norm: c.norm, steps: c.steps });
     const loss = (z: Tensor): Tensor => (c.loss === 'ce' ? torch.crossEntropy(z, y, { reduction: 'none' }) : attacks.targetedDlrLoss(z, y, tgt));
     const run = attacks.apgdRun(target, x, y, start, loss, { norm: c.norm, epsilon: c.epsilon, steps: c.steps, rho: 0.75 });
     assertClose(run.adv, ref['adv']!, { atol: 1e-5, rtol: 0, what: `apgd ${c.norm} ${c.loss}` });

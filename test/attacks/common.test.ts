@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, attacks } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from './fixtures.js';
+import { fixture } from './fixtures.js';
 
 const min = (t: ReturnType<typeof torch.rand>): number => t.amin().item();
 const max = (t: ReturnType<typeof torch.rand>): number => t.amax().item();
@@ -17,7 +17,7 @@ test('L-inf projection: inside [x - eps, x + eps] and [0, 1] exactly, equal to P
   assert.equal(p.sub(x.add(0.1)).amax().item() <= 0, true);
   assert.equal(p.sub(x.sub(0.1)).amin().item() >= 0, true);
   assert.ok(min(p) >= 0 && max(p) <= 1);
-  const ref = pytorch(PY_FIXTURE + `out['p'] = project(inp['far'], 0.1, 'linf')`, { ...inputs, far });
+  const ref = pytorch('attacks.py', 'project', { ...inputs, far, eps: 0.1, norm: 'linf' });
   assertClose(p, ref['p']!, { atol: 0, rtol: 0, what: 'linf projection' });
 });
 
@@ -27,7 +27,7 @@ test('L2 projection: per-sample norm at most eps, [0, 1] exactly, points inside 
   const p = attacks.project(far, x, 0.5, 'l2');
   for (const n of attacks.perSampleL2(p.sub(x)).flatten().toNumbers()) assert.ok(n <= 0.5 * (1 + 1e-6), `norm ${n}`);
   assert.ok(min(p) >= 0 && max(p) <= 1);
-  const ref = pytorch(PY_FIXTURE + `out['p'] = project(inp['far'], 0.5, 'l2')`, { ...inputs, far });
+  const ref = pytorch('attacks.py', 'project', { ...inputs, far, eps: 0.5, norm: 'l2' });
   assertClose(p, ref['p']!, { atol: 1e-6, rtol: 0, what: 'l2 projection' });
   const near = x.add(torch.randn(x.shape).mul(1e-3)).clamp(0, 1);
   assertClose(attacks.project(near, x, 0.5, 'l2'), { shape: near.shape, dtype: 'float32', data: near.toNumbers() }, { atol: 0, rtol: 0, what: 'inside the ball' });

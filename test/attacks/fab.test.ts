@@ -8,87 +8,7 @@ import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { fabTargeted, fabTargetedRun, projectionL2, projectionLinf, type FabOptions } from '../../src/attacks/fab.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, Probe, PY_FIXTURE } from './fixtures.js';
-
-/**
- * Python: the reference's two projections, one row at a time (the reference
- * handles the cases on row subsets; we compute every case for every row),
- * and a counter of which case each row falls in.
- */
-const PY_PROJECTIONS = `
-def halvings(n):
-    return math.ceil(math.log2(n))
-
-def row_linf(t, w, b):
-    n = t.numel()
-    if (w * t).sum() - b < 0:
-        w, b = -w, -b
-    on = (w != 0).to(t.dtype)
-    face = (w < 0).to(t.dtype)
-    step = (face - t) * on
-    room = face - t * (2 * face - 1)
-    up = torch.argsort(room)
-    down = up.flip(0)
-    need = b - (w * t).sum()
-    whole = (w * step).sum()
-    mass = torch.cumsum(w[down].abs(), 0)
-    moved = torch.cumsum(-w[down] * step[down], 0) + whole
-    if need - (moved[-1] - mass[-1] * room[up[0]]) > 0:
-        lam = torch.clamp((need - moved[-1]) / (-mass[-1]), min=0)
-        return (2 * face - 1) * lam * on, 0
-    if need - whole > 0:
-        lo, hi = 0, n - 1
-        for _ in range(halvings(n)):
-            mid = (lo + hi) // 2
-            if need - (moved[mid] - mass[mid] * room[up[n - 1 - mid]]) > 0:
-                lo = mid
-            else:
-                hi = mid
-        lam = torch.clamp((need - moved[lo]) / (-mass[lo]), min=0)
-        return (torch.min(lam, step) * face + torch.max(-lam, step) * (1 - face)) * on, 1
-    return step * on, 2
-
-def row_l2(t, w, b):
-    n = t.numel()
-    c = (w * t).sum() - b
-    if c < 0:
-        w, c = -w, -c
-    on = (w.abs() > 1e-8).to(t.dtype)
-    big = 1e12
-    r = torch.max(t / w, (t - 1) / w).clamp(-big, big)
-    r[w.abs() < 1e-8] = big
-    r[r == -big] = big
-    rs, order = torch.sort(r)
-    rs2 = torch.cat([rs[1:], rs.new_zeros(1)])
-    rs[rs == big] = 0
-    rs2[rs2 == big] = 0
-    sq = (w ** 2)[order]
-    tot = sq.sum()
-    rest = tot - torch.cumsum(sq, 0)
-    step = -(r * w) * on
-    left = torch.cat([(-tot * rs[0]).reshape(1), torch.cumsum((rs - rs2) * rest, 0) - tot * rs[0]])
-    if left[0] + c < 0:
-        return -(c / tot) * w * on, 0
-    if (step * w).sum() + c > 0:
-        return step * on, 2
-    lo, hi = 0, n - 1
-    for _ in range(halvings(n)):
-        mid = (lo + hi) // 2
-        if left[mid] + c > 0:
-            lo = mid
-        else:
-            hi = mid
-    lam = torch.zeros((), dtype=t.dtype) if rest[lo] == 0 else (left[lo] + c) / rest[lo] + rs[lo]
-    free = (lam > r).to(t.dtype)
-    return (step * free - lam * w * (1 - free)) * on, 1
-
-def rows(fn, t, w, b):
-    got = [fn(t[i], w[i], b[i]) for i in range(t.shape[0])]
-    cases = torch.zeros(3)
-    for _, k in got:
-        cases[k] += 1
-    return torch.stack([d for d, _ in got]), cases
-`;
+import { fixture, Probe } from './fixtures.js';
 
 /** Points in [0, 1] with exact 0s and 1s, hyperplanes at several distances, zero and tiny weights, one all-zero row. */
 function projectionInputs(rowsCount: number, dim: number): { t: Tensor; w: Tensor; b: Tensor } {
@@ -114,12 +34,7 @@ test('projectionLinf and projectionL2 equal a row-by-row PyTorch transcription o
   const single = projectionInputs(5, 1);
   const inputs: Record<string, Tensor> = {};
   for (const [name, v] of Object.entries({ big, tiny, single })) Object.assign(inputs, { [`${name}_t`]: v.t, [`${name}_w`]: v.w, [`${name}_b`]: v.b });
-  const ref = pytorch(PY_PROJECTIONS + `
-for name in ['big', 'tiny', 'single']:
-    t, w, b = inp[name + '_t'], inp[name + '_w'], inp[name + '_b']
-    out[name + '_linf'], out[name + '_linf_cases'] = rows(row_linf, t, w, b)
-    out[name + '_l2'], out[name + '_l2_cases'] = rows(row_l2, t, w, b)
-`, inputs);
+  const ref = pytorch('fab.py', 'projections', { ...inputs, sets: ['big', 'tiny', 'single'] });
   for (const [name, v] of Object.entries({ big, tiny, single })) {
     assertClose(projectionLinf(v.t, v.w, v.b), ref[`${name}_linf`]!, { atol: 1e-12, rtol: 1e-10, what: `${name} linf` });
     assertClose(projectionL2(v.t, v.w, v.b), ref[`${name}_l2`]!, { atol: 1e-12, rtol: 1e-10, what: `${name} l2` });
@@ -139,64 +54,6 @@ for name in ['big', 'tiny', 'single']:
   assert.equal(projectionLinf(big.t.float(), big.w.float(), big.b.float()).dtype, 'float32');
 });
 
-/**
- * Python: the reference's FAB-T run (attack_single_run, targeted, no random
- * start) and its targeted perturb loop, on the fixture net T in eval mode,
- * with the projections above applied row by row.
- */
-const PY_FAB = `
-T.eval()
-def size_of(v, norm):
-    v = v.flatten(1)
-    return v.abs().max(1)[0] if norm == 'linf' else (v ** 2).sum(1).sqrt()
-
-def fab_run(x0, lab, tgt, steps, norm, alpha_max=0.1, eta=1.05, beta=0.9):
-    n = x0.shape[0]
-    idx = torch.arange(n)
-    cur = x0.clone()
-    best = x0.clone()
-    best_size = torch.full([n], 1e10)
-    row = row_linf if norm == 'linf' else row_l2
-    for _ in range(steps):
-        a = cur.clone().requires_grad_()
-        z = T(a)
-        gap = z[idx, tgt] - z[idx, lab]
-        g, = torch.autograd.grad(gap.sum(), [a])
-        with torch.no_grad():
-            w = g.flatten(1)
-            b = -gap.detach() + (w * cur.flatten(1)).sum(1)
-            d, _ = rows(row, torch.cat([cur.flatten(1), x0.flatten(1)]), torch.cat([w, w]), torch.cat([b, b]))
-            d_cur, d_x0 = d[:n].view_as(x0), d[n:].view_as(x0)
-            lens = torch.clamp(size_of(d, norm), min=1e-8)
-            alpha = torch.clamp(lens[:n] / (lens[:n] + lens[n:]), 0, alpha_max).view(-1, 1, 1, 1)
-            cur = ((cur + eta * d_cur) * (1 - alpha) + (x0 + d_x0 * eta) * alpha).clamp(0, 1)
-            hit = T(cur).argmax(1) != lab
-            dist = size_of(cur - x0, norm)
-            better = hit & (dist < best_size)
-            best[better] = cur[better]
-            best_size[better] = dist[better]
-            cur[hit] = x0[hit] + (cur[hit] - x0[hit]) * beta
-    return cur, best, best_size < 1e10
-
-def fab_t(xx, lab, eps, norm, steps, n_targets):
-    with torch.no_grad():
-        z = T(xx)
-    order = z.sort(1)[1]
-    robust = z.argmax(1) == lab
-    adv = xx.clone()
-    for k in range(2, n_targets + 2):
-        todo = robust.nonzero()[:, 0]
-        if len(todo) == 0:
-            break
-        xs, ys = xx[todo], lab[todo]
-        _, best, _ = fab_run(xs, ys, order[todo, -k], steps, norm)
-        with torch.no_grad():
-            ok = (T(best).argmax(1) != ys) & (size_of(best - xs, norm) <= eps)
-        adv[todo[ok]] = best[ok]
-        robust[todo[ok]] = False
-    return adv
-`;
-
 const RUN = { steps: 5, alphaMax: 0.1, eta: 1.05, beta: 0.9 };
 const BUDGET = { linf: 0.03, l2: 0.15 } as const;
 
@@ -208,12 +65,10 @@ test('FAB-T iterations from the clean point and the targeted loop equal a PyTorc
   const second = z.sort(1).indices.select(1, z.shape[1]! - 2);
   // Labels right on 4 of the 6 points, so the loop skips the other two.
   const labels = torch.where(torch.tensor([1, 1, 0, 1, 1, 0], { dtype: 'bool' }), predicted, predicted.add(1).remainder(10));
-  const ref = pytorch(PY_FIXTURE + PY_PROJECTIONS + PY_FAB + `
-for norm in ['linf', 'l2']:
-    out[norm + '_iterate'], out[norm + '_best'], out[norm + '_found'] = fab_run(x, inp['predicted'], inp['second'], ${RUN.steps}, norm)
-out['linf_adv'] = fab_t(x, inp['labels'], ${BUDGET.linf}, 'linf', 8, 3)
-out['l2_adv'] = fab_t(x, inp['labels'], ${BUDGET.l2}, 'l2', 8, 3)
-`, { ...inputs, predicted, second, labels });
+  const ref = pytorch('fab.py', 'fab', {
+    ...inputs, predicted, second, labels, steps: RUN.steps, alpha_max: RUN.alphaMax, eta: RUN.eta, beta: RUN.beta,
+    budget: BUDGET, loop_steps: 8, targets: 3,
+  });
   for (const norm of ['linf', 'l2'] as const) {
     target.eval(); // fabTargetedRun leaves the mode to its caller
     const run = fabTargetedRun(target, x, predicted, second, x, { norm, ...RUN });

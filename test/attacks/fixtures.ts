@@ -1,6 +1,7 @@
 // Shared fixtures of the attack and method tests: a tiny conv net (conv, BN,
-// ReLU, linear) built in both engines from the same weights, a tiny batch, and
-// Python transcriptions of the projection, step and ascent loop of the spec.
+// ReLU, linear) built in both engines from the same weights (the PyTorch side is
+// test/oracles/fixture.py, which reads them from `inputs`), a tiny batch, and
+// the live-handle count of the memory tests.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { torch, nn } from '../../src/index.js';
@@ -73,51 +74,3 @@ export function fixture(seed = 7): Fixture {
 export function parameterGradients(prefix: string, m: Module): [string, Tensor | null][] {
   return m.namedParameters().map(([name, p]) => [prefix + name, p.grad]);
 }
-
-/**
- * Python: the same nets T and G loaded from the inputs, x, y, and the spec's
- * pieces: project (eps-ball then [0, 1]), direction (sign or unit L2), ascend
- * (K steps of x' <- project(x' + alpha * direction(grad))), and grads(loss)
- * storing the loss and each parameter's gradient in out.
- */
-export const PY_FIXTURE = `
-from collections import OrderedDict
-import torch.nn as nn
-import torch.nn.functional as F
-def net(prefix):
-    m = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 4, 3), bn=nn.BatchNorm2d(4), relu=nn.ReLU(), flat=nn.Flatten(), fc=nn.Linear(${4 * (SIDE - 2) * (SIDE - 2)}, ${CLASSES})))
-    m.load_state_dict({k[len(prefix):]: v for k, v in inp.items() if k.startswith(prefix)})
-    return m
-T = net('T.'); G = net('G.')
-x = inp['x']; y = inp['y']
-def per_sample_norm(t):
-    return t.flatten(1).norm(dim=1).view(-1, *([1] * (t.dim() - 1)))
-def project(a, eps, norm):
-    if norm == 'linf':
-        a = torch.min(torch.max(a, x - eps), x + eps)
-    else:
-        d = a - x
-        a = x + d * torch.clamp(eps / per_sample_norm(d), max=1.0)
-    return torch.clamp(a, 0.0, 1.0)
-def direction(g, norm):
-    return torch.sign(g) if norm == 'linf' else g / (per_sample_norm(g) + 1e-12)
-def ascend(objective, start, eps, alpha, steps, norm):
-    a = start.detach()
-    for _ in range(steps):
-        a.requires_grad_()
-        g, = torch.autograd.grad(objective(a), [a])
-        a = project(a.detach() + alpha * direction(g, norm), eps, norm).detach()
-    return a
-def kl_to(p_ref, logits):
-    return (p_ref * (torch.log(p_ref + 1e-5) - F.log_softmax(logits, dim=1))).sum()
-def grads(loss, models):
-    for m in models.values():
-        for p in m.parameters():
-            p.grad = None
-    loss.backward()
-    out['loss'] = loss
-    for prefix, m in models.items():
-        for n, p in m.named_parameters():
-            if p.grad is not None:
-                out[prefix + n] = p.grad
-`;

@@ -16,17 +16,7 @@ test('margin z_y - max_{j != y} z_j, summed CE, and the attack objectives, with 
   const margin = attacks.marginLoss(z, y);
   const [marginGrad] = torch.grad(attacks.attackObjective('margin', z, y), z);
   const [ceGrad] = torch.grad(attacks.attackObjective('ce', z, y), z);
-  const ref = pytorch(`
-import torch.nn.functional as F
-z = inp['z'].requires_grad_(); y = inp['y']
-others = z.clone(); others[torch.arange(len(y)), y] = -float('inf')
-margin = z.gather(1, y[:, None])[:, 0] - others.max(1).values
-out['margin'] = margin
-out['margin_grad'], = torch.autograd.grad(-margin.sum(), [z])
-ce = F.cross_entropy(z, y, reduction='sum')
-out['ce'] = ce
-out['ce_grad'], = torch.autograd.grad(ce, [z])
-`, { z: z.detach(), y });
+  const ref = pytorch('attacks.py', 'margin_and_ce', { z: z.detach(), y });
   assertClose(margin, ref['margin']!, { what: 'margin' });
   assertClose(marginGrad!, ref['margin_grad']!, { what: 'margin objective grad' });
   assertClose(attacks.crossEntropySum(z, y), ref['ce']!, { what: 'ce sum' });
@@ -39,13 +29,7 @@ test('KL to a reference: sum p_ref (log(p_ref + 1e-5) - log_softmax(z)), value a
   const ref = torch.randn([5, 4]).softmax(1);
   const kl = attacks.klToReference(ref, z);
   const [g] = torch.grad(kl, z);
-  const py = pytorch(`
-import torch.nn.functional as F
-z = inp['z'].requires_grad_(); p = inp['p']
-kl = (p * (torch.log(p + 1e-5) - F.log_softmax(z, dim=1))).sum()
-out['kl'] = kl
-out['grad'], = torch.autograd.grad(kl, [z])
-`, { z: z.detach(), p: ref });
+  const py = pytorch('attacks.py', 'kl_to_reference', { z: z.detach(), p: ref });
   assertClose(kl, py['kl']!, { what: 'kl' });
   assertClose(g!, py['grad']!, { what: 'kl grad' });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { torch, attacks } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, Probe, PY_FIXTURE } from './fixtures.js';
+import { fixture, Probe } from './fixtures.js';
 
 const cases = [
   { norm: 'linf', loss: 'ce', epsilon: 0.1, stepSize: 0.03 },
@@ -18,16 +18,7 @@ for (const c of cases) {
   test(`pgd ${c.norm} ${c.loss} from a fixed start equals PyTorch and stays in the threat model`, () => {
     const { target, x, y, inputs } = fixture();
     const init = attacks.project(x.add(torch.randn(x.shape).mul(0.05)), x, c.epsilon, c.norm);
-    const ref = pytorch(PY_FIXTURE + `
-T.eval()
-def objective(a):
-    z = T(a)
-    if '${c.loss}' == 'ce':
-        return F.cross_entropy(z, y, reduction='sum')
-    others = z.clone(); others[torch.arange(len(y)), y] = -float('inf')
-    return -(z.gather(1, y[:, None])[:, 0] - others.max(1).values).sum()
-out['adv'] = ascend(objective, inp['init'], ${c.epsilon}, ${c.stepSize}, 5, '${c.norm}')
-`, { ...inputs, init });
+    const ref = pytorch('attacks.py', 'pgd', { ...inputs, init, loss: c.loss, eps: c.epsilon, step: c.stepSize, steps: 5, norm: c.norm });
     target.train();
     const adv = attacks.pgd(target, x, y, { epsilon: c.epsilon, stepSize: c.stepSize, steps: 5, norm: c.norm, loss: c.loss, init });
     // Fixed inputs where no gradient element is close enough to 0 for its sign to differ between the engines.
@@ -104,11 +95,7 @@ test('the model is in eval mode inside pgd (BatchNorm running statistics unchang
 test('pgd with the KL-to-clean loss equals the PyTorch transcription (TRADES inner maximisation)', () => {
   const { target, x, y, inputs } = fixture();
   const init = attacks.project(x.add(torch.randn(x.shape).mul(0.05)), x, 0.1, 'linf');
-  const ref = pytorch(PY_FIXTURE + `
-T.eval()
-p_clean = F.softmax(T(x), dim=1).detach()
-out['adv'] = ascend(lambda a: kl_to(p_clean, T(a)), inp['init'], 0.1, 0.03, 5, 'linf')
-`, { ...inputs, init });
+  const ref = pytorch('attacks.py', 'pgd', { ...inputs, init, loss: 'kl', eps: 0.1, step: 0.03, steps: 5, norm: 'linf' });
   const adv = attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5, loss: 'kl', init });
   assertClose(adv, ref['adv']!, { atol: 2e-6, rtol: 0, what: 'pgd kl' });
   assert.throws(() => attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 1, loss: 'dlr' as 'ce' }), /loss must be 'ce', 'margin' or 'kl'/);

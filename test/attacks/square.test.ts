@@ -10,106 +10,8 @@ import {
   square, squareFraction, squareSide, squareEta, l2Tiles, linfStart, l2Start, linfProposal, l2Proposal, squareRun,
   type QueryDraw, type SquareDraws,
 } from '../../src/attacks/square.js';
-import { pytorch, assertClose } from '../helpers/oracle.js';
+import { pytorch, assertClose, type OracleInput } from '../helpers/oracle.js';
 import { fixture, Probe } from './fixtures.js';
-
-// Our transcription of the reference's pieces (fra31/auto-attack, square.py), with the
-// random draws passed in: U[i] = 5 uniforms per query (corners, then transpose), SG signs.
-const PY_SQUARE = `
-def p_sel(p_init, it, n_queries):
-    it = int(it / n_queries * 10000)
-    if 10 < it <= 50: return p_init / 2
-    elif 50 < it <= 200: return p_init / 4
-    elif 200 < it <= 500: return p_init / 8
-    elif 500 < it <= 1000: return p_init / 16
-    elif 1000 < it <= 2000: return p_init / 32
-    elif 2000 < it <= 4000: return p_init / 64
-    elif 4000 < it <= 6000: return p_init / 128
-    elif 6000 < it <= 8000: return p_init / 256
-    elif 8000 < it: return p_init / 512
-    return p_init
-def side_of(norm, p, c, h, w):
-    if norm == 'linf':
-        s = max(int(round(math.sqrt(p * (c * h * w) / c))), 1)
-    else:
-        s = max(int(round(math.sqrt(p * (c * h * w) / c))), 3)
-        if s % 2 == 0: s += 1
-    return min(s, min(h, w))
-def rect(a, b):
-    d = torch.zeros([a, b])
-    ca, cb = a // 2 + 1, b // 2 + 1
-    r0, r1 = ca - 1, cb - 1
-    for k in range(max(ca, cb)):
-        d[max(r0, 0):min(r0 + 2 * k + 1, a), max(0, r1):min(r1 + 2 * k + 1, b)] += 1.0 / (k + 1) ** 2
-        r0 -= 1; r1 -= 1
-    return d / (d ** 2).sum(dim=(0, 1), keepdim=True).sqrt()
-def eta(s, flip):
-    d = torch.zeros([s, s])
-    d[:s // 2] = rect(s // 2, s)
-    d[s // 2:] = -1. * rect(s - s // 2, s)
-    d = d / (d ** 2).sum(dim=(0, 1), keepdim=True).sqrt()
-    return d.permute([1, 0]) if flip else d
-def l2n(t):
-    return (t ** 2).view(t.shape[0], -1).sum(-1).sqrt().view(-1, 1, 1, 1)
-def linf_start(x, eps, sg):
-    return torch.clamp(x + eps * sg, 0., 1.)
-def l2_start(x, eps, sg, flags):
-    n, c, h, w = x.shape
-    s = h // 5; sp = (h - s * 5) // 2
-    d = torch.zeros_like(x); t = 0; vh = sp
-    for _ in range(h // s):
-        vw = sp
-        for _ in range(w // s):
-            d[:, :, vh:vh + s, vw:vw + s] += eta(s, flags[t]).view(1, 1, s, s) * sg[t].view(n, c, 1, 1)
-            t += 1; vw += s
-        vh += s
-    return torch.clamp(x + d / (l2n(d) + 1e-12) * eps, 0., 1.)
-def linf_prop(xb, xc, eps, vh, vw, s, sg):
-    c, h, w = xc.shape[1:]
-    nd = torch.zeros([c, h, w])
-    nd[:, vh:vh + s, vw:vw + s] = 2. * eps * sg.view(c, 1, 1)
-    return torch.clamp(torch.min(torch.max(xb + nd, xc - eps), xc + eps), 0., 1.)
-def l2_prop(xb, xc, eps, vh, vw, vh2, vw2, s, flip, sg):
-    n, c, h, w = xc.shape
-    dc = xb - xc
-    m1 = torch.zeros_like(xc); m1[:, :, vh:vh + s, vw:vw + s] = 1.
-    nw1 = (dc[:, :, vh:vh + s, vw:vw + s] ** 2).sum(dim=(-2, -1), keepdim=True).sqrt()
-    m2 = torch.zeros_like(xc); m2[:, :, vh2:vh2 + s, vw2:vw2 + s] = 1.
-    ni = l2n(dc)
-    nws = ((dc * torch.max(m1, m2)) ** 2).sum(dim=(-2, -1), keepdim=True).sqrt()
-    nd = torch.ones([n, c, s, s]) * (eta(s, flip).view(1, 1, s, s) * sg.view(n, c, 1, 1))
-    nd = nd + dc[:, :, vh:vh + s, vw:vw + s] / (1e-12 + nw1)
-    nd = nd / (1e-12 + (nd ** 2).sum(dim=(-2, -1), keepdim=True).sqrt()) * (
-        torch.max(eps ** 2 - ni ** 2, torch.zeros_like(ni)) / c + nws ** 2).sqrt()
-    dc[:, :, vh2:vh2 + s, vw2:vw2 + s] = 0.
-    dc[:, :, vh:vh + s, vw:vw + s] = nd
-    return torch.clamp(xc + dc / (l2n(dc) + 1e-12) * eps, 0., 1.)
-def margin_of(z, yy):
-    u = torch.arange(z.shape[0])
-    zy = z[u, yy].clone(); z = z.clone(); z[u, yy] = -float('inf')
-    return zy - z.max(dim=-1)[0]
-def run(model, x, y, norm, eps, n_queries, p_init, sg0, flags, U, SG):
-    n, c, h, w = x.shape
-    xb = linf_start(x, eps, sg0) if norm == 'linf' else l2_start(x, eps, sg0, flags)
-    mm = margin_of(model(xb), y)
-    for i in range(n_queries):
-        idx = (mm > 0.0).nonzero().flatten()
-        if idx.numel() == 0: break
-        s = side_of(norm, p_sel(p_init, i, n_queries), c, h, w)
-        u = [float(v) for v in U[i]]
-        vh, vw = int(u[0] * (h - s)), int(u[1] * (w - s))
-        xc, xbc, mc = x[idx], xb[idx], mm[idx]
-        if norm == 'linf':
-            xn = linf_prop(xbc, xc, eps, vh, vw, s, SG[i])
-        else:
-            xn = l2_prop(xbc, xc, eps, vh, vw, int(u[2] * (h - s)), int(u[3] * (w - s)), s, u[4] > 0.5, SG[i][idx])
-        m = margin_of(model(xn), y[idx])
-        imp = torch.max((m < mc).float(), (m <= 0.).float())
-        mm[idx] = imp * m + (1. - imp) * mc
-        imp = imp.view(-1, 1, 1, 1)
-        xb[idx] = imp * xn + (1. - imp) * xbc
-    return xb, mm
-`;
 
 /** The threat-model bound as float32 can hold it: x +- eps is rounded to float32 (half an ulp at 1 is 6e-8). */
 function bound(eps: number): number {
@@ -134,11 +36,7 @@ for (const norm of ['linf', 'l2'] as const) {
 let staticRef: ReturnType<typeof pytorch> | undefined;
 /** One Python run for the schedule of every query of BUDGETS, the sides of SIDE_CASES and the patterns of sides 1..11. */
 function staticOracle(): ReturnType<typeof pytorch> {
-  return (staticRef ??= pytorch(PY_SQUARE + `
-out['p'] = torch.tensor([p_sel(0.8, i, n) for n in ${JSON.stringify(BUDGETS)} for i in range(n)], dtype=torch.float64)
-out['sides'] = torch.tensor([side_of(*k) for k in json.loads(inp['cases'])], dtype=torch.float64)
-out['eta'] = torch.cat([eta(s, f).flatten() for s in range(1, 12) for f in (False, True)])
-`, { cases: JSON.stringify(SIDE_CASES) }));
+  return (staticRef ??= pytorch('square.py', 'schedule', { p_init: 0.8, budgets: BUDGETS, side_cases: SIDE_CASES }));
 }
 
 test('squareFraction: the reference schedule at its boundaries, rescaled to 10000-query budgets', () => {
@@ -177,20 +75,18 @@ test('window sides and patterns equal the transcription (Python rounding, caps, 
 test('start points and window updates equal the transcription with the same draws', () => {
   torch.manualSeed(11);
   const n = 4;
-  const inputs: Record<string, Tensor | number[]> = {};
+  const oracleCases: OracleInput[] = [];
   const cases: { name: string; shape: [number, number, number]; eps: number }[] = [
     { name: 'a', shape: [3, 10, 14], eps: 0.05 },
     { name: 'b', shape: [1, 11, 11], eps: 0.05 },
   ];
   const ours: Record<string, Tensor> = {};
-  let script = PY_SQUARE;
   for (const { name, shape: [c, h, w], eps } of cases) {
     const x = torch.rand([n, c, h, w]).mul(1.4).sub(0.2).clamp(0, 1); // exact 0s and 1s exercise the box
     const t = l2Tiles(h, w);
     const linfSigns = signs([n, c, 1, w]);
     const tileSigns = signs([t.rows * t.cols, n, c]);
     const flags = Array.from(torch.rand([t.rows * t.cols]).toFloat32Array(), (u) => u > 0.5);
-    Object.assign(inputs, { [`x${name}`]: x, [`ls${name}`]: linfSigns, [`ts${name}`]: tileSigns, [`f${name}`]: flags.map(Number) });
     // Three chained updates from each start: the second window overlaps the first, the last touches the corner.
     const windows = [[2, 3, 5], [4, 1, 6], [h - 3, w - 3, 3]] as const;
     const seconds = [[0, 0], [5, 5], [1, 7]] as const;
@@ -201,9 +97,7 @@ test('start points and window updates equal the transcription with the same draw
     const l2eps = eps * 20;
     let b = l2Start(x, l2eps, tileSigns, flags);
     ours[`l20${name}`] = b;
-    script += `
-x = inp['x${name}']; a = linf_start(x, ${eps}, inp['ls${name}']); b = l2_start(x, ${l2eps}, inp['ts${name}'], inp['f${name}'])
-out['linf0${name}'] = a; out['l20${name}'] = b`;
+    const oracleWindows: OracleInput[] = [];
     windows.forEach(([row, col, side], k) => {
       const [row2, col2] = [Math.min(seconds[k]![0], h - side), Math.min(seconds[k]![1], w - side)];
       const flip = k === 1;
@@ -211,16 +105,13 @@ out['linf0${name}'] = a; out['l20${name}'] = b`;
       b = l2Proposal(b, x, l2eps, { row, col, side, row2, col2, transposed: flip }, pointSigns[k]!);
       ours[`linf${k + 1}${name}`] = a;
       ours[`l2${k + 1}${name}`] = b;
-      inputs[`cs${k}${name}`] = channelSigns[k]!;
-      inputs[`ps${k}${name}`] = pointSigns[k]!;
-      script += `
-a = linf_prop(a, x, ${eps}, ${row}, ${col}, ${side}, inp['cs${k}${name}']); out['linf${k + 1}${name}'] = a
-b = l2_prop(b, x, ${l2eps}, ${row}, ${col}, ${row2}, ${col2}, ${side}, ${flip ? 'True' : 'False'}, inp['ps${k}${name}']); out['l2${k + 1}${name}'] = b`;
+      oracleWindows.push({ row, col, side, row2, col2, flip, channel_signs: channelSigns[k]!, point_signs: pointSigns[k]! });
     });
+    oracleCases.push({ name, x, eps, l2eps, linf_signs: linfSigns, tile_signs: tileSigns, flags, windows: oracleWindows });
     assert.ok(a.sub(x).abs().amax().item() <= bound(eps));
     assert.ok(b.sub(x).flatten(1).norm(2, 1).amax().item() <= bound(l2eps));
   }
-  const ref = pytorch(script, inputs);
+  const ref = pytorch('square.py', 'updates', { cases: oracleCases });
   for (const [k, v] of Object.entries(ours)) assertClose(v, ref[k]!, { atol: 1e-6, rtol: 0, what: k });
 });
 
@@ -255,29 +146,18 @@ test('linf and l2 runs with fixed draws equal the transcription, query by query'
   const x = torch.rand([n, c, h, w]);
   const y = torch.noGrad(() => model.forward(x).argmax(1));
   const t = l2Tiles(h, w);
-  const inputs: Record<string, Tensor | number[]> = { ...model.stateDict(), x, y };
-  let script = PY_SQUARE + `
-from collections import OrderedDict
-import torch.nn as nn
-model = nn.Sequential(OrderedDict(flat=nn.Flatten(), fc=nn.Linear(${c * h * w}, 10)))
-model.load_state_dict({k: v for k, v in inp.items() if k.startswith('fc.')})
-x = inp['x']; y = inp['y']
-torch.set_grad_enabled(False)`;
+  const oracleRuns: OracleInput[] = [];
   const runs = (['linf', 'l2'] as const).map((norm) => {
     const eps = norm === 'linf' ? 0.04 : 0.6;
     const startSigns = norm === 'linf' ? signs([n, c, 1, w]) : signs([t.rows * t.cols, n, c]);
     const flags = norm === 'linf' ? [] : Array.from(torch.rand([t.rows * t.cols]).toFloat32Array(), (u) => u > 0.5);
     const U = torch.rand([queries, 5]).double();
     const SG = norm === 'linf' ? signs([queries, c]) : signs([queries, n, c]);
-    Object.assign(inputs, { [`sg0${norm}`]: startSigns, [`flags${norm}`]: flags.map(Number), [`U${norm}`]: U, [`SG${norm}`]: SG });
-    script += `
-start = linf_start(x, ${eps}, inp['sg0${norm}']) if '${norm}' == 'linf' else l2_start(x, ${eps}, inp['sg0${norm}'], inp['flags${norm}'])
-out['start${norm}'] = margin_of(model(start), y)
-out['adv${norm}'], out['margin${norm}'] = run(model, x, y, '${norm}', ${eps}, ${queries}, 0.8, inp['sg0${norm}'], inp['flags${norm}'], inp['U${norm}'], inp['SG${norm}'])`;
+    oracleRuns.push({ norm, eps, sg0: startSigns, flags, U, SG });
     const draws = new FixedDraws(startSigns, flags, U.toArray() as number[][], SG, h, w);
     return { norm, ...torch.noGrad(() => squareRun(model, x, y, { norm, epsilon: eps, queries, pInit: 0.8 }, draws)) };
   });
-  const ref = pytorch(script, inputs);
+  const ref = pytorch('square.py', 'runs', { ...model.stateDict(), x, y, queries, p_init: 0.8, runs: oracleRuns });
   for (const { norm, adv, margin } of runs) {
     assertClose(margin, ref[`margin${norm}`]!, { atol: 1e-5, rtol: 1e-5, what: `${norm} margin` });
     assertClose(adv, ref[`adv${norm}`]!, { atol: 2e-6, rtol: 0, what: `${norm} adv` });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { torch } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { makeInputs, inFloat64, floatNames, weightsLike, asList, rows, PY_PRELUDE, type Case, type Inputs, type Row } from './support.js';
+import { makeInputs, inFloat64, floatNames, weightsLike, asList, rows, pyCases, type Case, type Inputs, type Row } from './support.js';
 
 const cases: Case[] = rows([
   ['add/sub/mul/div with broadcasting', (t) => t.a.add(t.row).mul(t.col).sub(t.b).div(t.pos), '((a + row) * col - b) / pos'],
@@ -71,24 +71,6 @@ const cases: Case[] = rows([
   ['klDiv none with log target', (t) => torch.klDiv(t.logits.logSoftmax(1), t.probs.log(), { reduction: 'none', logTarget: true }), "F.kl_div(logits.log_softmax(1), probs.log(), reduction='none', log_target=True)"],
 ]);
 
-const PY_GRADS = `
-def _grad_case(key, fn):
-    leaves = {k: v.clone().requires_grad_() for k, v in inp.items() if v.is_floating_point()}
-    globals().update(leaves)
-    try:
-        rs = fn()
-        rs = list(rs) if isinstance(rs, (list, tuple)) else [rs]
-        loss = sum((x * _weights(x)).sum() for x in rs)
-        names = list(leaves)
-        grads = torch.autograd.grad(loss, [leaves[k] for k in names], allow_unused=True)
-        for k, g in zip(names, grads):
-            if g is not None:
-                out['%s.%s' % (key, k)] = g
-    except Exception as e:
-        out[key + '.error'] = repr(e)
-    globals().update(inp)
-`;
-
 /** Fresh leaves requiring grad for every float input; integer and bool inputs are shared. */
 function leavesOf(t: Inputs): Inputs {
   const leaves = { ...t };
@@ -108,8 +90,7 @@ function ourGradients(c: Case, t: Inputs): Map<string, Tensor | null> {
 
 test('gradients of every differentiable op match PyTorch autograd (float32)', () => {
   const t = makeInputs(21);
-  const script = PY_PRELUDE + PY_GRADS + cases.map((c, n) => `# ${c.name}\n_grad_case('g${n}', lambda: ${c.py})\n`).join('');
-  const ref = pytorch(script, { ...t });
+  const ref = pytorch('engine.py', 'table_gradients', { tensors: { ...t }, cases: pyCases(cases, 'g') });
   const failures: string[] = [];
   cases.forEach((c, n) =>
     torch.tidy(() => {

@@ -92,7 +92,7 @@ export type Result = Tensor | Tensor[];
 export interface Case {
   name: string;
   ours: (t: Inputs) => Result;
-  /** A Python expression over the input names; F is torch.nn.functional. */
+  /** A Python expression over the input names, evaluated by test/oracles/engine.py; F is torch.nn.functional. */
   py: string;
   atol?: number;
   rtol?: number;
@@ -100,31 +100,14 @@ export interface Case {
 
 export const asList = (r: Result): Tensor[] => (Array.isArray(r) ? r : [r]);
 
-/** Python helpers the expressions may call, and the result storage. */
-export const PY_PRELUDE = `
-import torch.nn.functional as F
-globals().update(inp)
-def _store(key, r):
-    rs = list(r) if isinstance(r, (list, tuple)) else [r]
-    out[key + '.n'] = len(rs)
-    for j, x in enumerate(rs):
-        out['%s.%d' % (key, j)] = x
-def _weights(x):
-    return torch.cos(torch.arange(x.numel(), dtype=x.dtype) * 0.37 + 0.1).reshape(x.shape)
-def bn_train(x, rm, rv, w, b, momentum):
-    rm, rv = rm.clone(), rv.clone()
-    y = F.batch_norm(x, rm, rv, w, b, training=True, momentum=momentum)
-    return [y, rm, rv]
-`;
-
-/** The same deterministic weights as the Python _weights: gradients are of sum(result * weights). */
+/** The same deterministic weights as weights_like in test/oracles/engine.py: gradients are of sum(result * weights). */
 export function weightsLike(x: Tensor): Tensor {
   return torch.arange(0, x.numel).to(x.dtype).mul(0.37).add(0.1).cos().reshape(x.shape);
 }
 
-/** One Python statement that evaluates a case and stores its result (or the error) under key. */
-export function pyEvaluate(key: string, expr: string): string {
-  return `try:\n    _store('${key}', ${expr})\nexcept Exception as _e:\n    out['${key}.error'] = repr(_e)\n`;
+/** The oracle's description of a table: each case's Python expression under its key v0, v1, ... (or a given prefix). */
+export function pyCases(cases: Pick<Case, 'py'>[], prefix = 'v'): { key: string; expr: string }[] {
+  return cases.map((c, n) => ({ key: `${prefix}${n}`, expr: c.py }));
 }
 
 type Oracle = Record<string, OracleTensor & number>;
@@ -145,8 +128,7 @@ export function assertMatches(ours: Result, ref: Oracle, key: string, c: Pick<Ca
 
 /** Evaluates every case here and in one PyTorch run, and compares them. */
 export function checkTableAgainstPytorch(cases: Case[], t: Inputs): void {
-  const script = PY_PRELUDE + cases.map((c, n) => `# ${c.name}\n` + pyEvaluate(`v${n}`, c.py)).join('');
-  const ref = pytorch(script, { ...t });
+  const ref = pytorch('engine.py', 'table', { tensors: { ...t }, cases: pyCases(cases) });
   const failures: string[] = [];
   cases.forEach((c, n) => {
     torch.tidy(() => {

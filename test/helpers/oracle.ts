@@ -1,7 +1,10 @@
-// PyTorch as the test oracle: runs a Python snippet with Debian's python3-torch
-// in the test run and returns the tensors it computed.
+// PyTorch as the test oracle: runs a check of one of the programs in
+// test/oracles/ with Debian's python3-torch in the test run and returns the
+// tensors it computed. The wire format is described in test/oracles/oracle_io.py.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Tensor, torch } from '../../src/index.js';
 
 export const PYTHON = process.env.D2R_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
@@ -12,46 +15,38 @@ export interface OracleTensor {
   data: number[];
 }
 
-type OracleInput = Tensor | number | string | boolean | number[] | null;
+export type OracleInput = Tensor | number | string | boolean | null | OracleInput[] | { [key: string]: OracleInput };
 
-const PRELUDE = `
-import json, sys, math
-import torch
-torch.set_num_threads(1)
-_DT = {'float32': torch.float32, 'float64': torch.float64, 'int64': torch.int64, 'int32': torch.int32,
-       'uint8': torch.uint8, 'bool': torch.bool, 'int8': torch.int8, 'int16': torch.int16}
-_raw = json.load(sys.stdin)
-inp = {}
-for _k, _v in _raw.items():
-    if isinstance(_v, dict) and '__tensor' in _v:
-        inp[_k] = torch.tensor(_v['data'], dtype=_DT[_v['dtype']]).reshape(_v['shape'])
-    else:
-        inp[_k] = _v
-out = {}
-`;
-
-const EPILOGUE = `
-def _enc(v):
-    if isinstance(v, torch.Tensor):
-        v = v.detach()
-        return {'shape': list(v.shape), 'dtype': str(v.dtype).replace('torch.', ''), 'data': v.reshape(-1).double().tolist()}
-    return v
-json.dump({k: _enc(v) for k, v in out.items()}, sys.stdout, allow_nan=True)
-`;
+/** test/oracles of the repository, found from here whether this runs compiled (dist/test/helpers) or not. */
+function oracleDirectory(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'oracles');
+    if (existsSync(join(candidate, 'oracle_io.py'))) return candidate;
+  }
+  throw new Error('PyTorch oracle: no test/oracles/oracle_io.py above ' + fileURLToPath(import.meta.url));
+}
+const ORACLES = oracleDirectory();
 
 function encode(v: OracleInput): unknown {
   if (v instanceof Tensor) return { __tensor: true, shape: v.shape, dtype: v.dtype, data: v.toNumbers() };
+  if (Array.isArray(v)) return v.map(encode);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
   return v;
 }
 
 /**
- * Runs \`script\` in Python with \`inp\` (a dict of torch tensors / plain values)
- * and returns what it stored in \`out\`. Tensors come back as flat float64 data.
+ * Runs `check` of the oracle program `program` (a file in test/oracles/) with
+ * `inputs` as its parameters and returns its results. Tensors come back as flat float64 data.
  */
-export function pytorch(script: string, inputs: Record<string, OracleInput> = {}): Record<string, OracleTensor & number> {
-  const payload = JSON.stringify(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, encode(v)])));
-  const result = spawnSync(PYTHON, ['-c', PRELUDE + script + EPILOGUE], { input: payload, maxBuffer: 1 << 30, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`PyTorch oracle failed (${PYTHON}):\n${result.stderr}`);
+export function pytorch(program: string, check: string, inputs: Record<string, OracleInput> = {}): Record<string, OracleTensor & number> {
+  const payload = JSON.stringify(encode(inputs));
+  const result = spawnSync(PYTHON, [join(ORACLES, program), check], {
+    input: payload,
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  if (result.status !== 0) throw new Error(`PyTorch oracle ${program} ${check} failed (${PYTHON}):\n${result.stderr}`);
   return JSON.parse(result.stdout.replace(/\bNaN\b/g, 'null').replace(/-?Infinity/g, (m) => (m.startsWith('-') ? '-1e999' : '1e999')));
 }
 

@@ -1,4 +1,4 @@
-// CAG against its PyTorch transcription (docs/method-d2r.md) from a fixed
+// CAG against its PyTorch transcription (docs/method.md) from a fixed
 // start, L-inf and L2, and its contract: p_G computed once, the Gaussian start
 // unclamped, modes restored (also on error), parameter gradients untouched.
 import { test } from 'node:test';
@@ -6,20 +6,13 @@ import assert from 'node:assert/strict';
 import { torch, methods, attacks } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, Probe, PY_FIXTURE } from '../attacks/fixtures.js';
-
-const PY_CAG = (eps: number, alpha: number, steps: number, norm: string): string => PY_FIXTURE + `
-T.eval(); G.eval()
-with torch.no_grad():
-    pG = F.softmax(G(x), dim=1)
-out['adv'] = ascend(lambda a: kl_to(pG, T(a)), inp['init'], ${eps}, ${alpha}, ${steps}, '${norm}')
-`;
+import { fixture, Probe } from '../attacks/fixtures.js';
 
 for (const [norm, eps, alpha] of [['linf', 0.1, 0.02], ['l2', 0.8, 0.25]] as const) {
   test(`CAG ${norm} from a fixed init equals PyTorch, stays in the threat model, restores modes`, () => {
     const { target, guidance, x, inputs } = fixture();
     const init = x.add(torch.randn(x.shape).mul(0.001)); // like the default start: slightly outside [0, 1] where x is 0 or 1
-    const ref = pytorch(PY_CAG(eps, alpha, 5, norm), { ...inputs, init });
+    const ref = pytorch('methods.py', 'cag', { ...inputs, init, eps, step: alpha, steps: 5, norm });
     target.train();
     guidance.eval();
     const adv = methods.cag(target, guidance, x, { epsilon: eps, stepSize: alpha, steps: 5, norm, init });

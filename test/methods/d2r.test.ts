@@ -6,44 +6,28 @@ import assert from 'node:assert/strict';
 import { torch, methods, attacks, optim } from '../../src/index.js';
 import type { D2rWeights } from '../../src/methods/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture, PY_FIXTURE } from '../attacks/fixtures.js';
+import { fixture } from '../attacks/fixtures.js';
 import { assertLossAndGradients, clearGradients } from './oracleChecks.js';
 
 const EPS = 0.1;
 const STEP = 0.02;
 const budget = { epsilon: EPS, stepSize: STEP, steps: 3 };
 
-/** L as the spec writes it, for zTa = T(x'), zTc = T(x), zGc = G(x) (or given G logits). */
-const PY_D2R = PY_FIXTURE + `
-def k_reference(a, b):
-    return (b * (torch.log(b + 1e-5) - a)).mean()
-def k_batchmean(a, b):
-    return F.kl_div(a, b, reduction='batchmean')
-def d2r_loss(xadv, zGc=None, mse=1.0, clean=20.0, adv=30.0, reduction='reference'):
-    k = k_reference if reduction == 'reference' else k_batchmean
-    zTa, zTc = T(xadv), T(x)
-    if zGc is None:
-        zGc = G(x)
-    lpT, lpG, pT, pG = F.log_softmax(zTc, 1), F.log_softmax(zGc, 1), F.softmax(zTc, 1), F.softmax(zGc, 1)
-    return (F.cross_entropy(zGc, y) + mse * F.mse_loss(zTa, zGc)
-            + clean * torch.abs(k(lpG, pT) - k(lpT, pG)) + adv * k(lpG, F.softmax(zTa, 1)))
-`;
-
 function fixedAdversarial(x: ReturnType<typeof fixture>['x']): ReturnType<typeof fixture>['x'] {
   return attacks.project(x.add(torch.randn(x.shape).mul(0.08)), x, EPS, 'linf');
 }
 
-const weightCases: [string, D2rWeights, string][] = [
-  ['reference weights and reduction', {}, ''],
-  ['batchmean reduction', { reduction: 'batchmean' }, ", reduction='batchmean'"],
-  ['other weights', { mse: 0.5, clean: 0, adv: 7 }, ', mse=0.5, clean=0.0, adv=7.0'],
+const weightCases: [string, D2rWeights][] = [
+  ['reference weights and reduction', {}],
+  ['batchmean reduction', { reduction: 'batchmean' }],
+  ['other weights', { mse: 0.5, clean: 0, adv: 7 }],
 ];
 
-for (const [what, weights, pyArgs] of weightCases) {
+for (const [what, weights] of weightCases) {
   test(`d2rLoss (${what}): value and gradients of both models equal PyTorch's (train mode)`, () => {
     const { target, guidance, x, y, inputs } = fixture();
     const xAdv = fixedAdversarial(x);
-    const ref = pytorch(PY_D2R + `T.train(); G.train()\ngrads(d2r_loss(inp['xadv']${pyArgs}), {'T.': T, 'G.': G})`, { ...inputs, xadv: xAdv });
+    const ref = pytorch('methods.py', 'd2r', { ...inputs, xadv: xAdv, mode: 'train', weights: { ...weights } });
     target.train();
     guidance.train();
     const loss = methods.d2rLoss(target, guidance, x, xAdv, y, weights);
@@ -55,7 +39,7 @@ for (const [what, weights, pyArgs] of weightCases) {
 test('d2rLoss runs the models in the modes the caller set (eval here)', () => {
   const { target, guidance, x, y, inputs } = fixture();
   const xAdv = fixedAdversarial(x);
-  const ref = pytorch(PY_D2R + `T.eval(); G.eval()\nout['loss'] = d2r_loss(inp['xadv'])`, { ...inputs, xadv: xAdv });
+  const ref = pytorch('methods.py', 'd2r', { ...inputs, xadv: xAdv, mode: 'eval' });
   target.eval();
   guidance.eval();
   assertClose(methods.d2rLoss(target, guidance, x, xAdv, y), ref['loss']!, { atol: 1e-5, rtol: 1e-4, what: 'eval-mode loss' });
@@ -65,12 +49,7 @@ test('d2rLoss runs the models in the modes the caller set (eval here)', () => {
 test('D2R with a frozen guidance: guidance logits from eval mode without gradients, target gradients equal PyTorch', () => {
   const { target, guidance, x, y, inputs } = fixture();
   const xAdv = fixedAdversarial(x);
-  const ref = pytorch(PY_D2R + `
-G.eval()
-with torch.no_grad():
-    zGc = G(x)
-T.train()
-grads(d2r_loss(inp['xadv'], zGc=zGc), {'T.': T})`, { ...inputs, xadv: xAdv });
+  const ref = pytorch('methods.py', 'd2r', { ...inputs, xadv: xAdv, mode: 'frozen' });
   const method = new methods.D2r({ ...budget, guidance: 'frozen' });
   target.train();
   guidance.train(); // even a guidance left in train mode is run frozen
@@ -85,11 +64,7 @@ grads(d2r_loss(inp['xadv'], zGc=zGc), {'T.': T})`, { ...inputs, xadv: xAdv });
 test("D2R generation: 'cag' is CAG, 'target' is the target-only KL ascent of PyTorch's transcription", () => {
   const { target, guidance, x, y, inputs } = fixture();
   const init = x.add(torch.randn(x.shape).mul(0.001));
-  const ref = pytorch(PY_FIXTURE + `
-T.eval()
-with torch.no_grad():
-    pT = F.softmax(T(x), dim=1)
-out['adv'] = ascend(lambda a: kl_to(pT, T(a)), inp['init'], ${EPS}, ${STEP}, 3, 'linf')`, { ...inputs, init });
+  const ref = pytorch('methods.py', 'generation', { ...inputs, init, generation: 'kl', eps: EPS, step: STEP, steps: 3 });
   const models = { target, guidance };
   const viaCag = new methods.D2r(budget).generate(models, x, y, init);
   assert.deepEqual(viaCag.toNumbers(), methods.cag(target, guidance, x, { ...budget, init }).toNumbers());
@@ -100,20 +75,9 @@ out['adv'] = ascend(lambda a: kl_to(pT, T(a)), inp['init'], ${EPS}, ${STEP}, 3, 
 test('one D2R training step (CAG, loss, one SGD step over both models) equals PyTorch and changes both models', () => {
   const { target, guidance, x, y, inputs } = fixture();
   const init = x.add(torch.randn(x.shape).mul(0.001));
-  const ref = pytorch(PY_D2R + `
-T.eval(); G.eval()
-with torch.no_grad():
-    pG = F.softmax(G(x), dim=1)
-xadv = ascend(lambda a: kl_to(pG, T(a)), inp['init'], ${EPS}, ${STEP}, 3, 'linf')
-T.train(); G.train()
-opt = torch.optim.SGD(list(T.parameters()) + list(G.parameters()), lr=0.1, momentum=0.9, weight_decay=2e-4)
-opt.zero_grad()
-d2r_loss(xadv).backward()
-opt.step()
-out['xadv'] = xadv
-for prefix, m in (('T.', T), ('G.', G)):
-    for n, v in m.state_dict().items():
-        out[prefix + n] = v`, { ...inputs, init });
+  const ref = pytorch('methods.py', 'd2r_step', {
+    ...inputs, init, eps: EPS, step: STEP, steps: 3, sgd: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 },
+  });
   const before = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.clone()])); // state-dict tensors share the weights' storage
   const method = new methods.D2r(budget);
   const opt = new optim.SGD([...target.parameters(), ...guidance.parameters()], { lr: 0.1, momentum: 0.9, weightDecay: 2e-4 });

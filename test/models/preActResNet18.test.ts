@@ -2,21 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
-import { checkAgainstPytorch, randomizeBatchNorms } from '../nn/moduleOracle.js';
-import { PREACT_RESNET18 } from './pytorchModels.js';
+import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(3);
 
 test('preActResNet18 (CIFAR 32x32) matches the reference PreActResNet18 in PyTorch', () => {
   const model = models.preActResNet18();
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { python: `${PREACT_RESNET18}\nmodel = PreActResNet18()`, input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, { reference: torchModule('PreActResNet18'), input: torch.rand([2, 3, 32, 32]) });
 });
 
 test('preActResNet18 on 1x28x28 with 7 classes matches PyTorch', () => {
   const model = models.preActResNet18({ inChannels: 1, numClasses: 7 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { python: `${PREACT_RESNET18}\nmodel = PreActResNet18(num_classes=7, in_channels=1)`, input: torch.rand([2, 1, 28, 28]) });
+  checkAgainstPytorch(model, { reference: torchModule('PreActResNet18', [], { num_classes: 7, in_channels: 1 }), input: torch.rand([2, 1, 28, 28]) });
 });
 
 test('preActResNet18 averages the whole final map for larger inputs', () => {

@@ -2,15 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
-import { checkAgainstPytorch, randomizeBatchNorms } from '../nn/moduleOracle.js';
-import { RESNET18 } from './pytorchModels.js';
+import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(4);
 
 test('resNet18 (D2R guidance, strides 1,1,2,2, pool 8) matches the reference in PyTorch', () => {
   const model = models.resNet18();
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { python: `${RESNET18}\nmodel = ResNet18()`, input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, { reference: torchModule('ResNet18'), input: torch.rand([2, 3, 32, 32]) });
 });
 
 test('resNet18 keeps layer2 at full resolution and projects shortcuts with conv + bn', () => {

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import * as models from '../../src/models/index.js';
-import { checkAgainstPytorch } from '../nn/moduleOracle.js';
-import { SMALL_CNN } from './pytorchModels.js';
+import { checkAgainstPytorch, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(2);
 
@@ -18,7 +17,7 @@ function withRandomLastLayer(model: models.SmallCnn): models.SmallCnn {
 
 test('smallCnn (MNIST 28x28) matches the TRADES SmallCNN in PyTorch', () => {
   checkAgainstPytorch(withRandomLastLayer(models.smallCnn({ dropout: 0 })), {
-    python: `${SMALL_CNN}\nmodel = SmallCNN(drop=0)`,
+    reference: torchModule('SmallCNN', [], { drop: 0 }),
     input: torch.rand([2, 1, 28, 28]),
   });
 });
@@ -26,7 +25,7 @@ test('smallCnn (MNIST 28x28) matches the TRADES SmallCNN in PyTorch', () => {
 test('smallCnn sizes fc1 from imageSize and inChannels (3x32x32, 5 classes)', () => {
   const model = withRandomLastLayer(models.smallCnn({ dropout: 0, inChannels: 3, imageSize: 32, numClasses: 5 }));
   assert.deepEqual(model.stateDict()['classifier.fc1.weight']!.shape, [200, 64 * 5 * 5]);
-  checkAgainstPytorch(model, { python: `${SMALL_CNN}\nmodel = SmallCNN(drop=0, in_channels=3, num_labels=5, side=5)`, input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, { reference: torchModule('SmallCNN', [], { drop: 0, in_channels: 3, num_labels: 5, side: 5 }), input: torch.rand([2, 3, 32, 32]) });
 });
 
 const std = (t: Tensor): number => {

@@ -2,27 +2,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, torch } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
-import { checkAgainstPytorch, randomizeBatchNorms } from '../nn/moduleOracle.js';
-import { WIDE_RESNET } from './pytorchModels.js';
+import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(5);
 
 test('wideResNet 16-2 matches the TRADES WideResNet in PyTorch (sub_block1 included, unused)', () => {
   const model = models.wideResNet({ depth: 16, widenFactor: 2 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { python: `${WIDE_RESNET}\nmodel = WideResNet(depth=16, widen_factor=2)`, input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, { reference: torchModule('WideResNet', [], { depth: 16, widen_factor: 2 }), input: torch.rand([2, 3, 32, 32]) });
   assert.equal(model.subBlock1.parameters()[0]!.grad, null);
 });
 
 test('wideResNet 10-1 (block1 keeps 16 channels: identity shortcut) matches PyTorch', () => {
   const model = models.wideResNet({ depth: 10, widenFactor: 1, numClasses: 4 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { python: `${WIDE_RESNET}\nmodel = WideResNet(depth=10, widen_factor=1, num_classes=4)`, input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, { reference: torchModule('WideResNet', [], { depth: 10, widen_factor: 1, num_classes: 4 }), input: torch.rand([2, 3, 32, 32]) });
 });
 
 test('wideResNet 34-10 has the TRADES state-dict layout (keys, order, shapes)', () => {
   const model = models.wideResNet();
-  checkAgainstPytorch(model, { python: `${WIDE_RESNET}\nmodel = WideResNet(depth=34, widen_factor=10)` });
+  checkAgainstPytorch(model, { reference: torchModule('WideResNet', [], { depth: 34, widen_factor: 10 }) });
   // conv1, then 4 groups (block1, sub_block1, block2, block3) of 5 blocks with 12 keys
   // each plus one convShortcut, then bn1 (5 keys) and fc (2).
   assert.equal(Object.keys(model.stateDict()).length, 1 + 4 * (5 * 12 + 1) + 5 + 2);

@@ -6,41 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Tensor, torch } from '../../src/index.js';
 import { BatchNorm2d, type Module } from '../../src/nn/index.js';
-import { pytorch } from '../helpers/oracle.js';
-import { PYTHON_TENSOR_FILE, readTensors, withTempDir, writeTensors } from './tensorFile.js';
-
-const PYTHON_IMPORTS = `
-from collections import OrderedDict
-import torch.nn as nn
-import torch.nn.functional as F
-`;
-
-const PYTHON_CHECK = `
-sd = model.state_dict()
-out['keys'] = list(sd.keys())
-out['shapes'] = [list(v.shape) for v in sd.values()]
-out['dtypes'] = [str(v.dtype).replace('torch.', '') for v in sd.values()]
-out['parameter_names'] = [k for k, _ in model.named_parameters()]
-if inp['run']:
-    model.load_state_dict(read_tensors(inp['state_path']))
-    data = read_tensors(inp['data_path'])
-    result = {}
-    model.eval()
-    with torch.no_grad():
-        result['eval'] = model(data['x'])
-    model.train()
-    x = data['x'].requires_grad_()
-    y = model(x)
-    (y * data['w']).sum().backward()
-    result['train'] = y
-    result['input_grad'] = x.grad
-    for k, p in model.named_parameters():
-        if p.grad is not None:
-            result['grad.' + k] = p.grad
-    for k, v in model.state_dict().items():
-        result['state.' + k] = v
-    write_tensors(inp['result_path'], result)
-`;
+import { pytorch, type OracleInput } from '../helpers/oracle.js';
+import { readTensors, withTempDir, writeTensors } from './tensorFile.js';
 
 /**
  * Asserts |actual - expected| <= atol + rtol * |expected| elementwise, with atol
@@ -60,9 +27,26 @@ export function assertTensorClose(actual: Tensor, expected: Tensor | undefined, 
   }
 }
 
+/**
+ * A torch.nn module as test/oracles/modules.py builds it: a class of torch.nn or of
+ * test/oracles/reference_models.py, its arguments (lists become tuples), and for
+ * containers its children, positional (a list) or named (an object, in order).
+ */
+export interface ModuleSpec {
+  type: string;
+  args?: OracleInput[];
+  kwargs?: Record<string, OracleInput>;
+  children?: ModuleSpec[] | Record<string, ModuleSpec>;
+}
+
+/** Shorthand for a ModuleSpec without children. */
+export function torchModule(type: string, args: OracleInput[] = [], kwargs: Record<string, OracleInput> = {}): ModuleSpec {
+  return { type, args, kwargs };
+}
+
 export interface OracleCheck {
-  /** Python that leaves the reference torch.nn.Module in `model` (torch, nn, F, OrderedDict, math are imported). */
-  python: string;
+  /** The reference module. */
+  reference: ModuleSpec;
   /** Input for the forward/backward comparison; without one only the state-dict layout is compared. */
   input?: Tensor;
   rtol?: number;
@@ -83,7 +67,7 @@ export function checkAgainstPytorch(module: Module, check: OracleCheck): void {
       lossWeights = torch.randnLike(evalOutput);
       writeTensors(paths.data_path, { x: input, w: lossWeights });
     }
-    const ref = pytorch(PYTHON_TENSOR_FILE + PYTHON_IMPORTS + check.python + PYTHON_CHECK, { ...paths, run: input !== undefined }) as unknown as {
+    const ref = pytorch('modules.py', 'module', { ...paths, spec: check.reference as unknown as OracleInput, run: input !== undefined }) as unknown as {
       keys: string[];
       shapes: number[][];
       dtypes: string[];

@@ -30,7 +30,7 @@ export function writeTensors(path: string, tensors: Record<string, Tensor>): voi
   writeFileSync(path, Buffer.concat([length, json, ...chunks]));
 }
 
-/** Reads a file written by writeTensors or by the Python `write_tensors`; keys keep the file's order. */
+/** Reads a file written by writeTensors or by write_tensors of test/oracles/oracle_io.py; keys keep the file's order. */
 export function readTensors(path: string): Record<string, Tensor> {
   const raw = readFileSync(path);
   const headerLength = Number(raw.readBigUInt64LE(0));
@@ -44,35 +44,6 @@ export function readTensors(path: string): Record<string, Tensor> {
   }
   return out;
 }
-
-/** The same format in Python, for oracle scripts. */
-export const PYTHON_TENSOR_FILE = `
-def read_tensors(path):
-    raw = bytearray(open(path, 'rb').read())
-    n = int.from_bytes(raw[:8], 'little')
-    header = json.loads(raw[8:8 + n].decode())
-    out = {}
-    for name, e in header.items():
-        count = math.prod(e['shape'])
-        t = torch.frombuffer(raw, dtype=_DT[e['dtype']], offset=8 + n + e['offset'], count=count) if count > 0 else torch.empty(0, dtype=_DT[e['dtype']])
-        out[name] = t.reshape(e['shape']).clone()
-    return out
-
-def write_tensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().cpu().contiguous()
-        b = t.numpy().tobytes()
-        header[name] = {'dtype': str(t.dtype).replace('torch.', ''), 'shape': list(t.shape), 'offset': offset}
-        chunks.append(b)
-        offset += len(b)
-    h = json.dumps(header).encode()
-    with open(path, 'wb') as f:
-        f.write(len(h).to_bytes(8, 'little'))
-        f.write(h)
-        for c in chunks:
-            f.write(c)
-`;
 
 /** Runs fn with a fresh temporary directory, removed afterwards. */
 export function withTempDir<T>(fn: (dir: string) => T): T {

@@ -2,22 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, optim } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { makeProblem, runOurs, runTorch, assertMatchesTorch } from './torchReference.js';
+import { makeProblem, runOurs, runTorch, assertMatchesTorch, type TorchOptimizer } from './torchReference.js';
 
-// [name, our optimiser, torch.optim's over the same `params`]
-const cases: [string, (p: Tensor[]) => optim.Optimizer, string][] = [
-  ['SGD', (p) => new optim.SGD(p, { lr: 0.1 }), 'torch.optim.SGD(params, lr=0.1)'],
-  ['SGD weight decay', (p) => new optim.SGD(p, { lr: 0.1, weightDecay: 0.05 }), 'torch.optim.SGD(params, lr=0.1, weight_decay=0.05)'],
-  ['SGD momentum', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9 }), 'torch.optim.SGD(params, lr=0.1, momentum=0.9)'],
-  ['SGD momentum weight decay', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 2e-4 }), 'torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=2e-4)'],
-  ['SGD dampening', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }), 'torch.optim.SGD(params, lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)'],
-  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), 'torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)'],
-  ['Adam', (p) => new optim.Adam(p, { lr: 0.01 }), 'torch.optim.Adam(params, lr=0.01)'],
-  ['Adam weight decay betas eps', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-3 }), 'torch.optim.Adam(params, lr=0.01, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-3)'],
-  ['Adam amsgrad', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), 'torch.optim.Adam(params, lr=0.01, weight_decay=0.1, amsgrad=True)'],
-  ['AdamW', (p) => new optim.AdamW(p, { lr: 0.01, weightDecay: 0.05 }), 'torch.optim.AdamW(params, lr=0.01, weight_decay=0.05)'],
-  ['AdamW default weight decay', (p) => new optim.AdamW(p, { lr: 0.3 }), 'torch.optim.AdamW(params, lr=0.3)'],
-  ['AdamW amsgrad', (p) => new optim.AdamW(p, { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] }), 'torch.optim.AdamW(params, lr=0.02, amsgrad=True, betas=(0.5, 0.9))'],
+// [name, our optimiser, torch.optim's over the same parameters]
+const cases: [string, (p: Tensor[]) => optim.Optimizer, TorchOptimizer][] = [
+  ['SGD', (p) => new optim.SGD(p, { lr: 0.1 }), { type: 'SGD', options: { lr: 0.1 } }],
+  ['SGD weight decay', (p) => new optim.SGD(p, { lr: 0.1, weightDecay: 0.05 }), { type: 'SGD', options: { lr: 0.1, weight_decay: 0.05 } }],
+  ['SGD momentum', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9 }), { type: 'SGD', options: { lr: 0.1, momentum: 0.9 } }],
+  ['SGD momentum weight decay', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 2e-4 }), { type: 'SGD', options: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 } }],
+  ['SGD dampening', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }), { type: 'SGD', options: { lr: 0.05, momentum: 0.8, dampening: 0.3, weight_decay: 0.01 } }],
+  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), { type: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-3 } }],
+  ['Adam', (p) => new optim.Adam(p, { lr: 0.01 }), { type: 'Adam', options: { lr: 0.01 } }],
+  ['Adam weight decay betas eps', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-3 }), { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, betas: [0.8, 0.99], eps: 1e-3 } }],
+  ['Adam amsgrad', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, amsgrad: true } }],
+  ['AdamW', (p) => new optim.AdamW(p, { lr: 0.01, weightDecay: 0.05 }), { type: 'AdamW', options: { lr: 0.01, weight_decay: 0.05 } }],
+  ['AdamW default weight decay', (p) => new optim.AdamW(p, { lr: 0.3 }), { type: 'AdamW', options: { lr: 0.3 } }],
+  ['AdamW amsgrad', (p) => new optim.AdamW(p, { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] }), { type: 'AdamW', options: { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] } }],
 ];
 
 for (const [name, make, torchOptimizer] of cases) {
@@ -45,7 +45,7 @@ test('the formulas agree with torch.optim to float64 precision', () => {
 
 test('parameter groups keep their own hyper-parameters', () => {
   const problem = makeProblem(4);
-  const ref = runTorch(problem, "torch.optim.Adam([{'params': params[:1]}, {'params': params[1:], 'lr': 0.5, 'betas': (0.5, 0.6), 'amsgrad': True}], lr=0.01)");
+  const ref = runTorch(problem, { type: 'Adam', options: { lr: 0.01 }, groups: [{ params: [0] }, { params: [1, 2], lr: 0.5, betas: [0.5, 0.6], amsgrad: true }] });
   const [w, b, c] = problem.params;
   const opt = new optim.Adam([{ params: [w!] }, { params: [b!, c!], lr: 0.5, betas: [0.5, 0.6], amsgrad: true }], { lr: 0.01 });
   runOurs(opt, problem);
@@ -59,8 +59,8 @@ test('addParamGroup during a run matches add_param_group', () => {
   problem.grads.forEach((g, k) => (g[2] = k >= 2 ? torch.randn([2]) : null)); // c learns once added
   const ref = runTorch(
     problem,
-    'torch.optim.SGD(params[:2], lr=0.1, momentum=0.9, nesterov=True)',
-    "if k == 1: opt.add_param_group({'params': params[2:], 'lr': 0.3, 'momentum': 0.5, 'nesterov': False})",
+    { type: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true }, groups: [{ params: [0, 1] }] },
+    { afterStep: 1, group: { params: [2], lr: 0.3, momentum: 0.5, nesterov: false } },
   );
   const opt = new optim.SGD([w!, b!], { lr: 0.1, momentum: 0.9, nesterov: true });
   runOurs(opt, problem, 0, 2);

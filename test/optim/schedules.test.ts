@@ -13,19 +13,15 @@ function assertCloseList(actual: number[], expected: number[], what: string, tol
 }
 
 test('multiStep and cosineAnnealing match torch.optim.lr_scheduler, per epoch and per iteration', () => {
-  const ref = pytorch(`
-def run(make, steps):
-    p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=0.1); s = make(opt); lrs = []
-    for e in range(steps):
-        lrs.append(opt.param_groups[0]['lr']); opt.step(); s.step()
-    return torch.tensor(lrs, dtype=torch.float64)
-L = torch.optim.lr_scheduler
-out['multi'] = run(lambda o: L.MultiStepLR(o, milestones=[4, 9], gamma=0.1), ${EPOCHS})
-out['multiRepeated'] = run(lambda o: L.MultiStepLR(o, milestones=[7, 3, 3], gamma=0.5), ${EPOCHS})
-out['cos'] = run(lambda o: L.CosineAnnealingLR(o, T_max=${EPOCHS}, eta_min=0.001), ${EPOCHS})
-out['cosIter'] = run(lambda o: L.CosineAnnealingLR(o, T_max=${EPOCHS * ITERATIONS}), ${EPOCHS * ITERATIONS})
-`);
+  const ref = pytorch('optim.py', 'schedules', {
+    lr: 0.1,
+    schedules: {
+      multi: { type: 'MultiStepLR', kwargs: { milestones: [4, 9], gamma: 0.1 }, steps: EPOCHS },
+      multiRepeated: { type: 'MultiStepLR', kwargs: { milestones: [7, 3, 3], gamma: 0.5 }, steps: EPOCHS },
+      cos: { type: 'CosineAnnealingLR', kwargs: { T_max: EPOCHS, eta_min: 0.001 }, steps: EPOCHS },
+      cosIter: { type: 'CosineAnnealingLR', kwargs: { T_max: EPOCHS * ITERATIONS }, steps: EPOCHS * ITERATIONS },
+    },
+  });
   assertCloseList(epochs.map(optim.multiStep(0.1, [4, 9], 0.1)), ref['multi']!.data, 'MultiStepLR');
   assertCloseList(epochs.map(optim.multiStep(0.1, [7, 3, 3], 0.5)), ref['multiRepeated']!.data, 'MultiStepLR repeated milestones');
   assertCloseList(epochs.map(optim.cosineAnnealing(0.1, EPOCHS, 0.001)), ref['cos']!.data, 'CosineAnnealingLR', 1e-9);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { torch, optim } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { pytorch, assertClose, type OracleTensor } from '../helpers/oracle.js';
+import { pytorch, assertClose, type OracleInput, type OracleTensor } from '../helpers/oracle.js';
 
 export interface Problem {
   params: Tensor[];
@@ -29,35 +29,28 @@ export function runOurs(opt: optim.Optimizer, problem: Problem, first = 0, last 
   }
 }
 
+/** A parameter group for torch.optim: the indices of its parameters and its options, named as in torch.optim. */
+export type TorchGroup = { params: number[] } & Record<string, OracleInput>;
+
+/** A torch.optim optimiser: its class, its defaults, and its groups (default: all parameters in one group). */
+export interface TorchOptimizer {
+  type: 'SGD' | 'Adam' | 'AdamW';
+  options: Record<string, OracleInput>;
+  groups?: TorchGroup[];
+}
+
 /**
- * torch.optim's result: `optimizer` is a Python expression over the list
- * `params`; `afterStep` Python run after step k (variable `k`). Returns the
- * final parameters as p0, p1, ... and the state as '<index>.<name>' (steps as numbers).
+ * torch.optim's result (test/oracles/optim.py), optionally adding `addGroup.group`
+ * after step `addGroup.afterStep`. Returns the final parameters as p0, p1, ...
+ * and the state as '<index>.<name>' (steps as numbers).
  */
-export function runTorch(problem: Problem, optimizer: string, afterStep = 'pass'): Record<string, OracleTensor & number> {
-  const inputs: Record<string, Tensor | null> = {};
-  problem.params.forEach((p, i) => (inputs[`p${i}`] = p));
-  problem.grads.forEach((gs, k) => gs.forEach((g, i) => (inputs[`g${k}_${i}`] = g)));
-  return pytorch(
-    `
-params = [inp['p%d' % i].clone().requires_grad_() for i in range(${problem.params.length})]
-opt = ${optimizer}
-for k in range(${problem.grads.length}):
-    opt.zero_grad(set_to_none=True)
-    for i, p in enumerate(params):
-        p.grad = None if inp['g%d_%d' % (k, i)] is None else inp['g%d_%d' % (k, i)].clone()
-    opt.step()
-    ${afterStep}
-for i, p in enumerate(params):
-    out['p%d' % i] = p
-for i, st in opt.state_dict()['state'].items():
-    for name, v in st.items():
-        if v is None:  # SGD without momentum keeps an empty momentum_buffer slot
-            continue
-        out['%d.%s' % (i, name)] = float(v) if name == 'step' else v
-`,
-    inputs,
-  );
+export function runTorch(problem: Problem, optimizer: TorchOptimizer, addGroup?: { afterStep: number; group: TorchGroup }): Record<string, OracleTensor & number> {
+  return pytorch('optim.py', 'optimizer_run', {
+    params: problem.params,
+    grads: problem.grads,
+    optimizer: { ...optimizer },
+    add_group: addGroup ? { after_step: addGroup.afterStep, group: addGroup.group } : null,
+  });
 }
 
 /** Asserts our parameters and optimiser state equal torch.optim's. */

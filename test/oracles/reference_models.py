@@ -1,9 +1,24 @@
-// Reference definitions of the bundled models in PyTorch, written after the
-// published architectures (TRADES SmallCNN and WideResNet, the PreAct ResNet-18
-// of the adversarial-training literature, the CIFAR ResNet-18 of LBGAT/D2R).
-// Each snippet defines a class; tests append `model = ...`.
+"""Reference definitions of the bundled models in PyTorch, written after the
+published architectures (TRADES SmallCNN and WideResNet, the PreAct ResNet-18
+of the adversarial-training literature, the CIFAR ResNet-18 of LBGAT/D2R), and
+Branches, which checks several layers in one run. modules.py builds them by name."""
+from collections import OrderedDict
 
-export const SMALL_CNN = `
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Branches(nn.Module):
+    """Applies each layer to the same input and concatenates the flattened outputs."""
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x):
+        return torch.cat([m(x).flatten(1) for m in self.layers], 1)
+
+
 class SmallCNN(nn.Module):
     def __init__(self, drop=0.5, in_channels=1, num_labels=10, side=4):
         super().__init__()
@@ -25,9 +40,17 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.feature_extractor(x).view(-1, 64 * self.side * self.side))
-`;
 
-export const PREACT_RESNET18 = `
+
+def resnet18_stages(block, strides):
+    """The four stages of a ResNet-18 (64, 128, 256, 512 planes), two blocks each, the first with the stage's stride."""
+    stages, in_planes = [], 64
+    for planes, stride in zip([64, 128, 256, 512], strides):
+        stages.append(nn.Sequential(block(in_planes, planes, stride), block(planes, planes, 1)))
+        in_planes = planes
+    return stages
+
+
 class PreActBlock(nn.Module):
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
@@ -45,24 +68,14 @@ class PreActBlock(nn.Module):
         out = self.conv2(F.relu(self.bn2(out)))
         return out + shortcut
 
+
 class PreActResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
         super().__init__()
-        self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
-        self.layer1 = self._make_layer(64, 1)
-        self.layer2 = self._make_layer(128, 2)
-        self.layer3 = self._make_layer(256, 2)
-        self.layer4 = self._make_layer(512, 2)
+        self.layer1, self.layer2, self.layer3, self.layer4 = resnet18_stages(PreActBlock, [1, 2, 2, 2])
         self.bn = nn.BatchNorm2d(512)
         self.linear = nn.Linear(512, num_classes)
-
-    def _make_layer(self, planes, stride):
-        layers = []
-        for s in [stride, 1]:
-            layers.append(PreActBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
 
     def forward(self, x):
         out = self.conv1(x)
@@ -70,9 +83,8 @@ class PreActResNet18(nn.Module):
         out = F.relu(self.bn(out))
         out = F.avg_pool2d(out, 4)
         return self.linear(out.view(out.size(0), -1))
-`;
 
-export const RESNET18 = `
+
 class BasicBlock(nn.Module):
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
@@ -89,33 +101,22 @@ class BasicBlock(nn.Module):
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
 
+
 class ResNet18(nn.Module):
     def __init__(self, num_classes=10, in_channels=3):
         super().__init__()
-        self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.layer1 = self._make_layer(64, 1)
-        self.layer2 = self._make_layer(128, 1)
-        self.layer3 = self._make_layer(256, 2)
-        self.layer4 = self._make_layer(512, 2)
+        self.layer1, self.layer2, self.layer3, self.layer4 = resnet18_stages(BasicBlock, [1, 1, 2, 2])
         self.linear = nn.Linear(512, num_classes)
-
-    def _make_layer(self, planes, stride):
-        layers = []
-        for s in [stride, 1]:
-            layers.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         out = F.avg_pool2d(out, 8)
         return self.linear(out.view(out.size(0), -1))
-`;
 
-export const WIDE_RESNET = `
+
 class WideBlock(nn.Module):
     def __init__(self, in_planes, out_planes, stride, drop_rate=0.0):
         super().__init__()
@@ -140,6 +141,7 @@ class WideBlock(nn.Module):
         out = self.conv2(out)
         return (x if self.equal_in_out else self.convShortcut(x)) + out
 
+
 class NetworkBlock(nn.Module):
     def __init__(self, n, in_planes, out_planes, stride, drop_rate):
         super().__init__()
@@ -147,6 +149,7 @@ class NetworkBlock(nn.Module):
 
     def forward(self, x):
         return self.layer(x)
+
 
 class WideResNet(nn.Module):
     def __init__(self, depth=34, num_classes=10, widen_factor=10, drop_rate=0.0, in_channels=3):
@@ -169,4 +172,3 @@ class WideResNet(nn.Module):
         out = self.relu(self.bn1(out))
         out = F.avg_pool2d(out, 8)
         return self.fc(out.view(-1, self.channels))
-`;
