@@ -6,6 +6,7 @@
         "native/common.cc",
         "native/tensors.cc",
         "native/runtime.cc",
+        "native/optim.cc",
         "native/ops.generated.cc"
       ],
       "include_dirs": [

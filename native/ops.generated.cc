@@ -1314,6 +1314,42 @@ Napi::Value op_setGradEnabled(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value op_sgdStep_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 9, "sgdStep_");
+  auto params = tensorListArg(info, 0);
+  auto grads = tensorListArg(info, 1);
+  auto buffers = tensorListArg(info, 2);
+  double lr = doubleArg(info, 3);
+  double momentum = doubleArg(info, 4);
+  double dampening = doubleArg(info, 5);
+  double weightDecay = doubleArg(info, 6);
+  bool nesterov = boolArg(info, 7);
+  bool firstStep = boolArg(info, 8);
+  sgdStep(params, grads, buffers, SgdHyper{lr, momentum, dampening, weightDecay, nesterov}, firstStep);
+  return env.Undefined();
+}
+
+Napi::Value op_adamStep_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 13, "adamStep_");
+  auto params = tensorListArg(info, 0);
+  auto grads = tensorListArg(info, 1);
+  auto expAvgs = tensorListArg(info, 2);
+  auto expAvgSqs = tensorListArg(info, 3);
+  auto maxExpAvgSqs = tensorListArg(info, 4);
+  auto steps = intListArg(info, 5);
+  double lr = doubleArg(info, 6);
+  double beta1 = doubleArg(info, 7);
+  double beta2 = doubleArg(info, 8);
+  double eps = doubleArg(info, 9);
+  double weightDecay = doubleArg(info, 10);
+  bool decoupled = boolArg(info, 11);
+  bool amsgrad = boolArg(info, 12);
+  adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, steps, AdamHyper{lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad});
+  return env.Undefined();
+}
+
 Napi::Value op_manualSeed(const Napi::CallbackInfo& info) {
   [[maybe_unused]] Napi::Env env = info.Env();
   checkArgCount(info, 1, "manualSeed");
@@ -1530,6 +1566,8 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("autogradGrad", op_autogradGrad);
   D2R_EXPORT("isGradEnabled", op_isGradEnabled);
   D2R_EXPORT("setGradEnabled", op_setGradEnabled);
+  D2R_EXPORT("sgdStep_", op_sgdStep_);
+  D2R_EXPORT("adamStep_", op_adamStep_);
   D2R_EXPORT("manualSeed", op_manualSeed);
   D2R_EXPORT("getRngState", op_getRngState);
   D2R_EXPORT("setRngState", op_setRngState);

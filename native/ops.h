@@ -1,6 +1,6 @@
 // What the generated op functions (native/ops.generated.cc) call besides ATen:
 // helpers for ops whose body is more than one expression. Their definitions
-// live in tensors.cc and runtime.cc.
+// live in tensors.cc, optim.cc and runtime.cc.
 #pragma once
 
 #include "common.h"
@@ -24,6 +24,24 @@ at::OptionalIntArrayRef optionalDims(const c10::optional<std::vector<int64_t>>& 
 // clamp with scalar bounds when neither bound is a tensor, else with tensor bounds.
 at::Tensor clampTo(const at::Tensor& t, const c10::optional<TensorOrScalarArg>& lo, const c10::optional<TensorOrScalarArg>& hi);
 at::Tensor padTensor(const at::Tensor& t, const std::vector<int64_t>& pads, const std::string& mode, double value);
+
+// ---- optim.cc ---------------------------------------------------------------------
+struct SgdHyper {
+  double lr, momentum, dampening, weightDecay;
+  bool nesterov;
+};
+// PyTorch's SGD for each parameter; with momentum, firstStep copies the direction
+// into the (fresh) buffers instead of blending it in.
+void sgdStep(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads, const std::vector<at::Tensor>& buffers,
+             const SgdHyper& h, bool firstStep);
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weightDecay;
+  bool decoupled, amsgrad;
+};
+// PyTorch's Adam (decoupled: AdamW) for each parameter at its own step count (from 1).
+void adamStep(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads, const std::vector<at::Tensor>& expAvgs,
+              const std::vector<at::Tensor>& expAvgSqs, const std::vector<at::Tensor>& maxExpAvgSqs, const std::vector<int64_t>& steps,
+              const AdamHyper& h);
 
 // ---- runtime.cc ------------------------------------------------------------------
 at::Tensor cpuRngState();

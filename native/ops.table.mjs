@@ -250,6 +250,16 @@ export const ops = [
   { sig: 'isGradEnabled() -> bool', cpp: 'at::GradMode::is_enabled()', fn: true },
   { sig: 'setGradEnabled(enabled: bool) -> void', cpp: 'at::GradMode::set_enabled(enabled)', fn: true },
 
+  // ---- fused optimiser steps (one call per parameter group) ------------------------------------
+  {
+    sig: 'sgdStep_(params: TensorList, grads: TensorList, buffers: TensorList, lr: double, momentum: double, dampening: double, weightDecay: double, nesterov: bool, firstStep: bool) -> void',
+    cpp: 'sgdStep(params, grads, buffers, SgdHyper{lr, momentum, dampening, weightDecay, nesterov}, firstStep)',
+  },
+  {
+    sig: 'adamStep_(params: TensorList, grads: TensorList, expAvgs: TensorList, expAvgSqs: TensorList, maxExpAvgSqs: TensorList, steps: IntList, lr: double, beta1: double, beta2: double, eps: double, weightDecay: double, decoupled: bool, amsgrad: bool) -> void',
+    cpp: 'adamStep(params, grads, expAvgs, expAvgSqs, maxExpAvgSqs, steps, AdamHyper{lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad})',
+  },
+
   // ---- random state, threads, devices, memory ---------------------------------------------------
   // Seeds the CPU generator and every CUDA generator that exists.
   { sig: 'manualSeed(seed: int) -> void', cpp: 'at::manual_seed(static_cast<uint64_t>(seed))' },

@@ -157,6 +157,8 @@ export interface NativeBinding {
   autogradGrad(outputs: Handle[], inputs: Handle[], gradOutputs: Handle[] | null, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): (Handle | null)[];
   isGradEnabled(): boolean;
   setGradEnabled(enabled: boolean): void;
+  sgdStep_(params: Handle[], grads: Handle[], buffers: Handle[], lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean): void;
+  adamStep_(params: Handle[], grads: Handle[], expAvgs: Handle[], expAvgSqs: Handle[], maxExpAvgSqs: Handle[], steps: number[], lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean): void;
   manualSeed(seed: number): void;
   getRngState(): Handle;
   setRngState(state: Handle): void;
