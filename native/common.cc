@@ -17,19 +17,6 @@ namespace {
 std::atomic<int64_t> liveTensors{0};
 std::atomic<int64_t> liveBytes{0};
 
-// Each report to V8 is a call into the isolate; small tensors' bytes are
-// gathered and reported once they add up to a mebibyte either way.
-constexpr int64_t kReportThreshold = int64_t(1) << 20;
-thread_local int64_t unreportedBytes = 0;
-
-void reportExternalBytes(Napi::BasicEnv env, int64_t delta) {
-  unreportedBytes += delta;
-  if (unreportedBytes >= kReportThreshold || unreportedBytes <= -kReportThreshold) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, unreportedBytes);
-    unreportedBytes = 0;
-  }
-}
-
 Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
 }
@@ -50,7 +37,7 @@ void releaseBox(Napi::BasicEnv env, TensorBox* box) {
   liveTensors.fetch_sub(1, std::memory_order_relaxed);
   liveBytes.fetch_sub(box->bytes, std::memory_order_relaxed);
   if (box->reportedBytes != 0) {
-    reportExternalBytes(env, -box->reportedBytes);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
     box->reportedBytes = 0;
   }
   box->tensor = at::Tensor();
@@ -66,7 +53,7 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   // Views over-count their base; that only makes collection a little eager.
   if (box->tensor.device().is_cpu()) {
     box->reportedBytes = box->bytes;
-    if (box->reportedBytes != 0) reportExternalBytes(env, box->reportedBytes);
+    if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
   return Napi::External<TensorBox>::New(env, box, finalizeBox);
 }
