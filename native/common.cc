@@ -13,6 +13,8 @@ namespace d2r {
 
 namespace {
 
+constexpr int64_t kSmallestReportedBytes = 4096;
+
 // Atomic because worker threads may load the addon in their own environments.
 std::atomic<int64_t> liveTensors{0};
 std::atomic<int64_t> liveBytes{0};
@@ -51,7 +53,9 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   liveBytes.fetch_add(box->bytes, std::memory_order_relaxed);
   // Report the bytes this handle keeps alive so V8 feels native memory pressure.
   // Views over-count their base; that only makes collection a little eager.
-  if (box->tensor.device().is_cpu()) {
+  // Tensors under a page are not reported: their bytes are fewer than the
+  // handle's own bookkeeping, and each report is a call into the isolate.
+  if (box->bytes >= kSmallestReportedBytes && box->tensor.device().is_cpu()) {
     box->reportedBytes = box->bytes;
     if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
