@@ -23,8 +23,11 @@ Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* e
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
 }
 
-void finalizeBox(Napi::BasicEnv env, TensorBox* box) {
-  releaseBox(env, box);
+// A plain function pointer, not node-addon-api's templated finalizer, which
+// allocates and frees a record of its own for every handle.
+void finalizeBox(Napi::node_addon_api_basic_env env, void* data, void* /*hint*/) {
+  auto* box = static_cast<TensorBox*>(data);
+  releaseBox(Napi::BasicEnv(env), box);
   delete box;
 }
 
@@ -59,7 +62,14 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
     box->reportedBytes = box->bytes;
     if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
-  return Napi::External<TensorBox>::New(env, box, finalizeBox);
+  napi_value handle;
+  napi_status status = napi_create_external(env, box, finalizeBox, nullptr, &handle);
+  if (status != napi_ok) {
+    releaseBox(env, box);
+    delete box;
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
+  return Napi::Value(env, handle);
 }
 
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
