@@ -4,12 +4,10 @@
       "target_name": "d2r_native",
       "sources": [
         "native/common.cc",
-        "native/creation.cc",
-        "native/math.cc",
-        "native/shape.cc",
-        "native/nn.cc",
-        "native/autograd.cc",
-        "native/runtime.cc"
+        "native/tensors.cc",
+        "native/runtime.cc",
+        "native/optim.cc",
+        "native/ops.generated.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

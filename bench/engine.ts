@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as torch from '../src/engine/torch.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { SGD } from '../src/optim/sgd.js';
 
-const ALL_CASES = ['small_cnn_train_step', 'preact18_fwd_bwd', 'preact18_fwd', 'op_overhead'];
+const ALL_CASES = ['small_cnn_train_step', 'small_cnn_sgd_step', 'preact18_fwd_bwd', 'preact18_fwd', 'op_overhead'];
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
@@ -70,6 +71,17 @@ function smallCnnTrainStep(): void {
       });
     });
     torch.zeroGrad(cnnParams);
+  });
+}
+
+// ---- (a') the same step with the library's SGD: one fused native call for all parameters
+// (PyTorch: torch.optim.SGD with foreach=True, its multi-tensor kernels)
+const cnnSgd = new SGD(cnnParams, { lr: 0.01, momentum: 0.9 });
+function smallCnnSgdStep(): void {
+  torch.tidy(() => {
+    torch.crossEntropy(smallCnn(cnnX), cnnY).backward();
+    cnnSgd.step();
+    cnnSgd.zeroGrad();
   });
 }
 
@@ -134,6 +146,7 @@ function opOverhead(): void {
 
 const ours: Record<string, { run: () => void; reps: number; unit: string; perUnit: number }> = {
   small_cnn_train_step: { run: smallCnnTrainStep, reps: 1, unit: 'ms/step', perUnit: 1 },
+  small_cnn_sgd_step: { run: smallCnnSgdStep, reps: 1, unit: 'ms/step', perUnit: 1 },
   preact18_fwd_bwd: { run: preactFwdBwd, reps: 1, unit: 'ms/step', perUnit: 1 },
   preact18_fwd: { run: preactFwd, reps: 1, unit: 'ms/step', perUnit: 1 },
   op_overhead: { run: opOverhead, reps: 1, unit: 'us/op', perUnit: 1000 / OPS_PER_REP },

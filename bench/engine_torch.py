@@ -46,6 +46,16 @@ def small_cnn_train_step():
         p.grad = None
 
 
+# ---- (a') the same step with torch.optim.SGD and its multi-tensor (foreach) kernels
+cnn_sgd = torch.optim.SGD(cnn_params, lr=0.01, momentum=0.9, foreach=True)
+
+
+def small_cnn_sgd_step():
+    F.cross_entropy(small_cnn(cnn_x), cnn_y).backward()
+    cnn_sgd.step()
+    cnn_sgd.zero_grad(set_to_none=True)
+
+
 # ---- (b) PreActResNet-18, batch norm in train mode
 def bn(channels):
     weight, bias = torch.ones(channels).requires_grad_(), torch.zeros(channels).requires_grad_()
@@ -106,7 +116,7 @@ def op_overhead():
         torch.add(a, b)
 
 
-cases = dict(small_cnn_train_step=small_cnn_train_step, preact18_fwd_bwd=preact18_fwd_bwd, preact18_fwd=preact18_fwd,
+cases = dict(small_cnn_train_step=small_cnn_train_step, small_cnn_sgd_step=small_cnn_sgd_step, preact18_fwd_bwd=preact18_fwd_bwd, preact18_fwd=preact18_fwd,
              op_overhead=op_overhead)
 
 print('ready', torch.__version__, flush=True)

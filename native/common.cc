@@ -1,14 +1,19 @@
 #include "common.h"
 
+#include <ATen/ScalarOps.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 
 namespace d2r {
 
 namespace {
+
+constexpr int64_t kSmallestReportedBytes = 4096;
 
 // Atomic because worker threads may load the addon in their own environments.
 std::atomic<int64_t> liveTensors{0};
@@ -18,8 +23,11 @@ Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* e
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
 }
 
-void finalizeBox(Napi::BasicEnv env, TensorBox* box) {
-  releaseBox(env, box);
+// A plain function pointer, not node-addon-api's templated finalizer, which
+// allocates and frees a record of its own for every handle.
+void finalizeBox(Napi::node_addon_api_basic_env env, void* data, void* /*hint*/) {
+  auto* box = static_cast<TensorBox*>(data);
+  releaseBox(Napi::BasicEnv(env), box);
   delete box;
 }
 
@@ -48,11 +56,20 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   liveBytes.fetch_add(box->bytes, std::memory_order_relaxed);
   // Report the bytes this handle keeps alive so V8 feels native memory pressure.
   // Views over-count their base; that only makes collection a little eager.
-  if (box->tensor.device().is_cpu()) {
+  // Tensors under a page are not reported: their bytes are fewer than the
+  // handle's own bookkeeping, and each report is a call into the isolate.
+  if (box->bytes >= kSmallestReportedBytes && box->tensor.device().is_cpu()) {
     box->reportedBytes = box->bytes;
     if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
-  return Napi::External<TensorBox>::New(env, box, finalizeBox);
+  napi_value handle;
+  napi_status status = napi_create_external(env, box, finalizeBox, nullptr, &handle);
+  if (status != napi_ok) {
+    releaseBox(env, box);
+    delete box;
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
+  return Napi::Value(env, handle);
 }
 
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
@@ -61,35 +78,81 @@ Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
   return out;
 }
 
+void checkArgCount(const Napi::CallbackInfo& info, size_t count, const char* op) {
+  if (info.Length() < count) {
+    throw Napi::TypeError::New(info.Env(), std::string(op) + ": expected " + std::to_string(count) + " arguments, got " +
+                                               std::to_string(info.Length()));
+  }
+}
+
 bool isMissing(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();
 }
 
-bool isTensorArg(const Napi::CallbackInfo& info, size_t i) {
-  return i < info.Length() && info[i].IsExternal();
+static TensorBox* boxFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
+  if (!v.IsExternal()) throw argError(info, i, "a tensor handle");
+  return v.As<Napi::External<TensorBox>>().Data();
 }
 
 static at::Tensor& tensorFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
-  if (!v.IsExternal()) throw argError(info, i, "a tensor handle");
-  auto* box = v.As<Napi::External<TensorBox>>().Data();
+  auto* box = boxFromValue(info, v, i);
   if (!box->tensor.defined()) {
     throw Napi::Error::New(info.Env(), "argument " + std::to_string(i) + ": the tensor was disposed");
   }
   return box->tensor;
 }
 
-at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length()) throw argError(info, i, "a tensor handle");
-  return tensorFromValue(info, info[i], i);
-}
+TensorBox* boxArg(const Napi::CallbackInfo& info, size_t i) { return boxFromValue(info, info[i], i); }
+
+at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i) { return tensorFromValue(info, info[i], i); }
 
 c10::optional<at::Tensor> optionalTensorArg(const Napi::CallbackInfo& info, size_t i) {
   if (isMissing(info, i)) return c10::nullopt;
   return tensorArg(info, i);
 }
 
+static at::Scalar scalarFromNumber(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
+    return at::Scalar(static_cast<int64_t>(v));
+  }
+  return at::Scalar(v);
+}
+
+at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (v.IsNumber()) return scalarFromNumber(v.As<Napi::Number>().DoubleValue());
+  if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
+  throw argError(info, i, "a number");
+}
+
+at::Tensor operandArg(const Napi::CallbackInfo& info, size_t i, const at::Device& device) {
+  Napi::Value v = info[i];
+  if (v.IsExternal()) return tensorFromValue(info, v, i);
+  if (!v.IsNumber() && !v.IsBoolean()) throw argError(info, i, "a tensor handle or a number");
+  auto t = c10::scalar_to_tensor(scalarArg(info, i), device);
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+
+c10::optional<at::Tensor> optionalOperandArg(const Napi::CallbackInfo& info, size_t i, const at::Device& device) {
+  if (isMissing(info, i)) return c10::nullopt;
+  return operandArg(info, i, device);
+}
+
+TensorOrScalarArg tensorOrScalarArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (v.IsExternal()) return {true, tensorFromValue(info, v, i), at::Scalar()};
+  if (!v.IsNumber() && !v.IsBoolean()) throw argError(info, i, "a tensor handle or a number");
+  return {false, at::Tensor(), scalarArg(info, i)};
+}
+
+c10::optional<TensorOrScalarArg> optionalTensorOrScalarArg(const Napi::CallbackInfo& info, size_t i) {
+  if (isMissing(info, i)) return c10::nullopt;
+  return tensorOrScalarArg(info, i);
+}
+
 std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsArray()) throw argError(info, i, "an array of tensor handles");
+  if (!info[i].IsArray()) throw argError(info, i, "an array of tensor handles");
   auto arr = info[i].As<Napi::Array>();
   std::vector<at::Tensor> out;
   out.reserve(arr.Length());
@@ -97,8 +160,13 @@ std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i) 
   return out;
 }
 
+c10::optional<std::vector<at::Tensor>> optionalTensorListArg(const Napi::CallbackInfo& info, size_t i) {
+  if (isMissing(info, i)) return c10::nullopt;
+  return tensorListArg(info, i);
+}
+
 std::vector<int64_t> intListArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsArray()) throw argError(info, i, "an array of integers");
+  if (!info[i].IsArray()) throw argError(info, i, "an array of integers");
   auto arr = info[i].As<Napi::Array>();
   std::vector<int64_t> out(arr.Length());
   for (uint32_t k = 0; k < arr.Length(); ++k) {
@@ -115,32 +183,28 @@ c10::optional<std::vector<int64_t>> optionalIntListArg(const Napi::CallbackInfo&
 }
 
 int64_t intArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsNumber()) throw argError(info, i, "an integer");
+  if (!info[i].IsNumber()) throw argError(info, i, "an integer");
   return info[i].As<Napi::Number>().Int64Value();
 }
 
+c10::optional<int64_t> optionalIntArg(const Napi::CallbackInfo& info, size_t i) {
+  if (isMissing(info, i)) return c10::nullopt;
+  return intArg(info, i);
+}
+
 double doubleArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsNumber()) throw argError(info, i, "a number");
+  if (!info[i].IsNumber()) throw argError(info, i, "a number");
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
 bool boolArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsBoolean()) throw argError(info, i, "a boolean");
+  if (!info[i].IsBoolean()) throw argError(info, i, "a boolean");
   return info[i].As<Napi::Boolean>().Value();
 }
 
 std::string stringArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsString()) throw argError(info, i, "a string");
+  if (!info[i].IsString()) throw argError(info, i, "a string");
   return info[i].As<Napi::String>().Utf8Value();
-}
-
-at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i < info.Length() && info[i].IsBoolean()) return at::Scalar(info[i].As<Napi::Boolean>().Value());
-  double v = doubleArg(info, i);
-  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
-    return at::Scalar(static_cast<int64_t>(v));
-  }
-  return at::Scalar(v);
 }
 
 at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i) {
@@ -151,14 +215,28 @@ at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<at::ScalarType>(code);
 }
 
-at::Device deviceArg(const Napi::CallbackInfo& info, size_t i) {
+c10::optional<at::Device> optionalDeviceArg(const Napi::CallbackInfo& info, size_t i) {
+  if (isMissing(info, i)) return c10::nullopt;
   return at::Device(stringArg(info, i));
 }
 
-at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex) {
-  auto options = at::TensorOptions().dtype(isMissing(info, dtypeIndex) ? at::kFloat : dtypeArg(info, dtypeIndex));
-  if (!isMissing(info, deviceIndex)) options = options.device(deviceArg(info, deviceIndex));
-  return options;
+int64_t reductionArg(const Napi::CallbackInfo& info, size_t i) {
+  auto r = stringArg(info, i);
+  if (r == "none") return at::Reduction::None;
+  if (r == "mean") return at::Reduction::Mean;
+  if (r == "sum") return at::Reduction::Sum;
+  throw Napi::RangeError::New(info.Env(), "reduction must be 'none', 'mean' or 'sum', got '" + r + "'");
+}
+
+Napi::TypedArray typedArrayArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsTypedArray()) throw argError(info, i, "a typed array");
+  return info[i].As<Napi::TypedArray>();
+}
+
+Napi::Value intListValue(Napi::Env env, at::IntArrayRef values) {
+  auto out = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); ++i) out.Set(i, Napi::Number::New(env, static_cast<double>(values[i])));
+  return out;
 }
 
 }  // namespace d2r
@@ -175,12 +253,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     if (bytes > 0) mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes));
   }
 #endif
-  d2r::registerCreation(env, exports);
-  d2r::registerMath(env, exports);
-  d2r::registerShape(env, exports);
-  d2r::registerNn(env, exports);
-  d2r::registerAutograd(env, exports);
-  d2r::registerRuntime(env, exports);
+  d2r::registerOps(env, exports);
   return exports;
 }
 

@@ -39,23 +39,44 @@ HandleCounts liveHandleCounts();
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 
-// Argument conversion; each throws a JS TypeError naming the argument on bad input.
+// Argument conversion for the generated functions (native/ops.generated.cc);
+// each throws a JS TypeError naming the argument's position on bad input.
+void checkArgCount(const Napi::CallbackInfo& info, size_t count, const char* op);
 at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<at::Tensor> optionalTensorArg(const Napi::CallbackInfo& info, size_t i);
+TensorBox* boxArg(const Napi::CallbackInfo& info, size_t i);
+// A tensor, or a number as a "wrapped number" tensor on `device`, which takes
+// part in type promotion exactly like a Python scalar (int tensor + 1 stays int).
+at::Tensor operandArg(const Napi::CallbackInfo& info, size_t i, const at::Device& device);
+c10::optional<at::Tensor> optionalOperandArg(const Napi::CallbackInfo& info, size_t i, const at::Device& device);
+// A tensor or a plain scalar, for ops with a scalar overload of their own.
+struct TensorOrScalarArg {
+  bool isTensor;
+  at::Tensor tensor;
+  at::Scalar scalar;
+};
+TensorOrScalarArg tensorOrScalarArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<TensorOrScalarArg> optionalTensorOrScalarArg(const Napi::CallbackInfo& info, size_t i);
 std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<std::vector<at::Tensor>> optionalTensorListArg(const Napi::CallbackInfo& info, size_t i);
 std::vector<int64_t> intListArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<std::vector<int64_t>> optionalIntListArg(const Napi::CallbackInfo& info, size_t i);
 int64_t intArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<int64_t> optionalIntArg(const Napi::CallbackInfo& info, size_t i);
 double doubleArg(const Napi::CallbackInfo& info, size_t i);
 bool boolArg(const Napi::CallbackInfo& info, size_t i);
 std::string stringArg(const Napi::CallbackInfo& info, size_t i);
 // JS numbers that are integral become integer scalars (as Python ints do), others doubles.
 at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i);
-bool isTensorArg(const Napi::CallbackInfo& info, size_t i);
-bool isMissing(const Napi::CallbackInfo& info, size_t i);
 at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i);
-at::Device deviceArg(const Napi::CallbackInfo& info, size_t i);
-at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex);
+c10::optional<at::Device> optionalDeviceArg(const Napi::CallbackInfo& info, size_t i);
+// 'none' | 'mean' | 'sum' as at::Reduction.
+int64_t reductionArg(const Napi::CallbackInfo& info, size_t i);
+Napi::TypedArray typedArrayArg(const Napi::CallbackInfo& info, size_t i);
+bool isMissing(const Napi::CallbackInfo& info, size_t i);
+
+// Return conversion.
+Napi::Value intListValue(Napi::Env env, at::IntArrayRef values);
 
 // Runs fn and turns any C++ exception (c10::Error included) into a JS Error with
 // the original message. Every exported function goes through it.
@@ -73,13 +94,8 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
   }
 }
 
-// Registration helpers: each topic file adds its functions to the exports.
-void registerCreation(Napi::Env env, Napi::Object exports);
-void registerMath(Napi::Env env, Napi::Object exports);
-void registerShape(Napi::Env env, Napi::Object exports);
-void registerNn(Napi::Env env, Napi::Object exports);
-void registerAutograd(Napi::Env env, Napi::Object exports);
-void registerRuntime(Napi::Env env, Napi::Object exports);
+// Adds every function of the op table to the exports (native/ops.generated.cc).
+void registerOps(Napi::Env env, Napi::Object exports);
 
 #define D2R_EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
 

@@ -3,13 +3,12 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeBinding } from './ops.generated.js';
+
+export type { NativeBinding };
 
 /** Opaque handle to one native tensor reference. */
 export type Handle = { readonly __handle: unique symbol };
-
-// The addon's functions are typed loosely here; src/engine/tensor.ts is the typed surface.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type NativeBinding = Record<string, (...args: any[]) => any>;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,13 +1,16 @@
 // The `torch` namespace: factories, functional ops, autograd and runtime controls.
-import { native, type Handle } from './native.js';
+import { native } from './native.js';
 import { type DType, dtypeCode, isFloating } from './dtype.js';
-import { Tensor, operand, type TensorOrScalar, type Device } from './tensor.js';
+import { Tensor, type TensorOrScalar, type Device } from './tensor.js';
 
 export { Tensor } from './tensor.js';
 export type { TensorOrScalar, Scalar, Device } from './tensor.js';
 export type { DType } from './dtype.js';
 export { tidy, keep, dispose, tensorsIn } from './scope.js';
 export { iterate, STOP } from './loop.js';
+// The plain functions of the op table (where, cat, stack, oneHot, allclose, linear, grad mode, rng state, threads, devices).
+export * from './functions.generated.js';
+import { isGradEnabled } from './functions.generated.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -202,24 +205,6 @@ export const maximum = (a: Tensor, b: TensorOrScalar): Tensor => a.maximum(b);
 export const minimum = (a: Tensor, b: TensorOrScalar): Tensor => a.minimum(b);
 export const clamp = (a: Tensor, min: TensorOrScalar | null, max: TensorOrScalar | null = null): Tensor => a.clamp(min, max);
 
-/** Elementwise choice: a where cond is true, else b (numbers broadcast like Python scalars). */
-export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  return new Tensor(native.where(cond.handle, operand(a), operand(b)));
-}
-export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
-}
-export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
-}
-/** One-hot int64 encoding of class indices (numClasses -1 infers it, as PyTorch). */
-export function oneHot(t: Tensor, numClasses = -1): Tensor {
-  return new Tensor(native.oneHot(t.handle, numClasses));
-}
-export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
-  return native.allclose(a.handle, b.handle, rtol, atol) as boolean;
-}
-
 export type PadMode = 'constant' | 'reflect' | 'replicate';
 /** Pads with PyTorch's convention: pads lists (before, after) pairs starting from the last dim. */
 export function pad(t: Tensor, pads: number[], mode: PadMode = 'constant', value = 0): Tensor {
@@ -242,9 +227,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
   return new Tensor(
     native.conv2d(x.handle, weight.handle, bias?.handle ?? null, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1),
   );
-}
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  return new Tensor(native.linear(x.handle, weight.handle, bias?.handle ?? null));
 }
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -306,12 +288,6 @@ export function klDiv(input: Tensor, target: Tensor, o: { reduction?: Reduction 
 }
 
 // ---- autograd ---------------------------------------------------------------------------
-export function isGradEnabled(): boolean {
-  return native.isGradEnabled() as boolean;
-}
-export function setGradEnabled(enabled: boolean): void {
-  native.setGradEnabled(enabled);
-}
 /** Runs fn with gradient recording off (torch.no_grad). */
 export function noGrad<T>(fn: () => T): T {
   const previous = isGradEnabled();
@@ -349,7 +325,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], o: G
     o.retainGraph ?? false,
     o.createGraph ?? false,
     o.allowUnused ?? false,
-  ) as (Handle | null)[];
+  );
   return handles.map((h) => (h === null ? null : new Tensor(h)));
 }
 /** Clears the .grad of each tensor (sets it to null, as PyTorch's set_to_none). */
@@ -362,25 +338,6 @@ export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`manualSeed(): expected a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
 }
-/** The CPU generator state (uint8 tensor), to save in checkpoints. */
-export function getRngState(): Tensor {
-  return new Tensor(native.getRngState());
-}
-export function setRngState(state: Tensor): void {
-  native.setRngState(state.handle);
-}
-export function setNumThreads(n: number): void {
-  native.setNumThreads(n);
-}
-export function getNumThreads(): number {
-  return native.getNumThreads() as number;
-}
-export function cudaIsAvailable(): boolean {
-  return native.cudaIsAvailable() as boolean;
-}
-export function cudaDeviceCount(): number {
-  return native.cudaDeviceCount() as number;
-}
 /** What the live native tensor handles hold (like TensorFlow.js's tf.memory()). */
 export interface MemoryInfo {
   /** Tensor handles neither disposed nor collected. */
@@ -390,10 +347,10 @@ export interface MemoryInfo {
 }
 /** Counts the live native tensor handles: each wrap adds one, dispose or the GC finalizer removes it. */
 export function memory(): MemoryInfo {
-  return native.memory() as MemoryInfo;
+  return native.memory();
 }
 /** The version of the libtorch the addon was built against. */
 export function libtorchVersion(): string {
-  return native.version() as string;
+  return native.version();
 }
 export { isFloating };

@@ -1,11 +1,13 @@
 // Adam and AdamW with PyTorch's formulas (bias correction, amsgrad):
 //   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2;  vMax = max(vMax, v) with amsgrad
 //   param -= lr / (1 - beta1^t) * m / (sqrt(v or vMax) / sqrt(1 - beta2^t) + eps)
+// One fused native call (adamStep_) updates a whole parameter group.
 // They differ only in weight decay: Adam adds weightDecay * param to the
 // gradient, AdamW first shrinks the weights by (1 - lr * weightDecay).
 import type { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
-import { Optimizer, type ParamsOrGroups } from './optimizer.js';
+import { native, type Handle } from '../engine/native.js';
+import { Optimizer, type ParamsOrGroups, type ParamUpdate } from './optimizer.js';
 
 export type AdamOptions = {
   lr: number;
@@ -35,23 +37,15 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     return o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
   }
 
-  protected update(param: Tensor, grad: Tensor, o: AdamOptions, state: Map<string, Tensor>, step: number): void {
+  protected updateGroup(updates: ParamUpdate[], o: AdamOptions): void {
     const [beta1, beta2] = o.betas as [number, number];
-    if (o.weightDecay !== 0) {
-      if (this.decoupledWeightDecay) param.mul_(1 - o.lr * o.weightDecay);
-      else grad = grad.add(param.mul(o.weightDecay));
-    }
-    const zeros = (name: string): Tensor => state.get(name) ?? this.setState(state, name, torch.zerosLike(param));
-    const expAvg = zeros('exp_avg');
-    const expAvgSq = zeros('exp_avg_sq');
-    expAvg.mul_(beta1).add_(grad, 1 - beta1);
-    expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-    let secondMoment = expAvgSq;
-    if (o.amsgrad) secondMoment = zeros('max_exp_avg_sq').maximum_(expAvgSq);
-    const biasCorrection1 = 1 - beta1 ** step;
-    const biasCorrection2 = 1 - beta2 ** step;
-    const denom = secondMoment.sqrt().div(Math.sqrt(biasCorrection2)).add(o.eps);
-    param.addcdiv_(expAvg, denom, -o.lr / biasCorrection1);
+    const stateOf = (u: ParamUpdate, name: string): Tensor => u.state.get(name) ?? this.setState(u.state, name, torch.zerosLike(u.param));
+    const handles = (name: string): Handle[] => updates.map((u) => stateOf(u, name).handle);
+    native.adamStep_(
+      updates.map((u) => u.param.handle), updates.map((u) => u.grad.handle),
+      handles('exp_avg'), handles('exp_avg_sq'), o.amsgrad ? handles('max_exp_avg_sq') : [], updates.map((u) => u.step),
+      o.lr, beta1, beta2, o.eps, o.weightDecay, this.decoupledWeightDecay, o.amsgrad,
+    );
   }
 }
 

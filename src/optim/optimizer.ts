@@ -43,6 +43,16 @@ export interface OptimizerState {
   tensors: Record<string, Tensor>;
 }
 
+/** What step() hands the update for one parameter that has a gradient. */
+export interface ParamUpdate {
+  param: Tensor;
+  grad: Tensor;
+  /** The tensors named by stateNames once they exist (create them with setState). */
+  state: Map<string, Tensor>;
+  /** This parameter's update count, from 1. */
+  step: number;
+}
+
 /** Per-parameter state: the step count and named tensors (owned by the optimiser, outside every scope). */
 interface ParamState {
   step: number;
@@ -76,10 +86,10 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
   protected abstract stateNames(options: H): string[];
 
   /**
-   * Updates `param` in place from `grad`. `step` counts from 1; `state` holds
-   * the tensors named by stateNames once they exist (create them with setState).
+   * Updates in place every parameter of one group that has a gradient, in one
+   * go (the optimisers make one fused native call per group).
    */
-  protected abstract update(param: Tensor, grad: Tensor, options: H, state: Map<string, Tensor>, step: number): void;
+  protected abstract updateGroup(updates: ParamUpdate[], options: H): void;
 
   /** Adds parameters with their own hyper-parameters (unset ones take the defaults). */
   addParamGroup(group: ParamGroupSpec<H>): void {
@@ -117,14 +127,16 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     torch.noGrad(() =>
       torch.tidy(() => {
         for (const group of this.paramGroups) {
+          const updates: ParamUpdate[] = [];
           for (const p of group.params) {
             const grad = p.grad;
             if (grad === null) continue;
             let s = this.state.get(p);
             if (s === undefined) this.state.set(p, (s = { step: 0, tensors: new Map() }));
             s.step += 1;
-            this.update(p, grad, group.options, s.tensors, s.step);
+            updates.push({ param: p, grad, state: s.tensors, step: s.step });
           }
+          if (updates.length > 0) this.updateGroup(updates, group.options);
         }
       }),
     );

@@ -3,8 +3,11 @@
 //   buf = g on the first step, else momentum * buf + (1 - dampening) * g
 //   d = nesterov ? g + momentum * buf : buf          (d = g without momentum)
 //   param -= lr * d
+// One fused native call (sgdStep_) updates a whole parameter group.
 import type { Tensor } from '../engine/tensor.js';
-import { Optimizer, type ParamsOrGroups } from './optimizer.js';
+import * as torch from '../engine/torch.js';
+import { native } from '../engine/native.js';
+import { Optimizer, type ParamsOrGroups, type ParamUpdate } from './optimizer.js';
 
 export type SgdOptions = {
   lr: number;
@@ -30,14 +33,15 @@ export class SGD extends Optimizer<SgdOptions> {
     return o.momentum !== 0 ? ['momentum_buffer'] : [];
   }
 
-  protected update(param: Tensor, grad: Tensor, o: SgdOptions, state: Map<string, Tensor>): void {
-    let direction = o.weightDecay !== 0 ? grad.add(param.mul(o.weightDecay)) : grad;
-    if (o.momentum !== 0) {
-      let buffer = state.get('momentum_buffer');
-      if (buffer === undefined) buffer = this.setState(state, 'momentum_buffer', direction.clone());
-      else buffer.mul_(o.momentum).add_(direction, 1 - o.dampening);
-      direction = o.nesterov ? direction.add(buffer.mul(o.momentum)) : buffer;
-    }
-    param.add_(direction, -o.lr);
+  protected updateGroup(updates: ParamUpdate[], o: SgdOptions): void {
+    const call = (group: ParamUpdate[], buffers: Tensor[], firstStep: boolean): void =>
+      native.sgdStep_(group.map((u) => u.param.handle), group.map((u) => u.grad.handle), buffers.map((b) => b.handle),
+        o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, firstStep);
+    if (o.momentum === 0) return call(updates, [], false);
+    // A parameter's first step copies its direction into a fresh buffer; later ones blend it in.
+    const fresh = updates.filter((u) => !u.state.has('momentum_buffer'));
+    const seasoned = updates.filter((u) => u.state.has('momentum_buffer'));
+    if (fresh.length > 0) call(fresh, fresh.map((u) => this.setState(u.state, 'momentum_buffer', torch.emptyLike(u.param))), true);
+    if (seasoned.length > 0) call(seasoned, seasoned.map((u) => u.state.get('momentum_buffer')!), false);
   }
 }

@@ -1,0 +1,55 @@
+// What the generated op functions (native/ops.generated.cc) call besides ATen:
+// helpers for ops whose body is more than one expression. Their definitions
+// live in tensors.cc, optim.cc and runtime.cc.
+#pragma once
+
+#include "common.h"
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+namespace d2r {
+
+// ---- tensors.cc ---------------------------------------------------------------
+at::TensorOptions tensorOptions(at::ScalarType dtype, const c10::optional<at::Device>& device);
+// A new CPU tensor holding a copy of the typed array's bytes (their count must fit shape and dtype).
+at::Tensor tensorFromBytes(Napi::Env env, const Napi::TypedArray& bytes, const std::vector<int64_t>& shape, at::ScalarType dtype);
+Napi::Value tensorToBuffer(Napi::Env env, const at::Tensor& t);
+// The value of a one-element tensor as a JS number or boolean.
+Napi::Value tensorItem(Napi::Env env, const at::Tensor& t);
+// The given dims, or every dim when none are given.
+std::vector<int64_t> dimsOrAll(const at::Tensor& t, const c10::optional<std::vector<int64_t>>& dims);
+at::OptionalIntArrayRef optionalDims(const c10::optional<std::vector<int64_t>>& dims);
+// clamp with scalar bounds when neither bound is a tensor, else with tensor bounds.
+at::Tensor clampTo(const at::Tensor& t, const c10::optional<TensorOrScalarArg>& lo, const c10::optional<TensorOrScalarArg>& hi);
+at::Tensor padTensor(const at::Tensor& t, const std::vector<int64_t>& pads, const std::string& mode, double value);
+
+// ---- optim.cc ---------------------------------------------------------------------
+struct SgdHyper {
+  double lr, momentum, dampening, weightDecay;
+  bool nesterov;
+};
+// PyTorch's SGD for each parameter; with momentum, firstStep copies the direction
+// into the (fresh) buffers instead of blending it in.
+void sgdStep(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads, const std::vector<at::Tensor>& buffers,
+             const SgdHyper& h, bool firstStep);
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weightDecay;
+  bool decoupled, amsgrad;
+};
+// PyTorch's Adam (decoupled: AdamW) for each parameter at its own step count (from 1).
+void adamStep(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& grads, const std::vector<at::Tensor>& expAvgs,
+              const std::vector<at::Tensor>& expAvgSqs, const std::vector<at::Tensor>& maxExpAvgSqs, const std::vector<int64_t>& steps,
+              const AdamHyper& h);
+
+// ---- runtime.cc ------------------------------------------------------------------
+at::Tensor cpuRngState();
+void setCpuRngState(const at::Tensor& state);
+void setThreadCount(int64_t n);
+bool cudaAvailable();
+int64_t cudaCount();
+// { numTensors, numBytes } of the live handles.
+Napi::Value memoryValue(Napi::Env env);
+
+}  // namespace d2r
