@@ -8,6 +8,8 @@ export {
   parseSafetensors,
   SafetensorsError,
   MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  MAX_RANK,
   type SafetensorsContents,
 } from './safetensors.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
