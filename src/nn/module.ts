@@ -3,6 +3,7 @@
 import { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Parameter, bufferFrom } from './parameter.js';
+import { closestName } from './closestName.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -18,6 +19,28 @@ interface Buffer {
 }
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+/** Keys listed per kind of problem in a loadStateDict error; a hostile file may hold thousands. */
+const LISTED_KEYS = 20;
+
+/** The first LISTED_KEYS items (described), then how many more there are. */
+function firstFew(items: string[], describe: (item: string) => string = (item) => item, more = ''): string[] {
+  const shown = items.slice(0, LISTED_KEYS).map(describe);
+  return items.length > LISTED_KEYS ? [...shown, `... and ${items.length - LISTED_KEYS} more${more}`] : shown;
+}
+
+/** '3 NaN, 1 +inf of 24 values', counted only for a tensor already found non-finite. */
+function nonFiniteCounts(t: Tensor): string {
+  return torch.tidy(() => {
+    const count = (mask: Tensor): number => mask.sum().item();
+    const nan = count(t.isnan());
+    const positive = count(t.isinf().logicalAnd(t.gt(0)));
+    const negative = count(t.isinf().logicalAnd(t.lt(0)));
+    const parts = [[nan, 'NaN'], [positive, '+inf'], [negative, '-inf']].filter(([n]) => n !== 0).map(([n, what]) => `${n} ${what}`);
+    return `${parts.join(', ')} of ${t.numel} values`;
+  });
+}
+
+const isAllFinite = (t: Tensor): boolean => torch.tidy(() => t.isfinite().all().item() !== 0);
 const join = (prefix: string, name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
 
 export abstract class Module {
@@ -173,7 +196,10 @@ export abstract class Module {
   /**
    * Copies the values of `dict` into this module's tensors in place (converting
    * dtype and device as needed). Shape mismatches always throw; with strict
-   * (the default) missing and unexpected keys throw too. Every problem is listed.
+   * (the default) missing and unexpected keys throw too, each unexpected key
+   * naming the closest expected one. Floating tensors holding NaN or infinity
+   * always throw: such weights would be evaluated as if they were fine.
+   * Every problem is listed, and nothing is copied then.
    */
   loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): LoadResult {
     const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
@@ -182,19 +208,30 @@ export abstract class Module {
     const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
     const unexpectedKeys = [...source.keys()].filter((name) => !expected.has(name));
     const mismatches: string[] = [];
+    const nonFinite: string[] = [];
     for (const [name, target] of entries) {
       const value = source.get(name);
-      if (value !== undefined && shapeText(value.shape) !== shapeText(target.shape)) {
-        mismatches.push(`  size mismatch for ${name}: expected shape ${shapeText(target.shape)}, found ${shapeText(value.shape)}`);
+      if (value === undefined) continue;
+      if (shapeText(value.shape) !== shapeText(target.shape)) {
+        mismatches.push(`size mismatch for ${name}: expected shape ${shapeText(target.shape)}, found ${shapeText(value.shape)}`);
+      } else if (torch.isFloating(value.dtype) && !isAllFinite(value)) {
+        nonFinite.push(`non-finite values in ${name}: ${nonFiniteCounts(value)}`);
       }
     }
+    // An unexpected key is most likely a missing one misnamed (a prefix, a typo), so those are suggested first.
+    const suggestions = missingKeys.length > 0 ? missingKeys : [...expected];
+    const suggest = (key: string): string => {
+      const closest = closestName(key, suggestions);
+      return closest === undefined ? key : `${key} (did you mean ${closest}?)`;
+    };
     const problems = [
-      ...(strict && missingKeys.length > 0 ? [`  missing keys: ${missingKeys.join(', ')}`] : []),
-      ...(strict && unexpectedKeys.length > 0 ? [`  unexpected keys: ${unexpectedKeys.join(', ')}`] : []),
-      ...mismatches,
+      ...(strict && missingKeys.length > 0 ? [`missing keys: ${firstFew(missingKeys).join(', ')}`] : []),
+      ...(strict && unexpectedKeys.length > 0 ? [`unexpected keys: ${firstFew(unexpectedKeys, suggest).join(', ')}`] : []),
+      ...firstFew(mismatches, undefined, ' size mismatches'),
+      ...firstFew(nonFinite, undefined, ' non-finite tensors'),
     ];
     if (problems.length > 0) {
-      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:\n${problems.join('\n')}`);
+      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:${problems.map((p) => `\n  ${p}`).join('')}`);
     }
     torch.noGrad(() => {
       for (const [name, target] of entries) {
