@@ -1,5 +1,7 @@
 // The Module base class: a tree of layers owning parameters and buffers,
 // registered in insertion order so names and state-dict order match PyTorch's.
+// Members are registered explicitly (registerModule, ...) or, as in PyTorch,
+// by assigning them to fields.
 import { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Parameter, bufferFrom } from './parameter.js';
@@ -43,43 +45,122 @@ function nonFiniteCounts(t: Tensor): string {
 const isAllFinite = (t: Tensor): boolean => torch.tidy(() => t.isfinite().all().item() !== 0);
 const join = (prefix: string, name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
 
+/** The items of an array, Map or plain object; undefined for anything else. */
+function collectionItems(value: object): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Map) return [...value.values()];
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null ? Object.values(value) : undefined;
+}
+
 export abstract class Module {
   training = true;
-  private readonly ownParameters = new Map<string, Parameter>();
-  private readonly ownBuffers = new Map<string, Buffer>();
-  private readonly ownChildren = new Map<string, Module>();
+  // JS-private, so the scan for members assigned as fields never sees them.
+  readonly #parameters = new Map<string, Parameter>();
+  readonly #buffers = new Map<string, Buffer>();
+  readonly #children = new Map<string, Module>();
+  /** What is registered here, by identity: a field holding one of these is not registered again. */
+  readonly #registered = new Set<Parameter | Module>();
 
   abstract forward(x: Tensor): Tensor;
+
+  // Every read goes through these, so members assigned as fields are registered first.
+  private get ownParameters(): Map<string, Parameter> {
+    this.registerFields(undefined, true);
+    return this.#parameters;
+  }
+  private get ownBuffers(): Map<string, Buffer> {
+    this.registerFields(undefined, true);
+    return this.#buffers;
+  }
+  private get ownChildren(): Map<string, Module> {
+    this.registerFields(undefined, true);
+    return this.#children;
+  }
 
   // ---- registration ---------------------------------------------------------------
   private checkName(name: string): void {
     if (name === '' || name.includes('.')) throw new Error(`${this.constructor.name}: invalid member name '${name}' (non-empty, no dots)`);
-    if (this.ownParameters.has(name) || this.ownBuffers.has(name) || this.ownChildren.has(name)) {
+    if (this.#parameters.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
       throw new Error(`${this.constructor.name}: '${name}' is already registered`);
     }
   }
 
   /** Registers a trainable tensor under `name`; a plain Tensor is wrapped into a Parameter. */
   protected registerParameter(name: string, value: Tensor): Parameter {
+    this.registerFields(value, false);
     this.checkName(name);
     const p = value instanceof Parameter ? value : new Parameter(value);
-    this.ownParameters.set(name, p);
+    this.#parameters.set(name, p);
+    this.#registered.add(p);
     return p;
   }
 
   /** Registers a non-trainable tensor (running statistics, constants); it gets its own untracked handle. */
   protected registerBuffer(name: string, value: Tensor, persistent = true): Tensor {
+    this.registerFields(value, false);
     this.checkName(name);
     const tensor = bufferFrom(value);
-    this.ownBuffers.set(name, { tensor, persistent });
+    this.#buffers.set(name, { tensor, persistent });
     return tensor;
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {
+    this.registerFields(module, false);
     this.checkName(name);
     if (!(module instanceof Module)) throw new Error(`${this.constructor.name}: '${name}' is not a Module`);
-    this.ownChildren.set(name, module);
+    this.#children.set(name, module);
+    this.#registered.add(module);
     return module;
+  }
+
+  /**
+   * Registers the modules and parameters assigned as fields (`fc1 = new Linear(...)`)
+   * under the field's name, as PyTorch's __setattr__ does. Runs before every
+   * registration and every read, so members keep the order of assignment. A field
+   * holding something registered already (`this.fc = this.registerModule('fc', ...)`,
+   * or under another name) is skipped; one reassigned replaces the old member
+   * in place. Plain tensors are not registered (use registerBuffer), as in PyTorch.
+   * Collections of modules are checked on reads only: during construction their
+   * members may still be about to be registered.
+   */
+  private registerFields(registering: unknown, checkCollections: boolean): void {
+    let collections: [string, unknown[]][] | undefined;
+    for (const [name, value] of Object.entries(this)) {
+      if (value === registering || value === null || typeof value !== 'object' || this.#registered.has(value)) continue;
+      if (value instanceof Module) this.adoptField(name, value, this.#children);
+      else if (value instanceof Parameter) this.adoptField(name, value, this.#parameters);
+      else {
+        const items = collectionItems(value);
+        if (checkCollections && items?.some((item) => item instanceof Module || item instanceof Parameter)) (collections ??= []).push([name, items]);
+      }
+    }
+    if (collections !== undefined) this.refuseUnregistered(collections);
+  }
+
+  private adoptField<T extends Parameter | Module>(name: string, value: T, members: Map<string, T>): void {
+    const previous = members.get(name);
+    if (previous === undefined) this.checkName(name);
+    else this.#registered.delete(previous);
+    members.set(name, value);
+    this.#registered.add(value);
+  }
+
+  /** Modules or parameters in an array, Map or object field cannot be named the way PyTorch would: refuse them loudly. */
+  private refuseUnregistered(collections: [string, unknown[]][]): void {
+    const reachable = new Set<unknown>(this.#registered);
+    for (const child of this.#children.values()) for (const m of child.modules()) reachable.add(m);
+    for (const [name, items] of collections) {
+      const loose = items.find((item) => (item instanceof Module || item instanceof Parameter) && !reachable.has(item));
+      if (loose === undefined) continue;
+      const kind = Array.isArray(this[name as keyof this]) ? 'an array' : 'a collection';
+      throw new Error(
+        loose instanceof Module
+          ? `${this.constructor.name}: field '${name}' holds ${kind} of modules that are not registered, so their parameters would be silently left out; ` +
+              `assign new Sequential(...) instead (names ${name}.0, ${name}.1, ... as PyTorch's nn.ModuleList/Sequential), or register each with registerModule`
+          : `${this.constructor.name}: field '${name}' holds ${kind} of parameters that are not registered, so they would be silently left out; register each with registerParameter`,
+      );
+    }
   }
 
   // ---- traversal ---------------------------------------------------------------------
