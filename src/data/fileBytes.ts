@@ -24,6 +24,16 @@ export function readRawBytes(file: string): Uint8Array {
   }
 }
 
+/** A UTF-8 text file (listings such as wnids.txt), or a DataFileError naming it. */
+export function readTextFile(file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(readRawBytes(file));
+  } catch (err) {
+    if (err instanceof DataFileError) throw err;
+    throw new DataFileError(file, 'is not UTF-8 text');
+  }
+}
+
 /**
  * The inflated gzip stream `bytes` of `file`, refused with a DataFileError once
  * it passes maxBytes (`limit` says where that bound comes from).

@@ -121,3 +121,18 @@ test('Tiny-ImageNet: a JPEG declaring a huge frame is refused at its header, nam
     (e: Error) => e.message === `${huge}: the JPEG frame is larger than ${16 * 64 * 64} pixels, expected a 64x64 image; refused before decoding`,
   );
 });
+
+test('Tiny-ImageNet listings cannot send the reader outside the data set, and unreadable listings name their file', () => {
+  const parent = tempDir();
+  const { root } = writeTinyImageNet(parent);
+  const outside = writeFile(join(parent, 'outside.JPEG'), rgbJpeg(smoothImage(5)));
+  const annotations = writeFile(join(root, 'val', 'val_annotations.txt'), `val_0.JPEG\tn01\n../../../${outside.split('/').pop()}\tn02\n`);
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message === `${annotations}: line 2: "../../../outside.JPEG" is not a file name in val/images/`,
+  );
+  const wnids = writeFile(join(root, 'wnids.txt'), 'n01\n../../etc\n');
+  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: class id "../../etc" is not a folder name`);
+  writeFile(wnids, Uint8Array.from([0x6e, 0xff, 0xfe, 0x0a]));
+  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: is not UTF-8 text`);
+});
