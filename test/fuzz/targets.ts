@@ -1,7 +1,7 @@
 // What the fuzzer feeds: for each parser, a set of valid files and how to run
 // the parser on them. One file of the set is replaced by a mutation per input.
-// Parsers that reach libtorch (safetensors, Tiny-ImageNet) are `native`: their
-// worker loads the engine, and a crash there only ends that child process.
+// Every target runs in a child process (harness.ts), so even a crash in libtorch
+// ends only that child; `native` ones load the engine and start slower.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findDuplicateJsonKey, scanJsonKeys } from '../../src/io/duplicateJsonKey.js';
@@ -13,16 +13,14 @@ import { encodeGrayJpeg } from '../data/grayJpeg.js';
 
 export interface FuzzTarget {
   name: string;
-  /** Loads libtorch (so it runs in its own worker). */
-  native: boolean;
-  /** False for parsers of in-memory text, whose errors have no file to name. */
-  namesFile: boolean;
-  /** False where the contract is to never throw at all. */
-  mayThrow: boolean;
-  /** The valid files, by path relative to the input folder; built once per worker. */
+  /** Loads libtorch, so its worker starts slower (default false). */
+  native?: boolean;
+  /** False for parsers of in-memory text, whose errors have no file to name (default true). */
+  namesFile?: boolean;
+  /** False where the contract is to never throw at all (default true). */
+  mayThrow?: boolean;
+  /** The valid files, by path relative to the input folder; built once per worker. One is mutated per input. */
   files(): Promise<Record<string, Uint8Array>>;
-  /** The files of `files()` that get mutated (default: all). */
-  mutable?: string[];
   /** Runs the parser on the files in `dir`. */
   run(dir: string): Promise<void> | void;
 }
@@ -32,9 +30,6 @@ const digitLabels = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_
 
 const idx: FuzzTarget = {
   name: 'idx',
-  native: false,
-  namesFile: true,
-  mayThrow: true,
   files: async () => ({
     'images.gz': idxBytes(IDX_IMAGES_MAGIC, [3, 28, 28], patternBytes(3 * 784, 3), true),
     'labels.gz': idxBytes(IDX_LABELS_MAGIC, [3], digitLabels(3), true),
@@ -49,9 +44,6 @@ const idx: FuzzTarget = {
 
 const cifar: FuzzTarget = {
   name: 'cifar',
-  native: false,
-  namesFile: true,
-  mayThrow: true,
   files: async () => ({
     'cifar10.bin': cifarBytes([[3], [9], [0]], patternBytes(3 * 3072, 5)),
     'cifar100.bin': cifarBytes([[19, 99], [0, 5]], patternBytes(2 * 3072, 6)),
@@ -64,9 +56,6 @@ const cifar: FuzzTarget = {
 
 const jpeg: FuzzTarget = {
   name: 'jpeg',
-  native: false,
-  namesFile: true,
-  mayThrow: true,
   files: async () => ({
     'rgb.jpeg': rgbJpeg(smoothImage(1)),
     'gray.jpeg': encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 29) % 256)),
@@ -91,8 +80,6 @@ function frameSafetensors(header: Uint8Array, data: Uint8Array): Uint8Array {
 const safetensors: FuzzTarget = {
   name: 'safetensors',
   native: true,
-  namesFile: true,
-  mayThrow: true,
   async files() {
     const { torch, io } = await import('../../src/index.js');
     const mixed = io.serializeSafetensors({
@@ -127,8 +114,6 @@ const WNIDS = ['n01', 'n02'];
 const tinyImageNet: FuzzTarget = {
   name: 'tiny-imagenet',
   native: true,
-  namesFile: true,
-  mayThrow: true,
   files: async () => ({
     'wnids.txt': text(WNIDS.join('\n') + '\n'),
     'words.txt': text('n01\tgoldfish\nn02\ttabby cat\n'),
@@ -151,7 +136,6 @@ const tinyImageNet: FuzzTarget = {
 /** Valid headers the key scanner must get through whatever is done to them. */
 const jsonKeys: FuzzTarget = {
   name: 'json-keys',
-  native: false,
   namesFile: false,
   mayThrow: false,
   files: async () => ({
@@ -176,11 +160,8 @@ const jsonKeys: FuzzTarget = {
 export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, tinyImageNet];
 
 /** Parsers gone wrong in each way the harness must catch; only its own test runs them. */
-const broken = (name: string, run: (dir: string) => void, namesFile = true): FuzzTarget => ({
+const broken = (name: string, run: (dir: string) => void): FuzzTarget => ({
   name,
-  native: false,
-  namesFile,
-  mayThrow: true,
   files: async () => ({ 'input.bin': patternBytes(64) }),
   run,
 });

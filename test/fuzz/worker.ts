@@ -20,7 +20,7 @@ const say = (line: string): void => {
 export function fuzzInput(target: FuzzTarget, files: Record<string, Uint8Array>, seed: number, i: number): { files: Record<string, Uint8Array>; mutated: string } {
   // Keyed by the target's name, so adding targets never changes another's inputs.
   const random = new SeededRandom(seed, i, ...Buffer.from(target.name, 'utf8'));
-  const names = target.mutable ?? Object.keys(files);
+  const names = Object.keys(files);
   const mutated = names[random.nextInt(names.length)]!;
   const donors = Object.entries(files).filter(([name]) => name !== mutated).map(([, bytes]) => bytes);
   return { files: { ...files, [mutated]: mutate(files[mutated]!, random, donors) }, mutated };
@@ -36,8 +36,8 @@ export function writeFiles(dir: string, files: Record<string, Uint8Array>): void
 /** What an input may do: return, or throw an Error naming a file of its folder (where it reads files). */
 function contractBreach(target: FuzzTarget, err: unknown, dir: string): string | null {
   if (!(err instanceof Error)) return `threw a non-Error: ${typeof err} ${String(err).slice(0, 200)}`;
-  if (!target.mayThrow) return `threw though it never should: ${err.stack?.slice(0, 600)}`;
-  if (target.namesFile && !err.message.includes(dir)) return `error does not name the file: ${err.stack?.slice(0, 600)}`;
+  if (target.mayThrow === false) return `threw though it never should: ${err.stack?.slice(0, 600)}`;
+  if (target.namesFile !== false && !err.message.includes(dir)) return `error does not name the file: ${err.stack?.slice(0, 600)}`;
   return null;
 }
 
