@@ -132,7 +132,8 @@ export abstract class Module {
       else if (value instanceof Parameter) this.adoptField(name, value, this.#parameters);
       else {
         const items = collectionItems(value);
-        if (checkCollections && items?.some((item) => item instanceof Module || item instanceof Parameter)) (collections ??= []).push([name, items]);
+        const loose = (item: unknown): boolean => (item instanceof Module || item instanceof Parameter) && !this.#registered.has(item);
+        if (checkCollections && items?.some(loose)) (collections ??= []).push([name, items]);
       }
     }
     if (collections !== undefined) this.refuseUnregistered(collections);
