@@ -10,10 +10,12 @@ import { checkLabelRange, type LabeledImages } from './labeledImages.js';
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
 /**
- * The largest IDX body read: a million 28x28 images (EMNIST, the largest
- * MNIST-style data set, has 814,255). Bounds what a hostile header can make us allocate.
+ * The most items (images or labels) and the largest body an IDX file may
+ * declare: a million 28x28 images (EMNIST, the largest MNIST-style data set,
+ * has 814,255). Bounds what a hostile header can make us allocate.
  */
-export const MAX_IDX_BODY_BYTES = 1_000_000 * 28 * 28;
+export const MAX_IDX_ITEMS = 1_000_000;
+export const MAX_IDX_BODY_BYTES = MAX_IDX_ITEMS * 28 * 28;
 
 /** What the caller accepts, checked on the header before the body is read. */
 type DimsCheck = (dims: number[]) => void;
@@ -38,6 +40,9 @@ function readIdx(file: string, expectedMagic: number, what: string, check: DimsC
   }
   const dims = Array.from({ length: dimCount }, (_, i) => view.getUint32(4 + 4 * i));
   const bodySize = dims.reduce((a, b) => a * b, 1);
+  if (dims[0]! > MAX_IDX_ITEMS) {
+    throw new DataFileError(file, `the header declares ${dims[0]} ${what}, more than the ${MAX_IDX_ITEMS} this reader accepts`);
+  }
   if (bodySize > MAX_IDX_BODY_BYTES) {
     throw new DataFileError(file, `the header declares [${dims.join(', ')}] (${bodySize} bytes), more than the ${MAX_IDX_BODY_BYTES}-byte limit for IDX data`);
   }

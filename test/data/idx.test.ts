@@ -134,11 +134,13 @@ test('a gzip bomb is refused once it inflates past what its header declares, not
 
 test('IDX headers declaring more than the reader accepts are refused before the body is read', () => {
   const dir = tempDir();
-  const huge = writeFile(join(dir, 'huge.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [2_000_000, 28, 28], new Uint8Array(0), 1));
+  const huge = writeFile(join(dir, 'huge.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [1000, 1000, 1000], new Uint8Array(0), 1));
   assert.throws(
     () => readIdxImages(huge),
-    (e: Error) => e.message === `${huge}: the header declares [2000000, 28, 28] (1568000000 bytes), more than the ${data.MAX_IDX_BODY_BYTES}-byte limit for IDX data`,
+    (e: Error) => e.message === `${huge}: the header declares [1000, 1000, 1000] (1000000000 bytes), more than the ${data.MAX_IDX_BODY_BYTES}-byte limit for IDX data`,
   );
+  const manyLabels = writeFile(join(dir, 'labels.gz'), idxGzipBomb(IDX_LABELS_MAGIC, [data.MAX_IDX_ITEMS + 1], new Uint8Array(0), 2));
+  assert.throws(() => readIdxLabels(manyLabels, 10), (e: Error) => e.message === `${manyLabels}: the header declares 1000001 labels, more than the ${data.MAX_IDX_ITEMS} this reader accepts`);
   // The label count bounds the image file: a mismatch is found on the header.
   const images = writeFile(join(dir, 'images.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [1000, 28, 28], new Uint8Array(0), 1));
   const labelsFile = writeFile(join(dir, 'labels'), idxBytes(IDX_LABELS_MAGIC, [COUNT], labels));
