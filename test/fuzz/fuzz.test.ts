@@ -7,7 +7,7 @@ import { fuzz } from './harness.js';
 import { BROKEN_TARGETS, FUZZ_TARGETS } from './targets.js';
 
 // Native targets pay for loading libtorch per worker, so they get fewer inputs.
-const BUDGET = { pure: 100, native: 40 };
+const BUDGET = { pure: 60, native: 20 };
 // A watchdog, not a speed test: generous, because the machine may be busy.
 const INPUT_TIMEOUT_MS = 20_000;
 
