@@ -45,6 +45,8 @@ function nonFiniteCounts(t: Tensor): string {
 const isAllFinite = (t: Tensor): boolean => torch.tidy(() => t.isfinite().all().item() !== 0);
 const join = (prefix: string, name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
 
+const isMember = (value: unknown): value is Module | Parameter => value instanceof Module || value instanceof Parameter;
+
 /** The items of an array, Map or plain object; undefined for anything else. */
 function collectionItems(value: object): unknown[] | undefined {
   if (Array.isArray(value)) return value;
@@ -130,10 +132,9 @@ export abstract class Module {
       if (value === registering || value === null || typeof value !== 'object' || this.#registered.has(value)) continue;
       if (value instanceof Module) this.adoptField(name, value, this.#children);
       else if (value instanceof Parameter) this.adoptField(name, value, this.#parameters);
-      else {
+      else if (checkCollections) {
         const items = collectionItems(value);
-        const loose = (item: unknown): boolean => (item instanceof Module || item instanceof Parameter) && !this.#registered.has(item);
-        if (checkCollections && items?.some(loose)) (collections ??= []).push([name, items]);
+        if (items?.some((item) => isMember(item) && !this.#registered.has(item))) (collections ??= []).push([name, items]);
       }
     }
     if (collections !== undefined) this.refuseUnregistered(collections);
@@ -149,10 +150,14 @@ export abstract class Module {
 
   /** Modules or parameters in an array, Map or object field cannot be named the way PyTorch would: refuse them loudly. */
   private refuseUnregistered(collections: [string, unknown[]][]): void {
+    // Members registered deeper in the tree (e.g. an array of a child's layers) are fine too.
     const reachable = new Set<unknown>(this.#registered);
-    for (const child of this.#children.values()) for (const m of child.modules()) reachable.add(m);
+    for (const child of this.#children.values()) {
+      for (const m of child.modules()) reachable.add(m);
+      for (const p of child.parameters()) reachable.add(p);
+    }
     for (const [name, items] of collections) {
-      const loose = items.find((item) => (item instanceof Module || item instanceof Parameter) && !reachable.has(item));
+      const loose = items.find((item) => isMember(item) && !reachable.has(item));
       if (loose === undefined) continue;
       const kind = Array.isArray(this[name as keyof this]) ? 'an array' : 'a collection';
       throw new Error(

@@ -144,6 +144,14 @@ test('modules or parameters in an array, Map or object field are refused loudly,
     }
   }
   assert.deepEqual(Object.keys(new Staged().stateDict()), ['a.weight', 'a.bias', 'b.0.weight', 'b.0.bias']);
+  class Tied extends nn.Module {
+    fc = new nn.Linear(2, 2);
+    tied = [this.fc.weight];
+    forward(x: Tensor): Tensor {
+      return x;
+    }
+  }
+  assert.deepEqual(new Tied().parameters().length, 2);
 });
 
 test('a field with the name of another kind of member is an error', () => {
