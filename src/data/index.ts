@@ -1,7 +1,7 @@
 // Data sets, readers for their file formats, and the mini-batch loader.
 export { DataFileError } from './dataFileError.js';
-export { readMaybeGzippedBytes, readRawBytes, isGzip } from './fileBytes.js';
-export { readIdxImages, readIdxLabels, readIdxPair, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
+export { readMaybeGzippedBytes, readRawBytes, isGzip, gunzipBounded } from './fileBytes.js';
+export { readIdxImages, readIdxLabels, readIdxPair, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MAX_IDX_ITEMS, MAX_IDX_BODY_BYTES } from './idx.js';
 export { idxFilesFor, loadIdxFolder } from './idxFolder.js';
 export { CIFAR10, CIFAR100, CIFAR_SHAPE, loadCifar, readCifarFile, type CifarLabelKind, type CifarVariant } from './cifar.js';
 export { loadTinyImageNet, TINY_IMAGENET_FOLDER, TINY_IMAGENET_SHAPE } from './tinyImageNet.js';

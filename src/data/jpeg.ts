@@ -5,14 +5,33 @@ import { decode } from 'jpeg-js';
 import { DataFileError } from './dataFileError.js';
 import { pixelsPerImage, type ImageShape } from './labeledImages.js';
 
+/**
+ * The largest frame decoded, as a multiple of the expected image: a file of the
+ * wrong size still gets its "wrong dims" message, while a frame declaring
+ * gigapixels is refused at its header instead of costing jpeg-js's default 512 MB.
+ */
+const MAX_FRAME_FACTOR = 16;
+/** jpeg-js's working memory per pixel: RGBA output plus per-component coefficient blocks, with room to spare. */
+const DECODE_BYTES_PER_PIXEL = 32;
+
 /** Decodes one RGB image of `shape` ([3, H, W]) into out, starting at image number `slot`. */
 export function decodeJpegInto(file: string, bytes: Uint8Array, shape: ImageShape, out: Uint8Array, slot: number): void {
   const [channels, height, width] = shape;
+  const maxPixels = MAX_FRAME_FACTOR * height * width;
   let image: { width: number; height: number; data: Uint8Array };
   try {
-    image = decode(bytes, { useTArray: true, formatAsRGBA: true });
+    image = decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * DECODE_BYTES_PER_PIXEL) / 2 ** 20),
+    });
   } catch (err) {
-    throw new DataFileError(file, `not a decodable JPEG (${(err as Error).message})`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) {
+      throw new DataFileError(file, `the JPEG frame is larger than ${maxPixels} pixels, expected a ${width}x${height} image; refused before decoding`);
+    }
+    throw new DataFileError(file, `not a decodable JPEG (${message})`);
   }
   if (image.width !== width || image.height !== height) {
     throw new DataFileError(file, `wrong dims: the image is ${image.width}x${image.height}, expected ${width}x${height}`);

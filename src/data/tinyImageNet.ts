@@ -8,11 +8,11 @@
 // Training files are ordered round-robin over classes, so `limit` gives a
 // class-balanced subset. JPEGs are decoded chunk by chunk into one uint8
 // tensor, so memory holds the decoded pixels and one chunk, never all files.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import { DataFileError } from './dataFileError.js';
-import { readRawBytes } from './fileBytes.js';
+import { readRawBytes, readTextFile } from './fileBytes.js';
 import { pixelsPerImage, type ImageShape } from './labeledImages.js';
 import { locateFiles } from './locateFiles.js';
 import { decodeJpegInto } from './jpeg.js';
@@ -30,9 +30,13 @@ interface LabeledFile {
 const lines = (text: string): string[] => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 
 function readWnids(file: string): string[] {
-  const wnids = lines(readFileSync(file, 'utf8'));
+  const wnids = lines(readTextFile(file));
   if (wnids.length === 0) throw new DataFileError(file, 'lists no class ids');
-  const duplicate = wnids.find((w, i) => wnids.indexOf(w) !== i);
+  // Class ids name folders under train/: a path there would read outside the data set.
+  const notAName = wnids.find((w) => basename(w) !== w || w === '..' || w === '.');
+  if (notAName !== undefined) throw new DataFileError(file, `class id ${JSON.stringify(notAName)} is not a folder name`);
+  const seen = new Set<string>();
+  const duplicate = wnids.find((w) => seen.size === seen.add(w).size);
   if (duplicate !== undefined) throw new DataFileError(file, `class id ${duplicate} is listed twice`);
   return [...wnids].sort();
 }
@@ -41,13 +45,19 @@ function readWnids(file: string): string[] {
 function classNamesFor(root: string, wnids: string[]): string[] {
   const file = join(root, 'words.txt');
   if (!existsSync(file)) return wnids;
-  const words = new Map(lines(readFileSync(file, 'utf8')).map((l) => l.split('\t') as [string, string]));
+  const words = new Map(lines(readTextFile(file)).map((l) => l.split('\t') as [string, string]));
   return wnids.map((w) => words.get(w) ?? w);
 }
 
 function jpegsIn(dir: string): string[] {
   if (!existsSync(dir)) throw new DataFileError(dir, 'folder not found; every class in wnids.txt needs train/<wnid>/images/');
-  return readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => join(dir, f));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new DataFileError(dir, `cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return names.filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => join(dir, f));
 }
 
 function trainFiles(root: string, wnids: string[]): LabeledFile[] {
@@ -65,11 +75,15 @@ function trainFiles(root: string, wnids: string[]): LabeledFile[] {
 function valFiles(root: string, wnids: string[]): LabeledFile[] {
   const annotations = join(root, 'val', 'val_annotations.txt');
   const labelOf = new Map(wnids.map((w, i) => [w, i]));
-  return lines(readFileSync(annotations, 'utf8')).map((line, row) => {
+  return lines(readTextFile(annotations)).map((line, row) => {
     const [name, wnid] = line.split('\t');
     const label = wnid === undefined ? undefined : labelOf.get(wnid);
     if (name === undefined || label === undefined) {
       throw new DataFileError(annotations, `line ${row + 1}: ${wnid === undefined ? 'expected <file>\\t<wnid>' : `class id ${wnid} is not in wnids.txt`}`);
+    }
+    // Only files of val/images/ are read, whatever the listing says.
+    if (basename(name) !== name || name === '..' || name === '.') {
+      throw new DataFileError(annotations, `line ${row + 1}: ${JSON.stringify(name)} is not a file name in val/images/`);
     }
     return { file: join(root, 'val', 'images', name), label };
   });

@@ -9,6 +9,8 @@ export {
   parseSafetensors,
   SafetensorsError,
   MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  MAX_RANK,
   type SafetensorsContents,
 } from './safetensors.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';

@@ -9,13 +9,15 @@
 // Writing reproduces the reference writer byte for byte: tensors ordered by
 // descending dtype (the order of its Dtype enum below, which puts wider
 // alignments first), then by name; `__metadata__` first; compact JSON.
-// Reading validates all of the header before touching any tensor data.
+// Reading validates all of the header before touching any tensor data, and
+// bounds what a hostile header can cost: its length, its number of tensors
+// (counted before JSON.parse allocates them) and their ranks; every check is linear.
 import { readFileSync } from 'node:fs';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { DType } from '../engine/dtype.js';
 import { writeFileAtomic } from './atomic.js';
-import { findDuplicateJsonKey } from './duplicateJsonKey.js';
+import { scanJsonKeys } from './duplicateJsonKey.js';
 
 /** The format's dtypes in the reference's enum order; null where the engine has no such dtype. */
 const FILE_DTYPES: [code: string, dtype: DType | null, bytes: number][] = [
@@ -40,6 +42,14 @@ const BY_DTYPE = new Map([...BY_CODE.values()].filter((d) => d.dtype !== null).m
 
 /** The reference refuses larger headers. */
 export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Each tensor costs a native allocation even when empty: a 59 MB header of a
+ * million empty tensors took 40 s and 1.8 GB to load. Real checkpoints hold
+ * hundreds to a few thousand tensors per file.
+ */
+export const MAX_TENSORS = 100_000;
+/** libtorch kernels index at most 25 dimensions; a longer shape is hostile, not a model. */
+export const MAX_RANK = 64;
 const METADATA_KEY = '__metadata__';
 
 export class SafetensorsError extends Error {
@@ -143,13 +153,17 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
   }
   // Valid JSON that starts with '{' is an object.
   if (!text.startsWith('{')) fail(`the header must be a JSON object starting with '{', found ${JSON.stringify(text.slice(0, 16))}`);
+  const tooMany = (): never => fail(`the header declares more than ${MAX_TENSORS} tensors, the most this reader accepts`);
+  // __metadata__ is a member too, hence the one extra here; the exact count is checked after parsing.
+  const scan = scanJsonKeys(text, MAX_TENSORS + 1);
+  if (scan.topLevelKeys > MAX_TENSORS + 1) tooMany();
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (err) {
     fail(`the header is not valid JSON (${(err as Error).message})`);
   }
-  const duplicate = findDuplicateJsonKey(text);
+  const duplicate = scan.duplicate;
   if (duplicate) {
     const where = duplicate.path.length === 0 ? '' : ` inside '${duplicate.path.join("' > '")}'`;
     fail(`the header names ${JSON.stringify(duplicate.key)} twice${where}`);
@@ -160,6 +174,7 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
   const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) metadata = checkMetadata(value, fail);
+    else if (entries.length === MAX_TENSORS) tooMany();
     else entries.push(checkEntry(name, value, dataLength, (what) => fail(`tensor '${name}': ${what}`)));
   }
   // The tensors must tile the byte buffer exactly: no overlaps, no holes, nothing after.
@@ -190,7 +205,9 @@ function checkEntry(name: string, value: unknown, dataLength: number, fail: (wha
   const known = typeof dtype === 'string' ? BY_CODE.get(dtype) : undefined;
   if (known === undefined) fail(`unknown dtype ${JSON.stringify(dtype)} (known: ${[...BY_CODE.keys()].join(', ')})`);
   if (known!.dtype === null) fail(`dtype ${known!.code} is valid safetensors but has no counterpart in this engine`);
-  if (!Array.isArray(shape) || !shape.every(isIndex)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!Array.isArray(shape)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if ((shape as unknown[]).length > MAX_RANK) fail(`shape has ${(shape as unknown[]).length} dimensions, more than the ${MAX_RANK} this reader accepts`);
+  if (!(shape as unknown[]).every(isIndex)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex) || offsets[0] > offsets[1]) {
     fail(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
   }
@@ -198,7 +215,9 @@ function checkEntry(name: string, value: unknown, dataLength: number, fail: (wha
   if (end > dataLength) fail(`data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data buffer (truncated file?)`);
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
   const needed = elements * known!.bytes;
-  if (!Number.isSafeInteger(needed)) fail(`shape [${shape}] is too large to address`);
+  // The strides of an empty tensor are products of its other dimensions, so those must be addressable too.
+  const strideSpan = (shape as number[]).reduce((a, b) => a * Math.max(b, 1), known!.bytes);
+  if (!Number.isSafeInteger(needed) || !Number.isSafeInteger(strideSpan)) fail(`shape [${shape}] is too large to address`);
   if (end - begin !== needed) fail(`shape [${shape}] of ${known!.code} needs ${needed} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
   return { name, dtype: known!.dtype!, shape: shape as number[], begin, end };
 }

@@ -1,8 +1,11 @@
 // The Module base class: a tree of layers owning parameters and buffers,
 // registered in insertion order so names and state-dict order match PyTorch's.
+// Members are registered explicitly (registerModule, ...) or, as in PyTorch,
+// by assigning them to fields.
 import { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Parameter, bufferFrom } from './parameter.js';
+import { closestName } from './closestName.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -18,45 +21,152 @@ interface Buffer {
 }
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+/** Keys listed per kind of problem in a loadStateDict error; a hostile file may hold thousands. */
+const LISTED_KEYS = 20;
+
+/** The first LISTED_KEYS items (described), then how many more there are. */
+function firstFew(items: string[], describe: (item: string) => string = (item) => item, more = ''): string[] {
+  const shown = items.slice(0, LISTED_KEYS).map(describe);
+  return items.length > LISTED_KEYS ? [...shown, `... and ${items.length - LISTED_KEYS} more${more}`] : shown;
+}
+
+/** '3 NaN, 1 +inf of 24 values', counted only for a tensor already found non-finite. */
+function nonFiniteCounts(t: Tensor): string {
+  return torch.tidy(() => {
+    const count = (mask: Tensor): number => mask.sum().item();
+    const nan = count(t.isnan());
+    const positive = count(t.isinf().logicalAnd(t.gt(0)));
+    const negative = count(t.isinf().logicalAnd(t.lt(0)));
+    const parts = [[nan, 'NaN'], [positive, '+inf'], [negative, '-inf']].filter(([n]) => n !== 0).map(([n, what]) => `${n} ${what}`);
+    return `${parts.join(', ')} of ${t.numel} values`;
+  });
+}
+
+const isAllFinite = (t: Tensor): boolean => torch.tidy(() => t.isfinite().all().item() !== 0);
 const join = (prefix: string, name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
+
+const isMember = (value: unknown): value is Module | Parameter => value instanceof Module || value instanceof Parameter;
+
+/** The items of an array, Map or plain object; undefined for anything else. */
+function collectionItems(value: object): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Map) return [...value.values()];
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null ? Object.values(value) : undefined;
+}
 
 export abstract class Module {
   training = true;
-  private readonly ownParameters = new Map<string, Parameter>();
-  private readonly ownBuffers = new Map<string, Buffer>();
-  private readonly ownChildren = new Map<string, Module>();
+  // JS-private, so the scan for members assigned as fields never sees them.
+  readonly #parameters = new Map<string, Parameter>();
+  readonly #buffers = new Map<string, Buffer>();
+  readonly #children = new Map<string, Module>();
+  /** What is registered here, by identity: a field holding one of these is not registered again. */
+  readonly #registered = new Set<Parameter | Module>();
 
   abstract forward(x: Tensor): Tensor;
+
+  // Every read goes through these, so members assigned as fields are registered first.
+  private get ownParameters(): Map<string, Parameter> {
+    this.registerFields(undefined, true);
+    return this.#parameters;
+  }
+  private get ownBuffers(): Map<string, Buffer> {
+    this.registerFields(undefined, true);
+    return this.#buffers;
+  }
+  private get ownChildren(): Map<string, Module> {
+    this.registerFields(undefined, true);
+    return this.#children;
+  }
 
   // ---- registration ---------------------------------------------------------------
   private checkName(name: string): void {
     if (name === '' || name.includes('.')) throw new Error(`${this.constructor.name}: invalid member name '${name}' (non-empty, no dots)`);
-    if (this.ownParameters.has(name) || this.ownBuffers.has(name) || this.ownChildren.has(name)) {
+    if (this.#parameters.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
       throw new Error(`${this.constructor.name}: '${name}' is already registered`);
     }
   }
 
   /** Registers a trainable tensor under `name`; a plain Tensor is wrapped into a Parameter. */
   protected registerParameter(name: string, value: Tensor): Parameter {
+    this.registerFields(value, false);
     this.checkName(name);
     const p = value instanceof Parameter ? value : new Parameter(value);
-    this.ownParameters.set(name, p);
+    this.#parameters.set(name, p);
+    this.#registered.add(p);
     return p;
   }
 
   /** Registers a non-trainable tensor (running statistics, constants); it gets its own untracked handle. */
   protected registerBuffer(name: string, value: Tensor, persistent = true): Tensor {
+    this.registerFields(value, false);
     this.checkName(name);
     const tensor = bufferFrom(value);
-    this.ownBuffers.set(name, { tensor, persistent });
+    this.#buffers.set(name, { tensor, persistent });
     return tensor;
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {
+    this.registerFields(module, false);
     this.checkName(name);
     if (!(module instanceof Module)) throw new Error(`${this.constructor.name}: '${name}' is not a Module`);
-    this.ownChildren.set(name, module);
+    this.#children.set(name, module);
+    this.#registered.add(module);
     return module;
+  }
+
+  /**
+   * Registers the modules and parameters assigned as fields (`fc1 = new Linear(...)`)
+   * under the field's name, as PyTorch's __setattr__ does. Runs before every
+   * registration and every read, so members keep the order of assignment. A field
+   * holding something registered already (`this.fc = this.registerModule('fc', ...)`,
+   * or under another name) is skipped; one reassigned replaces the old member
+   * in place. Plain tensors are not registered (use registerBuffer), as in PyTorch.
+   * Collections of modules are checked on reads only: during construction their
+   * members may still be about to be registered.
+   */
+  private registerFields(registering: unknown, checkCollections: boolean): void {
+    let collections: [string, unknown[]][] | undefined;
+    for (const [name, value] of Object.entries(this)) {
+      if (value === registering || value === null || typeof value !== 'object' || this.#registered.has(value)) continue;
+      if (value instanceof Module) this.adoptField(name, value, this.#children);
+      else if (value instanceof Parameter) this.adoptField(name, value, this.#parameters);
+      else if (checkCollections) {
+        const items = collectionItems(value);
+        if (items?.some((item) => isMember(item) && !this.#registered.has(item))) (collections ??= []).push([name, items]);
+      }
+    }
+    if (collections !== undefined) this.refuseUnregistered(collections);
+  }
+
+  private adoptField<T extends Parameter | Module>(name: string, value: T, members: Map<string, T>): void {
+    const previous = members.get(name);
+    if (previous === undefined) this.checkName(name);
+    else this.#registered.delete(previous);
+    members.set(name, value);
+    this.#registered.add(value);
+  }
+
+  /** Modules or parameters in an array, Map or object field cannot be named the way PyTorch would: refuse them loudly. */
+  private refuseUnregistered(collections: [string, unknown[]][]): void {
+    // Members registered deeper in the tree (e.g. an array of a child's layers) are fine too.
+    const reachable = new Set<unknown>(this.#registered);
+    for (const child of this.#children.values()) {
+      for (const m of child.modules()) reachable.add(m);
+      for (const p of child.parameters()) reachable.add(p);
+    }
+    for (const [name, items] of collections) {
+      const loose = items.find((item) => isMember(item) && !reachable.has(item));
+      if (loose === undefined) continue;
+      const kind = Array.isArray(this[name as keyof this]) ? 'an array' : 'a collection';
+      throw new Error(
+        loose instanceof Module
+          ? `${this.constructor.name}: field '${name}' holds ${kind} of modules that are not registered, so their parameters would be silently left out; ` +
+              `assign new Sequential(...) instead (names ${name}.0, ${name}.1, ... as PyTorch's nn.ModuleList/Sequential), or register each with registerModule`
+          : `${this.constructor.name}: field '${name}' holds ${kind} of parameters that are not registered, so they would be silently left out; register each with registerParameter`,
+      );
+    }
   }
 
   // ---- traversal ---------------------------------------------------------------------
@@ -173,7 +283,10 @@ export abstract class Module {
   /**
    * Copies the values of `dict` into this module's tensors in place (converting
    * dtype and device as needed). Shape mismatches always throw; with strict
-   * (the default) missing and unexpected keys throw too. Every problem is listed.
+   * (the default) missing and unexpected keys throw too, each unexpected key
+   * naming the closest expected one. Floating tensors holding NaN or infinity
+   * always throw: such weights would be evaluated as if they were fine.
+   * Every problem is listed, and nothing is copied then.
    */
   loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): LoadResult {
     const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
@@ -182,19 +295,30 @@ export abstract class Module {
     const missingKeys = entries.map(([name]) => name).filter((name) => !source.has(name));
     const unexpectedKeys = [...source.keys()].filter((name) => !expected.has(name));
     const mismatches: string[] = [];
+    const nonFinite: string[] = [];
     for (const [name, target] of entries) {
       const value = source.get(name);
-      if (value !== undefined && shapeText(value.shape) !== shapeText(target.shape)) {
-        mismatches.push(`  size mismatch for ${name}: expected shape ${shapeText(target.shape)}, found ${shapeText(value.shape)}`);
+      if (value === undefined) continue;
+      if (shapeText(value.shape) !== shapeText(target.shape)) {
+        mismatches.push(`size mismatch for ${name}: expected shape ${shapeText(target.shape)}, found ${shapeText(value.shape)}`);
+      } else if (torch.isFloating(value.dtype) && !isAllFinite(value)) {
+        nonFinite.push(`non-finite values in ${name}: ${nonFiniteCounts(value)}`);
       }
     }
+    // An unexpected key is most likely a missing one misnamed (a prefix, a typo), so those are suggested first.
+    const suggestions = missingKeys.length > 0 ? missingKeys : [...expected];
+    const suggest = (key: string): string => {
+      const closest = closestName(key, suggestions);
+      return closest === undefined ? key : `${key} (did you mean ${closest}?)`;
+    };
     const problems = [
-      ...(strict && missingKeys.length > 0 ? [`  missing keys: ${missingKeys.join(', ')}`] : []),
-      ...(strict && unexpectedKeys.length > 0 ? [`  unexpected keys: ${unexpectedKeys.join(', ')}`] : []),
-      ...mismatches,
+      ...(strict && missingKeys.length > 0 ? [`missing keys: ${firstFew(missingKeys).join(', ')}`] : []),
+      ...(strict && unexpectedKeys.length > 0 ? [`unexpected keys: ${firstFew(unexpectedKeys, suggest).join(', ')}`] : []),
+      ...firstFew(mismatches, undefined, ' size mismatches'),
+      ...firstFew(nonFinite, undefined, ' non-finite tensors'),
     ];
     if (problems.length > 0) {
-      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:\n${problems.join('\n')}`);
+      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:${problems.map((p) => `\n  ${p}`).join('')}`);
     }
     torch.noGrad(() => {
       for (const [name, target] of entries) {

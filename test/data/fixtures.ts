@@ -54,6 +54,16 @@ export function idxBytes(magic: number, dims: number[], body: Uint8Array, gzip =
   return gzip ? gzipSync(bytes) : bytes;
 }
 
+/**
+ * A gzip bomb: the gzipped IDX file `idxBytes` describes, followed by `mebibytes`
+ * more gzip members of 1 MiB of zeros each (readers inflate concatenated members
+ * as one stream). Each member is ~1 KiB, so the bomb is built without allocating what it inflates to.
+ */
+export function idxGzipBomb(magic: number, dims: number[], body: Uint8Array, mebibytes: number): Uint8Array {
+  const zeros = gzipSync(new Uint8Array(1 << 20));
+  return concat(idxBytes(magic, dims, body, true), ...new Array<Uint8Array>(mebibytes).fill(zeros));
+}
+
 /** CIFAR binary records: each record is its label bytes then 3072 pixel bytes. */
 export function cifarBytes(labels: number[][], pixels: Uint8Array): Uint8Array {
   const records = labels.map((label, i) => concat(Uint8Array.from(label), pixels.subarray(i * 3072, (i + 1) * 3072)));

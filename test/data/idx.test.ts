@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { data } from '../../src/index.js';
-import { idxBytes, patternBytes, tempDir, writeFile } from './fixtures.js';
+import { idxBytes, idxGzipBomb, patternBytes, tempDir, writeFile } from './fixtures.js';
 
 const { readIdxImages, readIdxLabels, readIdxPair, loadDataset, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } = data;
 
@@ -119,4 +119,30 @@ test('IDX missing files: the error names the missing file and the expected ones'
       e.message.endsWith('Get it from the web.'),
   );
   assert.throws(() => readIdxImages(join(dir, 'nothing.gz')), (e: Error) => e.message === `${join(dir, 'nothing.gz')}: file not found`);
+});
+
+test('a gzip bomb is refused once it inflates past what its header declares, not after inflating it all', () => {
+  const dir = tempDir();
+  // 1 GiB of zeros after two declared images, in a file of about 1 MB.
+  const bomb = writeFile(join(dir, 'bomb-images-idx3-ubyte.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [2, 28, 28], pixels.subarray(0, 2 * 784), 1024));
+  const declared = 16 + 2 * 784;
+  const refusal = new RegExp(`^${bomb}: the gzip stream inflates to more than ${declared} bytes, the size its header's \\[2, 28, 28\\] declares`);
+  assert.throws(() => readIdxImages(bomb), (e: Error) => e instanceof data.DataFileError && refusal.test(e.message), 'images alone');
+  const labels = writeFile(join(dir, 'labels'), idxBytes(IDX_LABELS_MAGIC, [2], Uint8Array.from([1, 2])));
+  assert.throws(() => readIdxPair(bomb, labels, 10, [28, 28]), (e: Error) => refusal.test(e.message), 'images with labels');
+});
+
+test('IDX headers declaring more than the reader accepts are refused before the body is read', () => {
+  const dir = tempDir();
+  const huge = writeFile(join(dir, 'huge.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [1000, 1000, 1000], new Uint8Array(0), 1));
+  assert.throws(
+    () => readIdxImages(huge),
+    (e: Error) => e.message === `${huge}: the header declares [1000, 1000, 1000] (1000000000 bytes), more than the ${data.MAX_IDX_BODY_BYTES}-byte limit for IDX data`,
+  );
+  const manyLabels = writeFile(join(dir, 'labels.gz'), idxGzipBomb(IDX_LABELS_MAGIC, [data.MAX_IDX_ITEMS + 1], new Uint8Array(0), 2));
+  assert.throws(() => readIdxLabels(manyLabels, 10), (e: Error) => e.message === `${manyLabels}: the header declares 1000001 labels, more than the ${data.MAX_IDX_ITEMS} this reader accepts`);
+  // The label count bounds the image file: a mismatch is found on the header.
+  const images = writeFile(join(dir, 'images.gz'), idxGzipBomb(IDX_IMAGES_MAGIC, [1000, 28, 28], new Uint8Array(0), 1));
+  const labelsFile = writeFile(join(dir, 'labels'), idxBytes(IDX_LABELS_MAGIC, [COUNT], labels));
+  assert.throws(() => readIdxPair(images, labelsFile, 10, [28, 28]), (e: Error) => e.message === `${images}: count mismatch: 1000 images but ${COUNT} labels in ${labelsFile}`);
 });

@@ -99,3 +99,40 @@ test('Tiny-ImageNet broken inputs: errors name the file and the problem', () => 
     (e: Error) => e.message.startsWith(join(root, 'wnids.txt') + ': not found') && e.message.includes('tiny-imagenet-200.zip'),
   );
 });
+
+/** The JPEG with its frame header (SOF0) declaring another size; the scan data stays as it was. */
+function withDeclaredSize(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+  const out = Uint8Array.from(jpeg);
+  const sof = out.findIndex((b, i) => b === 0xff && out[i + 1] === 0xc0);
+  assert.ok(sof > 0, 'fixture has a baseline frame header');
+  const view = new DataView(out.buffer);
+  view.setUint16(sof + 5, height);
+  view.setUint16(sof + 7, width);
+  return out;
+}
+
+test('Tiny-ImageNet: a JPEG declaring a huge frame is refused at its header, naming the file', () => {
+  const parent = tempDir();
+  const { root } = writeTinyImageNet(parent);
+  // 25 megapixels: within jpeg-js's defaults (100 MP, 512 MB), which would allocate hundreds of MB for it.
+  const huge = writeFile(join(root, 'val', 'images', 'val_1.JPEG'), withDeclaredSize(rgbJpeg(smoothImage(1)), 5000, 5000));
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message === `${huge}: the JPEG frame is larger than ${16 * 64 * 64} pixels, expected a 64x64 image; refused before decoding`,
+  );
+});
+
+test('Tiny-ImageNet listings cannot send the reader outside the data set, and unreadable listings name their file', () => {
+  const parent = tempDir();
+  const { root } = writeTinyImageNet(parent);
+  const outside = writeFile(join(parent, 'outside.JPEG'), rgbJpeg(smoothImage(5)));
+  const annotations = writeFile(join(root, 'val', 'val_annotations.txt'), `val_0.JPEG\tn01\n../../../${outside.split('/').pop()}\tn02\n`);
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message === `${annotations}: line 2: "../../../outside.JPEG" is not a file name in val/images/`,
+  );
+  const wnids = writeFile(join(root, 'wnids.txt'), 'n01\n../../etc\n');
+  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: class id "../../etc" is not a folder name`);
+  writeFile(wnids, Uint8Array.from([0x6e, 0xff, 0xfe, 0x0a]));
+  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: is not UTF-8 text`);
+});

@@ -55,6 +55,8 @@ const cases: [string, Buffer, RegExp][] = [
   ['offsets past the data', file(`{${entry('t', 'F32', [8], [0, 32])}}`), /tensor 't': data_offsets \[0, 32\] run past the 16-byte data buffer/],
   ['byte length mismatch', file(`{${entry('t', 'F32', [3], [0, 16])}}`), /tensor 't': shape \[3\] of F32 needs 12 bytes, data_offsets \[0, 16\] hold 16/],
   ['shape overflow', file(`{${entry('t', 'F64', [2 ** 40, 2 ** 40], [0, 16])}}`), /tensor 't': shape \[1099511627776,1099511627776\] is too large to address/],
+  ['empty shape whose strides overflow', file(`{${entry('t', 'F64', [0, 2 ** 40, 2 ** 40], [0, 0])}}`, Buffer.alloc(0)), /tensor 't': shape \[0,1099511627776,1099511627776\] is too large to address/],
+  ['too many dimensions', file(`{${entry('t', 'F32', new Array(io.MAX_RANK + 1).fill(1), [0, 4])}}`, Buffer.alloc(4)), new RegExp(`tensor 't': shape has ${io.MAX_RANK + 1} dimensions, more than the ${io.MAX_RANK}`)],
   ['overlap', file(`{${f32('a', 4, 0)},${f32('b', 2, 8)}}`), /tensor 'b': data_offsets \[8, 16\] overlap the previous tensor, which ends at 16/],
   ['gap at the start', file(`{${f32('a', 2, 8)}}`), /tensor 'a': a gap of 8 unused bytes precedes it \(at 0\.\.8\)/],
   ['gap between', file(`{${f32('a', 1, 0)},${f32('b', 2, 8)}}`), /tensor 'b': a gap of 4 unused bytes precedes it \(at 4\.\.8\)/],
@@ -90,4 +92,35 @@ test('the valid variants the format allows are accepted', () => {
   assert.deepEqual(Object.keys(tensors).sort(), ['also', 'early', 'late', 'none']);
   assert.deepEqual(tensors['none']!.shape, [0, 5]);
   assert.equal(tensors['also']!.dtype, 'int64');
+});
+
+/** A header of `count` empty tensors, the cheapest way to declare many. */
+function emptyTensors(count: number): Buffer {
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) parts.push(entry(`t${i}`, 'F32', [0], [0, 0]));
+  return file(`{${parts.join(',')}}`, Buffer.alloc(0));
+}
+
+test('a header declaring more tensors than the limit is refused before JSON.parse allocates them', () => {
+  // One over the limit still parses (it may include __metadata__), but creates no tensor.
+  assert.throws(() => io.parseSafetensors(emptyTensors(io.MAX_TENSORS + 1), 'one.safetensors'), /^SafetensorsError: one.safetensors: the header declares more than/);
+  const bytes = emptyTensors(io.MAX_TENSORS + 2);
+  const parse = JSON.parse;
+  let longestParsed = 0;
+  JSON.parse = ((text: string, reviver?: (key: string, value: unknown) => unknown) => {
+    longestParsed = Math.max(longestParsed, text.length);
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    assert.throws(
+      () => io.parseSafetensors(bytes, 'many.safetensors'),
+      (e: Error) => e instanceof io.SafetensorsError && e.message === `many.safetensors: the header declares more than ${io.MAX_TENSORS} tensors, the most this reader accepts`,
+    );
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.ok(longestParsed < 1000, `JSON.parse saw ${longestParsed} characters; only single keys should be decoded`);
+  // __metadata__ does not count as a tensor.
+  const withMetadata = file(`{"__metadata__":{"a":"b"},${entry('t', 'F32', [0], [0, 0])}}`, Buffer.alloc(0));
+  assert.deepEqual(Object.keys(io.parseSafetensors(withMetadata).tensors), ['t']);
 });

@@ -90,6 +90,55 @@ test('loadStateDict names missing keys, unexpected keys and shape mismatches, an
   assert.ok(torch.allclose(net.stateDict()['head.weight']!, before), 'a failed load must not copy anything');
 });
 
+test('loadStateDict refuses NaN and infinite weights, naming each tensor, and copies nothing then', () => {
+  const net = smallNet();
+  const before = net.stateDict()['head.weight']!.clone();
+  const dict = smallNet().stateDict();
+  const bad = dict['head.weight']!.clone();
+  torch.noGrad(() => {
+    bad.narrow(0, 0, 1).fill_(NaN);
+    bad.narrow(0, 1, 1).narrow(1, 0, 2).fill_(-Infinity);
+  });
+  dict['head.weight'] = bad;
+  dict['features.0.bias'] = torch.tensor([Infinity, 0]);
+  assert.throws(
+    () => net.loadStateDict(dict, { strict: false }),
+    (err: Error) => {
+      assert.match(err.message, /non-finite values in features\.0\.bias: 1 \+inf of 2 values/);
+      assert.match(err.message, /non-finite values in head\.weight: 8 NaN, 2 -inf of 24 values/);
+      return true;
+    },
+  );
+  assert.ok(torch.allclose(net.stateDict()['head.weight']!, before), 'a refused load must not copy anything');
+  // Integer tensors have no NaN to look for; finite floating values load.
+  dict['head.weight'] = before;
+  dict['features.0.bias'] = torch.tensor([1e30, -1e30]);
+  dict['features.1.num_batches_tracked'] = torch.tensor(BigInt64Array.of(3n)).reshape([]);
+  net.loadStateDict(dict);
+  assert.equal(net.stateDict()['features.1.num_batches_tracked']!.item(), 3);
+});
+
+test('loadStateDict suggests the closest expected key for each unexpected one, and lists at most 20 of each kind', () => {
+  const net = smallNet();
+  const dict = Object.fromEntries(Object.entries(smallNet().stateDict()).map(([k, v]) => [k.replace(/^head\./, 'module.head.'), v]));
+  dict['features.1.running_varr'] = dict['features.1.running_var']!;
+  delete dict['features.1.running_var'];
+  assert.throws(
+    () => net.loadStateDict(dict),
+    (err: Error) => {
+      assert.match(err.message, /missing keys: features\.1\.running_var, head\.weight, head\.bias\n/);
+      assert.match(
+        err.message,
+        /unexpected keys: module\.head\.weight \(did you mean head\.weight\?\), module\.head\.bias \(did you mean head\.bias\?\), features\.1\.running_varr \(did you mean features\.1\.running_var\?\)/,
+      );
+      return true;
+    },
+  );
+  const flood: Record<string, Tensor> = { ...smallNet().stateDict() };
+  for (let i = 0; i < 1000; i++) flood[`stray${i}`] = torch.zeros([1]);
+  assert.throws(() => net.loadStateDict(flood), (err: Error) => /stray19 \(did you mean [^)]*\), \.\.\. and 980 more$/.test(err.message) && !err.message.includes('stray20'));
+});
+
 test('loadStateDict with strict false skips missing and unexpected keys but still rejects shape mismatches', () => {
   const net = smallNet();
   const result = net.loadStateDict({ 'head.bias': torch.tensor([1, 2, 3]), stray: torch.zeros([2]) }, { strict: false });

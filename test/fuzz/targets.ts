@@ -1,0 +1,186 @@
+// What the fuzzer feeds: for each parser, a set of valid files and how to run
+// the parser on them. One file of the set is replaced by a mutation per input.
+// Every target runs in a child process (harness.ts), so even a crash in libtorch
+// ends only that child; `native` ones load the engine and start slower.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findDuplicateJsonKey, scanJsonKeys } from '../../src/io/duplicateJsonKey.js';
+import { readIdxPair, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../../src/data/idx.js';
+import { readCifarFile } from '../../src/data/cifar.js';
+import { decodeJpegInto } from '../../src/data/jpeg.js';
+import { cifarBytes, idxBytes, patternBytes, rgbJpeg, smoothImage } from '../data/fixtures.js';
+import { encodeGrayJpeg } from '../data/grayJpeg.js';
+
+export interface FuzzTarget {
+  name: string;
+  /** Loads libtorch, so its worker starts slower (default false). */
+  native?: boolean;
+  /** False for parsers of in-memory text, whose errors have no file to name (default true). */
+  namesFile?: boolean;
+  /** False where the contract is to never throw at all (default true). */
+  mayThrow?: boolean;
+  /** The valid files, by path relative to the input folder; built once per worker. One is mutated per input. */
+  files(): Promise<Record<string, Uint8Array>>;
+  /** Runs the parser on the files in `dir`. */
+  run(dir: string): Promise<void> | void;
+}
+
+const text = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'utf8'));
+const digitLabels = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7) % 10);
+
+const idx: FuzzTarget = {
+  name: 'idx',
+  files: async () => ({
+    'images.gz': idxBytes(IDX_IMAGES_MAGIC, [3, 28, 28], patternBytes(3 * 784, 3), true),
+    'labels.gz': idxBytes(IDX_LABELS_MAGIC, [3], digitLabels(3), true),
+    images: idxBytes(IDX_IMAGES_MAGIC, [3, 28, 28], patternBytes(3 * 784, 4)),
+    labels: idxBytes(IDX_LABELS_MAGIC, [3], digitLabels(3)),
+  }),
+  run(dir) {
+    readIdxPair(join(dir, 'images.gz'), join(dir, 'labels.gz'), 10, [28, 28]);
+    readIdxPair(join(dir, 'images'), join(dir, 'labels'), 10);
+  },
+};
+
+const cifar: FuzzTarget = {
+  name: 'cifar',
+  files: async () => ({
+    'cifar10.bin': cifarBytes([[3], [9], [0]], patternBytes(3 * 3072, 5)),
+    'cifar100.bin': cifarBytes([[19, 99], [0, 5]], patternBytes(2 * 3072, 6)),
+  }),
+  run(dir) {
+    readCifarFile(join(dir, 'cifar10.bin'), 1, 0, 10);
+    readCifarFile(join(dir, 'cifar100.bin'), 2, 1, 100);
+  },
+};
+
+const jpeg: FuzzTarget = {
+  name: 'jpeg',
+  files: async () => ({
+    'rgb.jpeg': rgbJpeg(smoothImage(1)),
+    'gray.jpeg': encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 29) % 256)),
+  }),
+  run(dir) {
+    const out = new Uint8Array(2 * 3 * 64 * 64);
+    ['rgb.jpeg', 'gray.jpeg'].forEach((name, slot) => decodeJpegInto(join(dir, name), readFileSync(join(dir, name)), [3, 64, 64], out, slot));
+  },
+};
+
+const SAFETENSORS_FILES = ['mixed.safetensors', 'metadata.safetensors', 'framed.safetensors'];
+
+/** A safetensors file from its parts, the header length always right, so mutations of the header text reach its checks. */
+function frameSafetensors(header: Uint8Array, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + header.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
+  out.set(header, 8);
+  out.set(data, 8 + header.length);
+  return out;
+}
+
+const safetensors: FuzzTarget = {
+  name: 'safetensors',
+  native: true,
+  async files() {
+    const { torch, io } = await import('../../src/index.js');
+    const mixed = io.serializeSafetensors({
+        weight: torch.tensor([1, 2, 3, 4, 5, 6], [2, 3]),
+        steps: torch.tensor(BigInt64Array.of(1n, 2n)),
+        mask: torch.tensor([1, 0, 1]).gt(0),
+        empty: torch.zeros([0, 4]),
+        scalar: torch.tensor(3.5).to('float64'),
+      });
+    const headerEnd = 8 + Number(new DataView(mixed.buffer, mixed.byteOffset).getBigUint64(0, true));
+    return {
+      'mixed.safetensors': mixed,
+      'header.json': mixed.slice(8, headerEnd),
+      'data.bin': mixed.slice(headerEnd),
+      'metadata.safetensors': io.serializeSafetensors({ 'a.b': torch.ones([2, 2]).to('float16'), c: torch.zeros([3]).to('uint8') }, { format: 'pt', epoch: '3' }),
+    };
+  },
+  async run(dir) {
+    const { io, torch } = await import('../../src/index.js');
+    writeFileSync(join(dir, 'framed.safetensors'), frameSafetensors(readFileSync(join(dir, 'header.json')), readFileSync(join(dir, 'data.bin'))));
+    for (const name of SAFETENSORS_FILES) {
+      const { tensors } = io.readSafetensors(join(dir, name));
+      // Use what was loaded, as a checkpoint load would.
+      torch.tidy(() => Object.values(tensors).forEach((t) => t.to('float64').sum().item()));
+      Object.values(tensors).forEach((t) => t.dispose());
+    }
+  },
+};
+
+const WNIDS = ['n01', 'n02'];
+
+const tinyImageNet: FuzzTarget = {
+  name: 'tiny-imagenet',
+  native: true,
+  files: async () => ({
+    'wnids.txt': text(WNIDS.join('\n') + '\n'),
+    'words.txt': text('n01\tgoldfish\nn02\ttabby cat\n'),
+    'train/n01/images/n01_0.JPEG': rgbJpeg(smoothImage(2)),
+    'train/n02/images/n02_0.JPEG': encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 13) % 256)),
+    'val/val_annotations.txt': text('val_0.JPEG\tn02\t0\t0\t10\t10\nval_1.JPEG\tn01\t1\t2\t30\t40\n'),
+    'val/images/val_0.JPEG': rgbJpeg(smoothImage(3)),
+    'val/images/val_1.JPEG': rgbJpeg(smoothImage(4)),
+  }),
+  async run(dir) {
+    const { data } = await import('../../src/index.js');
+    for (const split of ['train', 'test'] as const) {
+      const set = data.loadDataset('tiny-imagenet', { split, dataDir: dir });
+      set.images.dispose();
+      set.labels.dispose();
+    }
+  },
+};
+
+/** Valid headers the key scanner must get through whatever is done to them. */
+const jsonKeys: FuzzTarget = {
+  name: 'json-keys',
+  namesFile: false,
+  mayThrow: false,
+  files: async () => ({
+    'header.json': text('{"__metadata__":{"format":"pt"},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b\\"\\u00e9":{"dtype":"I64","shape":[],"data_offsets":[24,32]}}'),
+    'nested.json': text('{"a":[1,{"b":{"c":[[],{}]}},"x\\\\"],"d":{"e":null,"f":true,"g":-1.5e3}}'),
+  }),
+  run(dir) {
+    for (const name of ['header.json', 'nested.json']) {
+      const json = readFileSync(join(dir, name), 'utf8');
+      scanJsonKeys(json, 3);
+      let valid = true;
+      try {
+        JSON.parse(json);
+      } catch {
+        valid = false;
+      }
+      if (valid) findDuplicateJsonKey(json);
+    }
+  },
+};
+
+export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, tinyImageNet];
+
+/** Parsers gone wrong in each way the harness must catch; only its own test runs them. */
+const broken = (name: string, run: (dir: string) => void): FuzzTarget => ({
+  name,
+  files: async () => ({ 'input.bin': patternBytes(64) }),
+  run,
+});
+
+export const BROKEN_TARGETS: FuzzTarget[] = [
+  broken('broken-throws-string', () => {
+    throw 'a string'; // eslint-disable-line no-throw-literal
+  }),
+  broken('broken-unnamed-error', () => {
+    throw new Error('no file named here');
+  }),
+  broken('broken-hangs', () => {
+    for (;;);
+  }),
+  broken('broken-crashes', () => process.abort()),
+];
+
+export function fuzzTarget(name: string): FuzzTarget {
+  const target = [...FUZZ_TARGETS, ...BROKEN_TARGETS].find((t) => t.name === name);
+  if (target === undefined) throw new Error(`unknown fuzz target '${name}'; expected one of ${FUZZ_TARGETS.map((t) => t.name).join(', ')}`);
+  return target;
+}
