@@ -1,10 +1,11 @@
 // Modules written PyTorch-style: submodules and parameters assigned as fields are
-// registered under the field's name, in assignment order, as PyTorch's __setattr__ does.
+// registered under the field's name, in assignment order, as PyTorch's __setattr__ does
+// (their PyTorch twins are in test/oracles/reference_models.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
-import { checkAgainstPytorch } from './moduleOracle.js';
+import { checkAgainstPytorch, torchModule } from './moduleOracle.js';
 
 class FieldNet extends nn.Module {
   conv = new nn.Conv2d(1, 2, 3);
@@ -19,26 +20,12 @@ class FieldNet extends nn.Module {
   }
 }
 
-const PYTHON_FIELD_NET = `
-class FieldNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 2, 3)
-        self.bn = nn.BatchNorm2d(2)
-        self.fc1 = nn.Linear(8, 4)
-        self.scale = nn.Parameter(torch.ones(4))
-        self.fc2 = nn.Linear(4, 3)
-    def forward(self, x):
-        h = F.relu(self.bn(self.conv(x))).flatten(1)
-        return self.fc2(F.relu(self.fc1(h) * self.scale))
-model = FieldNet()
-`;
 
 test('modules and parameters assigned as class fields are registered with PyTorch names, order and results', () => {
   const net = new FieldNet();
   assert.equal(net.parameters().length, 9);
   assert.deepEqual(net.namedChildren().map(([name]) => name), ['conv', 'bn', 'fc1', 'fc2']);
-  checkAgainstPytorch(net, { python: PYTHON_FIELD_NET, input: torch.randn([2, 1, 4, 4]) });
+  checkAgainstPytorch(net, { reference: torchModule('FieldNet'), input: torch.randn([2, 1, 4, 4]) });
 });
 
 /** Fields, explicit registrations and constructor assignments interleaved. */
@@ -61,29 +48,13 @@ class Mixed extends nn.Module {
   }
 }
 
-const PYTHON_MIXED = `
-class Mixed(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.first = nn.Linear(3, 3)
-        self.second = nn.Linear(3, 3)
-        self.third = nn.Linear(3, 3)
-        self.register_buffer('offset', torch.zeros(2))
-        self.layers = nn.ModuleList([nn.Linear(3, 2), nn.ReLU()])
-    def forward(self, x):
-        x = self.third(self.second(self.first(x)))
-        for m in self.layers:
-            x = m(x)
-        return x
-model = Mixed()
-`;
 
 test('fields and explicit registrations interleave in assignment order, as in PyTorch', () => {
   const net = new Mixed();
   assert.deepEqual(Object.keys(net.stateDict()), [
     'offset', 'first.weight', 'first.bias', 'second.weight', 'second.bias', 'third.weight', 'third.bias', 'layers.0.weight', 'layers.0.bias',
   ]);
-  checkAgainstPytorch(net, { python: PYTHON_MIXED, input: torch.randn([4, 3]) });
+  checkAgainstPytorch(net, { reference: torchModule('Mixed'), input: torch.randn([4, 3]) });
 });
 
 test('a field holding a registered member is not registered twice; a reassigned field replaces its member in place', () => {

@@ -172,3 +172,35 @@ class WideResNet(nn.Module):
         out = self.relu(self.bn1(out))
         out = F.avg_pool2d(out, 8)
         return self.fc(out.view(-1, self.channels))
+
+
+class FieldNet(nn.Module):
+    """The PyTorch twin of test/nn/fields.test.ts's FieldNet: members assigned as attributes."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.bn = nn.BatchNorm2d(2)
+        self.fc1 = nn.Linear(8, 4)
+        self.scale = nn.Parameter(torch.ones(4))
+        self.fc2 = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = F.relu(self.bn(self.conv(x))).flatten(1)
+        return self.fc2(F.relu(self.fc1(h) * self.scale))
+
+
+class Mixed(nn.Module):
+    """The PyTorch twin of test/nn/fields.test.ts's Mixed: attributes and a buffer interleaved."""
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(3, 3)
+        self.second = nn.Linear(3, 3)
+        self.third = nn.Linear(3, 3)
+        self.register_buffer('offset', torch.zeros(2))
+        self.layers = nn.ModuleList([nn.Linear(3, 2), nn.ReLU()])
+
+    def forward(self, x):
+        x = self.third(self.second(self.first(x)))
+        for m in self.layers:
+            x = m(x)
+        return x
