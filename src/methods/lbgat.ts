@@ -5,7 +5,7 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { BatchLoss, Models } from './method.js';
 import { DEFAULT_BETA } from './defaults.js';
-import { AdversarialTraining, inferenceLogits, requireGuidance, type BetaOptions } from './adversarialTraining.js';
+import { AdversarialTraining, requireGuidance, type BetaOptions } from './adversarialTraining.js';
 import { budgetOf, targetKlGeneration } from './generation.js';
 import { batchMeanKl } from './kl.js';
 
@@ -28,16 +28,16 @@ export class Lbgat extends AdversarialTraining {
   lossOn(models: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {
     const guidance = requireGuidance(models, this.name);
     const { target } = models;
+    // The reference's order of passes, all in train mode: T(x'), T(x), G(x). LBGAT0 runs
+    // T(x) too (its KL weight is 0), which moves the target's BatchNorm statistics.
     const targetAdv = target.forward(xAdv);
+    const targetClean = target.forward(x);
     const guidanceClean = guidance.forward(x);
     const ce = torch.crossEntropy(guidanceClean, y);
     const mse = torch.mseLoss(targetAdv, guidanceClean);
-    if (this.config.beta === 0) {
-      // LBGAT0's loss never runs the target on x.
-      return { loss: ce.add(mse), targetLogits: inferenceLogits(target, x), guidanceLogits: guidanceClean, terms: { ce, mse } };
-    }
-    const targetClean = target.forward(x);
+    const logits = { targetLogits: targetClean, guidanceLogits: guidanceClean };
+    if (this.config.beta === 0) return { loss: ce.add(mse), ...logits, terms: { ce, mse } };
     const kl = batchMeanKl(targetAdv.logSoftmax(1), targetClean.softmax(1));
-    return { loss: ce.add(mse).add(kl.mul(this.config.beta)), targetLogits: targetClean, guidanceLogits: guidanceClean, terms: { ce, mse, kl } };
+    return { loss: ce.add(mse).add(kl.mul(this.config.beta)), ...logits, terms: { ce, mse, kl } };
   }
 }

@@ -1,4 +1,5 @@
-// MART (Wang et al. 2020): x' from PGD on CE; L = CE(z(x'), y) - log(1 - max_{k != y} p_k(x'))
+// MART (Wang et al. 2020): x' from PGD on CE starting at x + 0.001 N(0, I), as the
+// reference; the model then runs on x and x' in train mode. L = CE(z(x'), y) - log(1 - max_{k != y} p_k(x'))
 // + beta * (1/B) sum_i KL(p(x_i) || p(x'_i)) (1 - p_y(x_i)).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -20,7 +21,7 @@ export class Mart extends AdversarialTraining {
   }
 
   generate({ target }: Models, x: Tensor, y: Tensor, init?: Tensor): Tensor {
-    return pgdCeGeneration(target, x, y, this.config, init);
+    return pgdCeGeneration(target, x, y, this.config, init, 'gaussian');
   }
 
   lossOn({ target }: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {

@@ -1,5 +1,8 @@
 // TRADES (Zhang et al. 2019): x' from KL ascent starting at x + 0.001 N(0, I);
 // L = CE(z(x), y) + beta * (1/B) sum_i KL(p(x_i) || p(x'_i)).
+// As the reference, the model runs on x, x' and x again in train mode (the KL's clean
+// distribution comes from the second pass), so BatchNorm statistics and dropout masks
+// follow the reference's sequence (docs/method.md).
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { BatchLoss, Models } from './method.js';
@@ -25,7 +28,8 @@ export class Trades extends AdversarialTraining {
   lossOn({ target }: Models, x: Tensor, xAdv: Tensor, y: Tensor): BatchLoss {
     const clean = target.forward(x);
     const ce = torch.crossEntropy(clean, y);
-    const kl = batchMeanKl(target.forward(xAdv).logSoftmax(1), clean.softmax(1));
+    const advLogProbs = target.forward(xAdv).logSoftmax(1);
+    const kl = batchMeanKl(advLogProbs, target.forward(x).softmax(1));
     return { loss: ce.add(kl.mul(this.config.beta)), targetLogits: clean, terms: { ce, kl } };
   }
 }

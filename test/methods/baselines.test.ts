@@ -45,7 +45,7 @@ const BASELINES: Record<string, Baseline> = {
 for (const [name, b] of Object.entries(BASELINES)) {
   test(`${name}: generation from a fixed start, loss and gradients equal PyTorch's`, () => {
     const { target, guidance, x, y, inputs } = fixture();
-    const init = name === 'pgd-at' || name === 'mart' ? attacks.randomStart(x, EPS, 'linf', 'ball') : x.add(torch.randn(x.shape).mul(0.001));
+    const init = name === 'pgd-at' ? attacks.randomStart(x, EPS, 'linf', 'ball') : x.add(torch.randn(x.shape).mul(0.001));
     const xa = attacks.project(x.add(torch.randn(x.shape).mul(0.08)), x, EPS, 'linf');
     const method = b.make();
     const twoModels = method.needsGuidance;
@@ -61,6 +61,13 @@ for (const [name, b] of Object.entries(BASELINES)) {
     const out = method.lossOn(models, x, xa, y);
     out.loss.backward();
     assertLossAndGradients(out.loss, twoModels ? { 'T.': target, 'G.': guidance } : { 'T.': target }, ref, name);
+    // Running statistics count the train-mode passes (TRADES runs T on x twice, LBGAT0 still runs T(x)).
+    for (const [prefix, m] of Object.entries({ 'T.': target, 'G.': guidance })) {
+      for (const [bufferName, b] of m.namedBuffers()) {
+        if (b.dtype !== 'float32') continue;
+        assertClose(b, ref[`buffer.${prefix}${bufferName}`]!, { atol: 1e-6, rtol: 1e-5, what: `${name} buffer ${prefix}${bufferName}` });
+      }
+    }
     assert.deepEqual(out.targetLogits?.shape, [6, 10], 'the target logits for the training accuracy');
   });
 }
@@ -87,4 +94,12 @@ test('standard training is CE on clean data', () => {
   const out = new methods.StandardTraining().batchLoss({ target }, x, y);
   out.loss.backward();
   assertLossAndGradients(out.loss, { 'T.': target }, ref, 'standard');
+});
+
+test("MART's generation starts at x + 0.001 N(0, I), as its reference; PGD-AT's uniformly in the eps-ball", () => {
+  const { target, x, y } = fixture();
+  const start = (method: AdversarialTraining): number => method.generate({ target }, x, y).sub(x).abs().amax().item();
+  const noSteps = { ...budget, steps: 0 };
+  assert.ok(start(new methods.Mart(noSteps)) < 0.01, 'MART: a Gaussian start of scale 0.001');
+  assert.ok(start(new methods.PgdAdversarialTraining(noSteps)) > 0.05, 'PGD-AT: a uniform start in the 0.1-ball');
 });

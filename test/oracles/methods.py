@@ -26,8 +26,10 @@ def baseline_loss(method, f, xa):
     if method == 'pgd-at':
         return F.cross_entropy(T(xa), y)
     if method == 'trades':
+        # The reference's passes: T(x) for the CE, then T(x') and T(x) again for the KL.
         zc = T(x)
-        return F.cross_entropy(zc, y) + 6.0 * F.kl_div(F.log_softmax(T(xa), 1), F.softmax(zc, 1), reduction='batchmean')
+        za = T(xa)
+        return F.cross_entropy(zc, y) + 6.0 * F.kl_div(F.log_softmax(za, 1), F.softmax(T(x), 1), reduction='batchmean')
     if method == 'mart':
         zc, za = T(x), T(xa)
         pa = F.softmax(za, 1)
@@ -38,12 +40,11 @@ def baseline_loss(method, f, xa):
         p_true = torch.gather(pc, 1, y.unsqueeze(1)).squeeze()
         kl = torch.sum(F.kl_div(torch.log(pa + 1e-12), pc, reduction='none'), dim=1)
         return loss_adv + 6.0 * (1.0 / x.shape[0]) * torch.sum(kl * (1.0000001 - p_true))
-    if method == 'lbgat':
-        zTa, zGc, zTc = T(xa), G(x), T(x)
-        return F.cross_entropy(zGc, y) + F.mse_loss(zTa, zGc) + 6.0 * F.kl_div(F.log_softmax(zTa, 1), F.softmax(zTc, 1), reduction='batchmean')
-    if method == 'lbgat0':
-        zTa, zGc = T(xa), G(x)
-        return F.cross_entropy(zGc, y) + F.mse_loss(zTa, zGc)
+    if method in ('lbgat', 'lbgat0'):
+        # The reference's passes: T(x'), T(x), G(x); LBGAT0 runs T(x) too.
+        zTa, zTc, zGc = T(xa), T(x), G(x)
+        beta = 6.0 if method == 'lbgat' else 0.0
+        return F.cross_entropy(zGc, y) + F.mse_loss(zTa, zGc) + beta * F.kl_div(F.log_softmax(zTa, 1), F.softmax(zTc, 1), reduction='batchmean')
     raise ValueError('unknown baseline %r' % method)
 
 
@@ -54,7 +55,13 @@ def baseline(inp):
     f.T.train()
     f.G.train()
     models = {'T.': f.T, 'G.': f.G} if inp['two_models'] else {'T.': f.T}
-    return {'adv': adv, **grads(baseline_loss(inp['method'], f, inp['xa']), models)}
+    out = {'adv': adv, **grads(baseline_loss(inp['method'], f, inp['xa']), models)}
+    # BatchNorm statistics after the loss's passes: they show which passes ran in train mode.
+    for prefix, m in {'T.': f.T, 'G.': f.G}.items():
+        for n, b in m.named_buffers():
+            if b.is_floating_point():
+                out['buffer.' + prefix + n] = b
+    return out
 
 
 def generation(inp):
