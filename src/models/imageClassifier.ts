@@ -1,5 +1,5 @@
 // Base of the bundled models: optional input normalisation, then the network.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Module } from '../nn/module.js';
 import { Normalize, type NormalizeOptions } from '../nn/normalize.js';
 

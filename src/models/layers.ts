@@ -1,7 +1,7 @@
 // Building pieces shared by the ResNet-style models.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
-import { Module } from '../nn/module.js';
+import { type Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { Conv2d } from '../nn/conv2d.js';
 

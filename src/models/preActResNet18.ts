@@ -1,9 +1,9 @@
 // Pre-activation ResNet-18 (He et al. 2016) in the layout used by the
 // adversarial-training literature (Rice et al., TRADES-AWP, ...).
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
-import { Conv2d } from '../nn/conv2d.js';
+import { type Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import { BatchNorm2d } from '../nn/batchnorm2d.js';
 import { ImageClassifier, type ClassifierOptions } from './imageClassifier.js';

@@ -1,10 +1,10 @@
 // The CIFAR ResNet-18 used as D2R's guidance model (the LBGAT/D2R reference
 // variant): BasicBlocks with stages at strides 1, 1, 2, 2, so a 32x32 input
 // ends in an 8x8 map that is average-pooled with kernel 8.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
-import { Conv2d } from '../nn/conv2d.js';
+import { type Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import { BatchNorm2d } from '../nn/batchnorm2d.js';
 import { ImageClassifier, type ClassifierOptions } from './imageClassifier.js';

@@ -1,6 +1,6 @@
 // The TRADES MNIST network (four 3x3 convs, two max pools, three linear
 // layers), with its state-dict names and its initialisation.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Sequential } from '../nn/sequential.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';

@@ -1,9 +1,9 @@
 // WideResNet (Zagoruyko & Komodakis) as defined by TRADES and RobustBench,
 // including TRADES' unused `sub_block1`, which its checkpoints contain.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from '../nn/module.js';
-import { Sequential } from '../nn/sequential.js';
+import { type Sequential } from '../nn/sequential.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import { BatchNorm2d } from '../nn/batchnorm2d.js';

@@ -1,6 +1,6 @@
 // Batch normalisation over the channels of [N, C, H, W] inputs, with
 // PyTorch's running statistics and num_batches_tracked bookkeeping.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';

@@ -1,4 +1,4 @@
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 

@@ -1,4 +1,4 @@
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Module } from './module.js';
 
 /** Flattens dims startDim..endDim into one (by default everything but the batch dim). */

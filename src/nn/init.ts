@@ -1,6 +1,6 @@
 // In-place initialisers with PyTorch's nn.init semantics. Random draws go
 // through torch.rand/randn, so torch.manualSeed makes them reproducible.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 
 /** Runs fn without recording gradients and frees its temporaries. */

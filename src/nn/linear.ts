@@ -1,5 +1,5 @@
 // Fully connected layer y = x W^T + b.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';

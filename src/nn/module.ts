@@ -2,7 +2,7 @@
 // registered in insertion order so names and state-dict order match PyTorch's.
 // Members are registered explicitly (registerModule, ...) or, as in PyTorch,
 // by assigning them to fields.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Parameter, bufferFrom } from './parameter.js';
 import { closestName } from './closestName.js';

@@ -1,7 +1,7 @@
 // Per-channel (x - mean) / std, so models can take inputs in [0, 1]. The
 // constants are non-persistent buffers: they move with to(device) but stay out
 // of the state dict, keeping checkpoints' keys PyTorch's.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 

@@ -1,5 +1,5 @@
 // 2-d pooling layers over [N, C, H, W] inputs.
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import type { Pair } from './conv2d.js';

@@ -1,6 +1,6 @@
 // A chain of modules applied in order. Children are named "0", "1", ...
 // or, from a record or Map, by the given names (e.g. TRADES' conv1, relu1, ...).
-import { Tensor } from '../engine/tensor.js';
+import { type Tensor } from '../engine/tensor.js';
 import { Module } from './module.js';
 
 export class Sequential extends Module {

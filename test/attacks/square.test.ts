@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { Module } from '../../src/nn/index.js';
+import { type Module } from '../../src/nn/index.js';
 import {
   square, squareFraction, squareSide, squareEta, l2Tiles, linfStart, l2Start, linfProposal, l2Proposal, squareRun,
   type QueryDraw, type SquareDraws,

@@ -7,7 +7,7 @@ import type { Tensor, DType } from '../../src/index.js';
 import { makeInputs, checkTableAgainstPytorch, rows } from './support.js';
 
 const nested = [[1, 0, 3], [4, 5, 0]];
-const readbacks: [DType, Function, number[]][] = [
+const readbacks: [DType, new (values: number[]) => ArrayLike<number | bigint>, number[]][] = [
   ['float32', Float32Array, [1, 0, 3, 4, 5, 0]],
   ['float64', Float64Array, [1, 0, 3, 4, 5, 0]],
   ['int64', BigInt64Array, [1, 0, 3, 4, 5, 0]],

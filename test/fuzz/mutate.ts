@@ -1,7 +1,7 @@
 // Seeded mutations of valid files: bit flips, byte overwrites, truncation,
 // splices and huge declared sizes. Input i of a run is a pure function of
 // (seed, target, i) (see worker.ts), so any failing input can be regenerated on its own.
-import { SeededRandom } from '../../src/data/seededRandom.js';
+import { type SeededRandom } from '../../src/data/seededRandom.js';
 
 /** Values that break size and offset fields: zero, all ones, sign bits, just past small limits. */
 const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];

@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, methods, attacks } from '../../src/index.js';
-import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
 import { fixture, Probe } from '../attacks/fixtures.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import * as models from '../../src/models/index.js';
 import { checkAgainstPytorch, torchModule } from '../nn/moduleOracle.js';

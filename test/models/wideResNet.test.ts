@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
 import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 

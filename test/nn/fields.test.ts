@@ -3,7 +3,7 @@
 // (their PyTorch twins are in test/oracles/reference_models.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import { checkAgainstPytorch, torchModule } from './moduleOracle.js';
 

@@ -1,7 +1,7 @@
 // Default initialisation: PyTorch's bounds and statistics, and reproducibility under manualSeed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 
 const stats = (t: Tensor) => {

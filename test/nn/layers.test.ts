@@ -1,6 +1,6 @@
 // Each layer against the same layer in PyTorch: layout, outputs, gradients, running stats.
 import { test } from 'node:test';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import { checkAgainstPytorch, randomizeBatchNorms, torchModule, type ModuleSpec } from './moduleOracle.js';
 

@@ -1,7 +1,7 @@
 // Module bookkeeping: registration order, modes, state dicts, devices, gradients.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 
 /** A small two-level net: a conv block (with BatchNorm) and a classifier. */

@@ -4,7 +4,7 @@
 // running statistics after that train-mode step; and the input gradient.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Tensor, torch } from '../../src/index.js';
+import { type Tensor, torch } from '../../src/index.js';
 import { BatchNorm2d, type Module } from '../../src/nn/index.js';
 import { pytorch, type OracleInput } from '../helpers/oracle.js';
 import { readTensors, withTempDir, writeTensors } from './tensorFile.js';

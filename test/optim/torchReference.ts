@@ -2,7 +2,7 @@
 // and a fixed gradient per step, where the last parameter never gets a gradient
 // (an optimiser must leave it alone).
 import assert from 'node:assert/strict';
-import { torch, optim } from '../../src/index.js';
+import { torch, type optim } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose, type OracleInput, type OracleTensor } from '../helpers/oracle.js';
 

@@ -24,7 +24,8 @@ async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise
     }, 20);
     child.on('exit', () => {
       clearInterval(timer);
-      existsSync(pointer) ? resolve() : reject(new Error('the run ended before writing a checkpoint'));
+      if (existsSync(pointer)) resolve();
+      else reject(new Error('the run ended before writing a checkpoint'));
     });
   });
 }
