@@ -4,16 +4,29 @@ import { flagsFromSchema, helpText, parseFlags } from './flags.js';
 import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
+import type { ScheduleStep } from '../train/schedule.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
 const SUMMARY = 'Trains a target model (and a guidance model for d2r/lbgat); writes config.json, metrics.jsonl and checkpoints to --out.';
+
+/** E.g. "schedule (recipe reference: trades): epochs 1-74 lr 0.1, 75-76 lr 0.01; weight decay 0.0002, momentum 0.9". */
+export function scheduleLine(config: TrainConfig, steps: ScheduleStep[]): string {
+  const epochs = (s: ScheduleStep): string => (s.from === s.to ? `epoch ${s.from}` : `epochs ${s.from}-${s.to}`);
+  const lr = (v: number): string => String(Number(v.toPrecision(6)));
+  return (
+    `schedule (recipe ${config.recipe}: ${config.method}, ${config.schedule}): ` +
+    steps.map((s) => `${epochs(s)} lr ${lr(s.lr)}`).join(', ') +
+    `; weight decay ${config.weightDecay}, momentum ${config.momentum}`
+  );
+}
 
 /** The trainer's events as a progress bar per epoch and a line per finished epoch, on stderr. */
 function trainingOutput(config: TrainConfig): TrainingEvents {
   const say = (line: string): void => void process.stderr.write(line + '\n');
   let bar: Progress | null = null;
   return {
+    onSchedule: (steps) => say(scheduleLine(config, steps)),
     onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
     onInterrupt: () => say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
     onEpochStart: (epoch, batches) => {

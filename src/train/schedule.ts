@@ -1,20 +1,24 @@
 // The learning rate of each epoch, from the run configuration.
 import type { TrainConfig } from './config.js';
 import { cosineAnnealing, multiStep, withLinearWarmup, type EpochSchedule } from '../optim/schedules.js';
-import { referenceLearningRate } from '../methods/defaults.js';
+import { recipeFor, recipeLearningRate } from '../methods/defaults.js';
 
 /**
- * 'reference' is D2R's recipe, stated for 100 epochs (epoch 1: lr/5; 2..75: lr;
- * 76..90: lr/10; 91..100: lr/100) and scaled proportionally to --epochs.
+ * 'reference' is the recipe's step table (src/methods/defaults.ts) at --lr,
+ * scaled proportionally to --epochs; 'short' is the same table without its
+ * reduced first epoch.
  */
 export function scheduleFor(config: TrainConfig): EpochSchedule {
   const { lr, epochs } = config;
   let schedule: EpochSchedule;
   switch (config.schedule) {
     case 'reference':
-      // The reference table is stated for its own peak lr (0.1); scale it to --lr.
-      schedule = (epoch) => referenceLearningRate(epoch, epochs) * (lr / 0.1);
+    case 'short': {
+      const recipe = recipeFor(config.method, config.recipe);
+      const reducedFirstEpoch = config.schedule === 'reference';
+      schedule = (epoch) => recipeLearningRate(recipe, epoch, epochs, lr, reducedFirstEpoch);
       break;
+    }
     case 'multistep':
       schedule = multiStep(lr, config.milestones, config.gamma);
       break;
@@ -30,4 +34,24 @@ export function scheduleFor(config: TrainConfig): EpochSchedule {
 
 export function learningRateAt(config: TrainConfig, epoch: number): number {
   return scheduleFor(config)(epoch);
+}
+
+/** One step of a run's learning-rate schedule: epochs `from`..`to` (1-based, inclusive) at `lr`. */
+export interface ScheduleStep {
+  from: number;
+  to: number;
+  lr: number;
+}
+
+/** The learning rate of every epoch of the run, equal neighbours merged into steps. */
+export function scheduleSteps(config: TrainConfig): ScheduleStep[] {
+  const schedule = scheduleFor(config);
+  const steps: ScheduleStep[] = [];
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const lr = schedule(epoch);
+    const last = steps[steps.length - 1];
+    if (last && last.lr === lr) last.to = epoch;
+    else steps.push({ from: epoch, to: epoch, lr });
+  }
+  return steps;
 }

@@ -17,11 +17,13 @@ import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
 import type { TrainConfig } from './config.js';
-import { learningRateAt } from './schedule.js';
+import { learningRateAt, scheduleSteps, type ScheduleStep } from './schedule.js';
 import { METRICS_FILE, RUN_CONFIG_FILE, appendMetricsRow, readMetricsRows, readRunConfigFile, writeRunConfigFile, type EpochRow } from './runFiles.js';
 
 /** What the trainer reports while it works; every callback is optional. */
 export interface TrainingEvents {
+  /** Before the first epoch: the learning rate of every epoch of the run, as steps. */
+  onSchedule?(steps: ScheduleStep[]): void;
   /** Training continues a run after its last checkpoint. */
   onResume?(afterEpoch: number): void;
   onEpochStart?(epoch: number, batches: number): void;
@@ -128,6 +130,7 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
   const facts = runFacts(config);
   writeRunConfigFile(config.out, facts);
   appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
+  events.onSchedule?.(scheduleSteps(config));
 
   const loader = new DataLoader(trainSet, {
     batchSize: config.batchSize,

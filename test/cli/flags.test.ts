@@ -116,3 +116,13 @@ test('the flag help states the method defaults from their one home', () => {
   assert.equal(resolveTrainConfig({ method: 'pgd-at' }).beta, null);
   assert.deepEqual([trades.mseWeight, trades.cleanWeight, trades.advWeight], [D2R_DEFAULT_WEIGHTS.mse, D2R_DEFAULT_WEIGHTS.clean, D2R_DEFAULT_WEIGHTS.adv]);
 });
+
+test('--recipe: the help names both recipes, a wrong one exits 2, and the recipe fills epochs unless --epochs is given', () => {
+  const help = d2r(['train', '--help']).stdout;
+  assert.match(help, /--recipe <reference\|shared>.*\(default: reference\)/);
+  const bad = d2r(['train', '--recipe', 'own']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--recipe: expected one of reference, shared, got 'own'/);
+  const mart = (argv: string[]): number => resolveTrainConfig(parseFlags(['--method', 'mart', ...argv], TRAIN_FLAGS)!).epochs;
+  assert.deepEqual([mart([]), mart(['--recipe', 'shared']), mart(['--epochs', '3'])], [90, 100, 3]);
+});

@@ -53,7 +53,7 @@ test('methodDefaults: one SGD (lr 0.1, momentum 0.9, wd 2e-4) and the reference 
   assert.deepEqual([1, 2, 75, 76, 90, 91, 100].map((e) => at(e)), [0.02, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
   // Fewer epochs: the same shape scaled, and the same as the trainer's 'reference' schedule.
   for (const epochs of [1, 3, 10, 20, 37]) {
-    const config = { lr: 0.1, epochs, schedule: 'reference', milestones: [], gamma: 0.1, warmupEpochs: 0 } as unknown as TrainConfig;
+    const config = { method: 'd2r', recipe: 'reference', lr: 0.1, epochs, schedule: 'reference', milestones: [], gamma: 0.1, warmupEpochs: 0 } as unknown as TrainConfig;
     for (let e = 1; e <= epochs; e++) assert.equal(at(e, epochs), learningRateAt(config, e), `epoch ${e} of ${epochs}`);
   }
   assert.deepEqual(Array.from({ length: 10 }, (_, i) => at(i + 1, 10)), [0.02, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.001]);
