@@ -2,20 +2,32 @@
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { OptionError } from '../io/errors.js';
-import { latestCheckpointEpoch, readCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import {
+  CHECKPOINT_POINTER,
+  LATEST_WEIGHTS,
+  checkpointDirs,
+  latestCheckpointEpoch,
+  readCheckpoint,
+  removeCheckpoints,
+  removeRunTemps,
+  repairLatestWeights,
+  saveCheckpoint,
+} from '../io/checkpoint.js';
+import { acquireRunLock } from '../io/runLock.js';
 import { runFacts } from '../io/runFacts.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
+import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateAt } from './schedule.js';
 import { METRICS_FILE, RUN_CONFIG_FILE, appendMetricsRow, readMetricsRows, readRunConfigFile, writeRunConfigFile, type EpochRow } from './runFiles.js';
@@ -33,7 +45,32 @@ export interface TrainingEvents {
   onEpochEnd?(row: EpochMetrics): void;
   /** An interrupt (SIGINT) was received; training stops after the current batch. */
   onInterrupt?(): void;
+  /** Something the trainer repaired or took over in the run directory (a stale lock, leftover files). */
+  onNote?(message: string): void;
 }
+
+export interface TrainOptions {
+  /** A fresh run into a directory that holds a run replaces that run's files (and only those). */
+  overwrite?: boolean;
+}
+
+/** The files `d2r train` (and `d2r eval`'s defaults) write into a run directory, besides its checkpoints. */
+const RUN_FILES = [RUN_CONFIG_FILE, METRICS_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, EVAL_FILE, SWEEP_FILE, 'eval.state.json', 'eval-examples.safetensors'];
+
+/** The files of a run present in `dir` (relative names); empty when it holds no run. */
+export function runFilesIn(dir: string): string[] {
+  return [...RUN_FILES.filter((name) => existsSync(join(dir, name))), ...checkpointDirs(dir)];
+}
+
+/** Removes exactly the files of a run from `dir`; everything else stays. */
+function clearRun(dir: string): void {
+  for (const name of RUN_FILES) rmSync(join(dir, name), { force: true });
+  removeCheckpoints(dir);
+}
+
+/** The settings a checkpoint must have been trained with to be resumed under a configuration. */
+const IDENTITY_KEYS = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'] as const satisfies readonly (keyof TrainConfig)[];
+const runIdentity = (config: TrainConfig): Record<string, unknown> => Object.fromEntries(IDENTITY_KEYS.map((k) => [k, config[k]]));
 
 /** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -54,6 +91,22 @@ export class TrainingDivergedError extends Error {
         (termText ? ` (terms: ${termText})` : '') +
         `; the last good checkpoint (epoch ${epoch - 1}) in ${runDir} is kept.`,
     );
+  }
+}
+
+/** A fresh run into a directory that holds another run's files. */
+export class RunDirectoryTakenError extends OptionError {
+  override name = 'RunDirectoryTakenError';
+  constructor(
+    readonly dir: string,
+    readonly present: string[],
+  ) {
+    super('out', 'a directory without a run', `${dir}, which holds ${present.join(', ')}`);
+    this.message = this.describe((o) => `setting '${o}'`);
+  }
+
+  override describe(name: (option: string) => string): string {
+    return `${name('out')} ${this.dir} holds a run (${this.present.join(', ')}): continue it with ${name('resume')}, replace its files with ${name('overwrite')}, or choose another directory`;
   }
 }
 
@@ -94,11 +147,29 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
   return kept.flatMap((r) => (r.type === 'epoch' ? [r.row as EpochMetrics] : []));
 }
 
-export async function train(config: TrainConfig, events: TrainingEvents = {}): Promise<TrainResult> {
+export async function train(config: TrainConfig, events: TrainingEvents = {}, options: TrainOptions = {}): Promise<TrainResult> {
+  mkdirSync(config.out, { recursive: true });
+  const lock = acquireRunLock(config.out);
+  try {
+    if (lock.staleOwner !== null) events.onNote?.(`took over the lock of ${config.out} from process ${lock.staleOwner || '(unknown)'}, which is no longer running`);
+    for (const path of removeRunTemps(config.out)) events.onNote?.(`removed ${path}, left by an interrupted write`);
+    if (!config.resume) {
+      const present = runFilesIn(config.out);
+      if (present.length > 0) {
+        if (!options.overwrite) throw new RunDirectoryTakenError(config.out, present);
+        clearRun(config.out);
+      }
+    }
+    return await trainLocked(config, events);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise<TrainResult> {
   const started = performance.now();
   if (config.threads > 0) torch.setNumThreads(config.threads);
   torch.manualSeed(config.seed);
-  mkdirSync(config.out, { recursive: true });
 
   const trainSet = loadDataset(config.dataset, { split: 'train', dataDir: config.dataDir ?? undefined, limit: config.limit ?? undefined });
   const testSet = loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN > 0 ? config.evalN : 1 });
@@ -119,7 +190,8 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
     const at = latestCheckpointEpoch(config.out);
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config);
-    firstEpoch = restore(config.out, models, optimizer) + 1;
+    firstEpoch = restore(config, models, optimizer) + 1;
+    if (repairLatestWeights(config.out)) events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
     history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
     events.onResume?.(firstEpoch - 1);
   } else {
@@ -149,7 +221,13 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
       history.push(row);
       appendMetricsRow(metricsPath, row);
       torch.tidy(() =>
-        saveCheckpoint(config.out, { epoch, target: models.target.stateDict(), guidance: models.guidance?.stateDict(), optimizer: optimizer.stateDict() }),
+        saveCheckpoint(config.out, {
+          epoch,
+          target: models.target.stateDict(),
+          guidance: models.guidance?.stateDict(),
+          optimizer: optimizer.stateDict(),
+          extra: { run: runIdentity(config) },
+        }),
       );
       events.onEpochEnd?.(row);
     }
@@ -160,9 +238,19 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
 }
 
 /** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
-function restore(runDir: string, models: Models, optimizer: SGD): number {
+function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
   return torch.tidy(() => {
-    const c = readCheckpoint(runDir, models.guidance !== undefined);
+    const c = readCheckpoint(config.out, models.guidance !== undefined);
+    // A checkpoint records the settings it was trained with (runs before this check did not).
+    const trained = c.extra['run'] as Record<string, unknown> | undefined;
+    if (trained) {
+      const now = runIdentity(config);
+      for (const key of IDENTITY_KEYS) {
+        if (JSON.stringify(trained[key]) !== JSON.stringify(now[key])) {
+          throw new OptionError(key, `${JSON.stringify(trained[key])}, as the checkpoint of epoch ${c.epoch} in ${config.out} was trained, to resume it`, JSON.stringify(now[key]));
+        }
+      }
+    }
     models.target.loadStateDict(c.target);
     if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance);
     optimizer.loadStateDict(c.optimizer as ReturnType<SGD['stateDict']>);
@@ -174,8 +262,7 @@ function restore(runDir: string, models: Models, optimizer: SGD): number {
 function checkResumable(config: TrainConfig): void {
   const before = readRunConfigFile(config.out)?.config;
   if (!before) return;
-  const mustMatch: (keyof TrainConfig)[] = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'];
-  for (const key of mustMatch) {
+  for (const key of IDENTITY_KEYS) {
     if (JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
       throw new OptionError(
         key,
