@@ -146,6 +146,11 @@ function requirePointer(runDir: string): z.output<typeof checkpointPointerSchema
   return pointer;
 }
 
+/** The file of the latest checkpoint's target (or guidance) weights. */
+export function checkpointWeightsPath(runDir: string, which: 'target' | 'guidance' = 'target'): string {
+  return join(runDir, requirePointer(runDir).dir, `${which}.safetensors`);
+}
+
 /** The weights of the latest checkpoint's target (or guidance) model, and its epoch. Call inside torch.tidy. */
 export function loadCheckpointWeights(runDir: string, which: 'target' | 'guidance' = 'target'): { epoch: number; weights: StateDict } {
   const pointer = requirePointer(runDir);
