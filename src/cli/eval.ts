@@ -2,6 +2,7 @@
 // over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -194,7 +195,12 @@ function setUp(f: EvalFlags): Setup {
   if (!dataset) throw new UsageError(needs('dataset', DATASET_NAMES));
   const epsilon = f.epsilon ?? run?.epsilon ?? defaultEpsilon(dataset);
   const norm = f.norm ?? run?.norm ?? 'linf';
-  if (f.threads) torch.setNumThreads(f.threads);
+  if (f.threads) {
+    // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
+    const cores = availableParallelism();
+    if (f.threads > cores) process.stderr.write(`note: --threads ${f.threads} is more than the ${cores} cores of this machine: using ${cores}\n`);
+    torch.setNumThreads(Math.min(f.threads, cores));
+  }
 
   const data = loadDataset(dataset, { split: f.split, dataDir: f.dataDir ?? run?.dataDir ?? undefined, limit: f.shuffle ? undefined : f.n });
   let indices = Array.from({ length: Math.min(f.n, data.images.shape[0]!) }, (_, i) => i);

@@ -33,7 +33,7 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onEpochEnd: (row) =>
       say(
         `epoch ${row.epoch}/${config.epochs}: loss ${row.trainLoss.toFixed(4)} train acc ${(100 * row.trainAccuracy).toFixed(2)}% ` +
-          `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%` +
+          (row.testCleanAccuracy === null ? 'not evaluated (--eval-n 0)' : `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%`) +
           (row.testRobustAccuracy === null ? '' : ` PGD-${config.evalSteps} ${(100 * row.testRobustAccuracy).toFixed(2)}%`) +
           ` (${row.seconds.toFixed(1)} s)`,
       ),
@@ -58,7 +58,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const last = result.epochs[result.epochs.length - 1];
   process.stdout.write(
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
-      (last ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
+      (last?.testCleanAccuracy != null ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
       (last?.testRobustAccuracy != null ? `, PGD-${config.evalSteps} ${(100 * last.testRobustAccuracy).toFixed(2)}%` : '') +
       (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',

@@ -3,12 +3,13 @@
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
 import { loadSafetensors } from '../io/safetensors.js';
-import { OptionError } from '../io/errors.js';
+import { OptionError, RunFileError } from '../io/errors.js';
 import {
   CHECKPOINT_POINTER,
   LATEST_WEIGHTS,
@@ -111,7 +112,9 @@ export class RunDirectoryTakenError extends OptionError {
 }
 
 /** A row of metrics.jsonl as the trainer writes it: every field present. */
-export type EpochMetrics = { [K in keyof EpochRow]: K extends 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]> };
+export type EpochMetrics = {
+  [K in keyof EpochRow]: K extends 'testCleanAccuracy' | 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]>;
+};
 
 export interface TrainResult {
   runDir: string;
@@ -168,11 +171,20 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}, op
 
 async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise<TrainResult> {
   const started = performance.now();
-  if (config.threads > 0) torch.setNumThreads(config.threads);
+  if (config.threads > 0) {
+    // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
+    const cores = availableParallelism();
+    if (config.threads > cores) events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
+    torch.setNumThreads(Math.min(config.threads, cores));
+  }
   torch.manualSeed(config.seed);
 
   const trainSet = loadDataset(config.dataset, { split: 'train', dataDir: config.dataDir ?? undefined, limit: config.limit ?? undefined });
-  const testSet = loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN > 0 ? config.evalN : 1 });
+  if (trainSet.images.shape[0] === 0) {
+    throw new RunFileError(`the ${config.dataset} training set${config.dataDir ? ` in ${config.dataDir}` : ''} has no images: nothing to train on`);
+  }
+  // --eval-n 0: no evaluation after each epoch (its accuracies are null).
+  const testSet = config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
@@ -280,7 +292,7 @@ async function runEpoch(
   method: TrainingMethod,
   optimizer: SGD,
   loader: DataLoader,
-  testSet: Dataset,
+  testSet: Dataset | null,
   events: TrainingEvents,
   stopRequested: () => boolean,
 ): Promise<EpochMetrics | null> {
@@ -323,7 +335,7 @@ async function runEpoch(
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);
-  const evaluation = evaluateModel(models, testSet, {
+  const evaluation = testSet === null ? null : evaluateModel(models, testSet, {
     epsilon: config.epsilon,
     steps: config.evalSteps,
     norm: config.norm,
@@ -338,11 +350,11 @@ async function runEpoch(
     trainLoss: lossSum / Math.max(seen, 1),
     trainAccuracy: correct / Math.max(seen, 1),
     terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / Math.max(seen, 1)])),
-    testCleanAccuracy: evaluation.target.clean,
-    testRobustAccuracy: evaluation.target.robust,
-    guidanceCleanAccuracy: evaluation.guidance?.clean ?? null,
-    guidanceRobustAccuracy: evaluation.guidance?.robust ?? null,
-    evalPoints: evaluation.points,
+    testCleanAccuracy: evaluation?.target.clean ?? null,
+    testRobustAccuracy: evaluation?.target.robust ?? null,
+    guidanceCleanAccuracy: evaluation?.guidance?.clean ?? null,
+    guidanceRobustAccuracy: evaluation?.guidance?.robust ?? null,
+    evalPoints: evaluation?.points ?? 0,
     seconds: (performance.now() - started) / 1000,
   };
 }
