@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, tempDir } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
 
 function trainRun(seed: number): string {
   const dir = tempDir();
@@ -52,20 +52,8 @@ test('a state file is not resumed for other weights with the same modification t
     'eval', '--model', 'smallcnn', '--weights', weights, '--dataset', 'fashion-mnist', '--n', '24', '--attacks', 'apgd-ce,apgd-t',
     '--epsilon', '0.1', '--batch-size', '4', '--threads', '1', '--out', out,
   ];
-  const child = d2rAsync(args);
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      // Kill once an attack is under way (AutoAttack's targeted APGD takes seconds).
-      if (existsSync(state) && /"name": ?"apgd-t"/.test(readFileSync(state, 'utf8'))) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      resolve();
-    });
-  });
+  // Kill once an attack is under way (AutoAttack's targeted APGD takes seconds).
+  await killWhen(d2rAsync(args), () => existsSync(state) && /"name": ?"apgd-t"/.test(readFileSync(state, 'utf8')));
   assert.ok(existsSync(state), 'killed with a state file');
   const { atime, mtime } = statSync(weights);
   copyFileSync(join(trainRun(2), 'target.safetensors'), weights);
