@@ -1,15 +1,17 @@
 // `d2r eval`: clean and robust accuracy of a trained model (per-point worst case
 // over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './flags.js';
 import { DATASET_NAMES, MODEL_NAMES, TRAIN_DEFAULTS, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
-import { RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
+import { METRICS_FILE, RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
-import { CHECKPOINT_POINTER } from '../io/checkpoint.js';
+import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io/checkpoint.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { runFacts } from '../io/runFacts.js';
 import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
@@ -70,6 +72,64 @@ function readRunConfig(dir: string): Partial<TrainConfig> {
   const run = readRunConfigFile(dir);
   if (!run) throw new UsageError(`--checkpoint ${dir}: no ${RUN_CONFIG_FILE} there; is it a run directory written by d2r train?`);
   return run.config;
+}
+
+/** Where a path leads: the file's identity when it exists (links and hard links included), else its resolved path. */
+function pathIdentity(path: string): string {
+  try {
+    const s = statSync(path);
+    return `inode ${s.dev}:${s.ino}`;
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/** The files the evaluation reads, each with the flag that names it. */
+function inputFiles(f: EvalFlags): [string, string][] {
+  if (f.weights) return [[f.weights, '--weights']];
+  const dir = f.checkpoint!;
+  const files: [string, string][] = [RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name) => [join(dir, name), `--checkpoint's ${name}`]);
+  if (existsSync(join(dir, CHECKPOINT_POINTER))) files.push([checkpointWeightsPath(dir, f.which), `--checkpoint's weights`]);
+  return files;
+}
+
+/**
+ * Refuses outputs that would overwrite an input or each other: --out (and the
+ * examples file next to it), and the state file.
+ */
+function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void {
+  const inputs = inputFiles(f).map(([path, flag]) => ({ id: pathIdentity(path), flag }));
+  const outputs: [string, string][] = [[out, '--out'], [out.replace(/\.json$/i, '') + '-examples.safetensors', `the examples file of --out`]];
+  if (statePath) outputs.push([statePath, f.state === null ? 'the state file next to --out' : '--state']);
+  const seen: { id: string; flag: string }[] = [...inputs];
+  for (const [path, flag] of outputs) {
+    const id = pathIdentity(path);
+    const clash = seen.find((s) => s.id === id);
+    if (clash) throw new UsageError(`${flag} ${path} is ${clash.flag}: an output may not overwrite an input or another output; choose another ${flag.startsWith('--') ? flag : '--out'}`);
+    seen.push({ id, flag });
+  }
+  // A run directory's checkpoints are inputs too.
+  if (f.checkpoint) {
+    const checkpoints = pathIdentity(join(f.checkpoint, 'checkpoints'));
+    for (const [path, flag] of outputs) {
+      const parent = pathIdentity(dirname(resolve(path)));
+      if (parent === checkpoints || resolve(path).startsWith(resolve(f.checkpoint, 'checkpoints') + '/')) {
+        throw new UsageError(`${flag} ${path} is inside --checkpoint's checkpoints; choose another ${flag.startsWith('--') ? flag : '--out'}`);
+      }
+    }
+  }
+}
+
+/** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */
+function evaluationKey(f: EvalFlags, s: Setup, attacks: string[]): string {
+  const weightsFile = f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
+  const weights = createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
+  const settings = { ...f, checkpoint: null, weights: null, out: null, state: null, threads: null, examples: null, model: s.modelName, dataset: s.dataset, epsilon: s.epsilon, norm: s.norm, attacks };
+  return JSON.stringify({ settings, weightsSha256: weights });
 }
 
 function parseSweep(values: string[]): number[] {
@@ -135,7 +195,12 @@ function setUp(f: EvalFlags): Setup {
   if (!dataset) throw new UsageError(needs('dataset', DATASET_NAMES));
   const epsilon = f.epsilon ?? run?.epsilon ?? defaultEpsilon(dataset);
   const norm = f.norm ?? run?.norm ?? 'linf';
-  if (f.threads) torch.setNumThreads(f.threads);
+  if (f.threads) {
+    // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
+    const cores = availableParallelism();
+    if (f.threads > cores) process.stderr.write(`note: --threads ${f.threads} is more than the ${cores} cores of this machine: using ${cores}\n`);
+    torch.setNumThreads(Math.min(f.threads, cores));
+  }
 
   const data = loadDataset(dataset, { split: f.split, dataDir: f.dataDir ?? run?.dataDir ?? undefined, limit: f.shuffle ? undefined : f.n });
   let indices = Array.from({ length: Math.min(f.n, data.images.shape[0]!) }, (_, i) => i);
@@ -170,6 +235,7 @@ export function evalCommand(argv: string[]): void {
 
   if (sweep) {
     const out = f.out ?? (f.checkpoint ? join(f.checkpoint, SWEEP_FILE) : SWEEP_FILE);
+    checkOutputs(f, out, null);
     const rows = sweep.map((epsilon) => {
       process.stderr.write(`eps ${epsilon}:\n`);
       const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], { ...base, epsilon, ...attackProgress(`eps ${epsilon} `) });
@@ -185,8 +251,8 @@ export function evalCommand(argv: string[]): void {
   const out = f.out ?? (f.checkpoint ? join(f.checkpoint, EVAL_FILE) : EVAL_FILE);
   // The default state file sits next to the output; a stale one from another evaluation is replaced.
   const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
-  const weights = f.checkpoint ? readFileSync(join(f.checkpoint, CHECKPOINT_POINTER), 'utf8') : String(statSync(f.weights!).mtimeMs);
-  const stateKey = JSON.stringify({ config: { ...f, out: null, state: null, threads: null, examples: null }, weights });
+  checkOutputs(f, out, statePath);
+  const stateKey = evaluationKey(f, s, attacks);
   const started = performance.now();
   const result = evaluatePoints(s.model, s.images, s.labels, attacks, {
     ...base, epsilon: s.epsilon, state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' }, keepAdversarial: f.examples > 0, ...attackProgress(''),

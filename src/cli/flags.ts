@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parseDocument, visit, isScalar } from 'yaml';
 import { z, parseSettings } from '../io/schema.js';
 import { OptionError } from '../io/errors.js';
+import { closestName, editDistance } from '../nn/closestName.js';
 
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list';
 
@@ -24,7 +25,6 @@ export interface FlagSpec {
 
 /** Wrong flags or values: the CLI prints the message and exits with 2. */
 export class UsageError extends Error {}
-
 export const camel = (name: string): string => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -77,8 +77,14 @@ export function coerce(spec: FlagSpec, raw: string): unknown {
   }
 }
 
+/** " (did you mean 'x'?)" when a candidate is a plausible misspelling of `name`, else ''. */
+export function didYouMean(name: string, candidates: readonly string[]): string {
+  const best = closestName(name, candidates);
+  return best !== undefined && editDistance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean '${best}'?)` : '';
+}
+
 function checkChoice(spec: FlagSpec, value: string, where: string): void {
-  if (!spec.choices!.includes(value)) throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got '${value}'`);
+  if (!spec.choices!.includes(value)) throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got '${value}'${didYouMean(value, spec.choices!)}`);
 }
 
 /**
@@ -116,7 +122,7 @@ export function readConfigFile(path: string, specs: FlagSpec[], schema: z.ZodTyp
   const known = new Set(specs.filter((s) => s.name !== 'config').map((s) => camel(s.name)));
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!known.has(camel(key))) throw new UsageError(`${source}: unknown setting '${key}'`);
+    if (!known.has(camel(key))) throw new UsageError(`${source}: unknown setting '${key}'${didYouMean(key, specs.filter((s) => s.name !== 'config').map((s) => s.name))}`);
     settings[camel(key)] = value;
   }
   try {
@@ -133,13 +139,16 @@ export function readConfigFile(path: string, specs: FlagSpec[], schema: z.ZodTyp
  * error unless `positionals` is set; they are then returned as `positionals`.
  */
 export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?: boolean } = {}): Record<string, unknown> | null {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const s of specs) options[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify.*$/s, ''));
+    let message = (err as Error).message.replace(/\. To specify.*$/s, '');
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^'=]+)/.exec(message)?.[1] : undefined;
+    if (unknown) message += didYouMean(unknown, ['--help', ...specs.map((s) => `--${s.name}`)]);
+    throw new UsageError(message);
   }
   if (parsed.values.help) return null;
   if (!o.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (flags start with --)`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `d2r` command line: train, eval, report.
-import { UsageError, usageErrorFrom } from './flags.js';
+import { UsageError, didYouMean, usageErrorFrom } from './flags.js';
 import { OptionError } from '../io/errors.js';
+import { packageVersion } from '../io/runFacts.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
@@ -15,7 +16,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void 
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `Usage: d2r <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun 'd2r <command> --help' for the flags of a command.\n`;
+  return `Usage: d2r <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun 'd2r <command> --help' (or -h) for the flags of a command; 'd2r --version' for the version.\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -24,9 +25,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`d2r ${packageVersion()}\n`);
+    return 0;
+  }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`d2r: unknown command '${name}'\n\n${usage()}`);
+    process.stderr.write(`d2r: unknown command '${name}'${didYouMean(name, Object.keys(COMMANDS))}\n\n${usage()}`);
     return 2;
   }
   try {

@@ -1,12 +1,17 @@
 // `d2r train`: flags from the settings schema, a progress bar per epoch and a
 // line per finished epoch from the trainer's events.
-import { flagsFromSchema, helpText, parseFlags } from './flags.js';
+import { flagsFromSchema, helpText, parseFlags, type FlagSpec } from './flags.js';
 import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
 import type { ScheduleStep } from '../train/schedule.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
+
+/** Flags of the command rather than settings of the run (not recorded in config.json). */
+const RUN_DIRECTORY_FLAGS: FlagSpec[] = [
+  { name: 'overwrite', type: 'boolean', default: false, help: 'a fresh run into --out replaces the run there (its files only; other files stay)' },
+];
 
 const SUMMARY = 'Trains a target model (and a guidance model for d2r/lbgat); writes config.json, metrics.jsonl and checkpoints to --out.';
 
@@ -28,6 +33,7 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
   return {
     onSchedule: (steps) => say(scheduleLine(config, steps)),
     onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
+    onNote: (message) => say(`note: ${message}`),
     onInterrupt: () => say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
@@ -40,7 +46,7 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onEpochEnd: (row) =>
       say(
         `epoch ${row.epoch}/${config.epochs}: loss ${row.trainLoss.toFixed(4)} train acc ${(100 * row.trainAccuracy).toFixed(2)}% ` +
-          `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%` +
+          (row.testCleanAccuracy === null ? 'not evaluated (--eval-n 0)' : `test clean ${(100 * row.testCleanAccuracy).toFixed(2)}%`) +
           (row.testRobustAccuracy === null ? '' : ` PGD-${config.evalSteps} ${(100 * row.testRobustAccuracy).toFixed(2)}%`) +
           ` (${row.seconds.toFixed(1)} s)`,
       ),
@@ -48,15 +54,16 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, TRAIN_FLAGS);
-  if (flags === null) {
-    process.stdout.write(helpText('train', SUMMARY, TRAIN_FLAGS));
+  const parsed = parseFlags(argv, [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS]);
+  if (parsed === null) {
+    process.stdout.write(helpText('train', SUMMARY, [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS]));
     return 0;
   }
+  const { overwrite, ...flags } = parsed;
   const config = resolveTrainConfig(flags);
   let result;
   try {
-    result = await train(config, trainingOutput(config));
+    result = await train(config, trainingOutput(config), { overwrite: overwrite === true });
   } catch (err) {
     if (err instanceof TrainingDivergedError) throw new Error(`${err.message} Try a lower --lr.`);
     throw err;
@@ -64,7 +71,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const last = result.epochs[result.epochs.length - 1];
   process.stdout.write(
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
-      (last ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
+      (last?.testCleanAccuracy != null ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
       (last?.testRobustAccuracy != null ? `, PGD-${config.evalSteps} ${(100 * last.testRobustAccuracy).toFixed(2)}%` : '') +
       (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',

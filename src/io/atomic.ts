@@ -1,7 +1,7 @@
 // Atomic file writes: write a temporary file in the same directory, flush it
 // to disk, then rename it over the target. Readers see the old file or the new
 // one, never a torn one, whenever the writer is interrupted.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let tempCounter = 0;
@@ -50,4 +50,35 @@ function syncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The temporary files writeFileAtomic leaves when its process is killed mid-write: `.NAME.PID.N.tmp`. */
+const TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Removes the temporary files that writers other than this process left in
+ * `dir` (killed between writing and renaming). Call it only while no other
+ * process writes there (a run directory under its lock). Returns their names.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    const path = join(dir, name);
+    try {
+      if (!lstatSync(path).isFile()) continue;
+      rmSync(path);
+      removed.push(name);
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
 }

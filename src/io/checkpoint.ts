@@ -10,12 +10,13 @@
 //     state.safetensors             optimiser state tensors and the RNG state
 //     state.json                    epoch, optimiser hyper-parameters, extra facts
 //   target.safetensors              the latest target weights, for `d2r eval --weights` and PyTorch
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { RunFileError } from './errors.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { readRunFile, writeRunFile, z } from './schema.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -40,8 +41,65 @@ export const CHECKPOINT_POINTER = 'checkpoint.json';
 /** checkpoint.json: which checkpoint directory is the latest complete one. */
 export const checkpointPointerSchema = z.object({
   epoch: z.int().min(0),
-  dir: z.string().meta({ description: 'the checkpoint directory, relative to the run directory' }),
+  dir: z
+    .string()
+    .regex(/^checkpoints\/epoch-\d{4,}$/, 'a checkpoint directory of the run (checkpoints/epoch-NNNN)')
+    .meta({ description: 'the checkpoint directory, relative to the run directory: checkpoints/epoch-NNNN' }),
 });
+
+/** The files a checkpoint directory holds; nothing else in it is the run's. */
+export const CHECKPOINT_FILES = ['target.safetensors', 'guidance.safetensors', 'state.safetensors', 'state.json'] as const;
+const EPOCH_DIR_NAME = /^epoch-\d{4,}$/;
+
+/**
+ * Removes the files a checkpoint directory of a run holds, and the directory
+ * once it is empty; anything else there (and anything a symbolic link leads
+ * to) stays.
+ */
+function removeCheckpointDir(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = lstatSync(dir).isDirectory();
+  } catch {
+    return;
+  }
+  if (!isDir) return;
+  for (const name of CHECKPOINT_FILES) {
+    const path = join(dir, name);
+    try {
+      if (lstatSync(path).isFile()) rmSync(path);
+    } catch {
+      // not there
+    }
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // other files are there: they are not the run's to delete
+  }
+}
+
+/** The run's checkpoint directories (checkpoints/epoch-NNNN), relative to the run. */
+export function checkpointDirs(runDir: string): string[] {
+  const root = join(runDir, 'checkpoints');
+  try {
+    if (!statSync(root).isDirectory()) return [];
+  } catch {
+    return [];
+  }
+  return readdirSync(root).filter((n) => EPOCH_DIR_NAME.test(n)).map((n) => join('checkpoints', n));
+}
+
+/** Removes every checkpoint of a run (its files only) and the pointer. */
+export function removeCheckpoints(runDir: string): void {
+  rmSync(join(runDir, CHECKPOINT_POINTER), { force: true });
+  for (const rel of checkpointDirs(runDir)) removeCheckpointDir(join(runDir, rel));
+  try {
+    rmdirSync(join(runDir, 'checkpoints'));
+  } catch {
+    // not empty, a link or not there: left as it is
+  }
+}
 
 /** checkpoints/epoch-NNNN/state.json */
 export const checkpointStateSchema = z.object({
@@ -55,7 +113,7 @@ const epochDir = (epoch: number): string => join('checkpoints', `epoch-${String(
 export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
   const relDir = epochDir(c.epoch);
   const dir = join(runDir, relDir);
-  rmSync(dir, { recursive: true, force: true }); // a half-written copy from an interrupted attempt
+  removeCheckpointDir(dir); // a half-written copy from an interrupted attempt
   mkdirSync(dir, { recursive: true });
   saveSafetensors(join(dir, 'target.safetensors'), c.target);
   if (c.guidance) saveSafetensors(join(dir, 'guidance.safetensors'), c.guidance);
@@ -66,11 +124,10 @@ export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
   });
   writeRunFile(join(dir, 'state.json'), checkpointStateSchema, { epoch: c.epoch, optimizer: c.optimizer.meta, extra: c.extra ?? {} });
   writeRunFile(join(runDir, CHECKPOINT_POINTER), checkpointPointerSchema, { epoch: c.epoch, dir: relDir });
-  saveSafetensors(join(runDir, 'target.safetensors'), c.target);
-  // Older checkpoints are obsolete once the pointer names the new one.
-  for (const name of readdirSync(join(runDir, 'checkpoints'))) {
-    if (join('checkpoints', name) !== relDir) rmSync(join(runDir, 'checkpoints', name), { recursive: true, force: true });
-  }
+  saveSafetensors(join(runDir, LATEST_WEIGHTS), c.target);
+  // Older checkpoints of the run are obsolete once the pointer names the new one;
+  // only their files go (checkpoints/epoch-NNNN/{target,guidance,state}.*).
+  for (const rel of checkpointDirs(runDir)) if (rel !== relDir) removeCheckpointDir(join(runDir, rel));
 }
 
 function readPointer(runDir: string): z.output<typeof checkpointPointerSchema> | null {
@@ -87,6 +144,11 @@ function requirePointer(runDir: string): z.output<typeof checkpointPointerSchema
   const pointer = readPointer(runDir);
   if (!pointer) throw new RunFileError(`${runDir}: no checkpoint found (expected ${join(runDir, CHECKPOINT_POINTER)}); is it a run directory written by d2r train?`);
   return pointer;
+}
+
+/** The file of the latest checkpoint's target (or guidance) weights. */
+export function checkpointWeightsPath(runDir: string, which: 'target' | 'guidance' = 'target'): string {
+  return join(runDir, requirePointer(runDir).dir, `${which}.safetensors`);
 }
 
 /** The weights of the latest checkpoint's target (or guidance) model, and its epoch. Call inside torch.tidy. */
@@ -113,4 +175,26 @@ export function readCheckpoint(runDir: string, withGuidance: boolean): Checkpoin
     extra: state.extra,
     rng,
   };
+}
+
+/** The run's latest target weights, next to the checkpoints (for `d2r eval --weights` and PyTorch). */
+export const LATEST_WEIGHTS = 'target.safetensors';
+
+/**
+ * Makes the run's root target.safetensors the latest checkpoint's target
+ * weights again when it is missing or differs (a run killed between writing
+ * the checkpoint pointer and that file). Returns whether it was rewritten.
+ */
+export function repairLatestWeights(runDir: string): boolean {
+  const pointer = requirePointer(runDir);
+  const source = readFileSync(join(runDir, pointer.dir, 'target.safetensors'));
+  const root = join(runDir, LATEST_WEIGHTS);
+  if (existsSync(root) && readFileSync(root).equals(source)) return false;
+  writeFileAtomic(root, source);
+  return true;
+}
+
+/** Leftover temporary files of killed writers in the run directory and its checkpoints. */
+export function removeRunTemps(runDir: string): string[] {
+  return [runDir, ...checkpointDirs(runDir).map((rel) => join(runDir, rel))].flatMap((dir) => removeStaleTemps(dir).map((name) => join(dir, name)));
 }

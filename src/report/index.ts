@@ -50,9 +50,13 @@ export async function buildReport(runDirs: string[], options: ReportOptions = {}
   if (runs.length > 1) uniqueLabels(runs);
   const html = reportPath(runs, options.out, cwd);
   const dir = dirname(html);
+  // A page of its own name (--out DIR/page.html) names its charts after it, so that
+  // the files of other pages (or the user's) in DIR stay: page-curves.png, ...
+  const stem = basename(html).replace(/\.html?$/i, '');
+  const prefix = stem.toLowerCase() === 'index' ? '' : `${stem}-`;
   const pngs: string[] = [];
   const writePng = (name: string, svg: string, scale = 2): void => {
-    const path = join(dir, name);
+    const path = join(dir, prefix + name);
     writeFileAtomic(path, svgToPng(svg, scale));
     pngs.push(path);
   };

@@ -2,20 +2,33 @@
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
 import { loadSafetensors } from '../io/safetensors.js';
-import { OptionError } from '../io/errors.js';
-import { latestCheckpointEpoch, readCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { OptionError, RunFileError } from '../io/errors.js';
+import {
+  CHECKPOINT_POINTER,
+  LATEST_WEIGHTS,
+  checkpointDirs,
+  latestCheckpointEpoch,
+  readCheckpoint,
+  removeCheckpoints,
+  removeRunTemps,
+  repairLatestWeights,
+  saveCheckpoint,
+} from '../io/checkpoint.js';
+import { acquireRunLock } from '../io/runLock.js';
 import { runFacts } from '../io/runFacts.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
+import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateAt, scheduleSteps, type ScheduleStep } from './schedule.js';
 import { METRICS_FILE, RUN_CONFIG_FILE, appendMetricsRow, readMetricsRows, readRunConfigFile, writeRunConfigFile, type EpochRow } from './runFiles.js';
@@ -35,7 +48,32 @@ export interface TrainingEvents {
   onEpochEnd?(row: EpochMetrics): void;
   /** An interrupt (SIGINT) was received; training stops after the current batch. */
   onInterrupt?(): void;
+  /** Something the trainer repaired or took over in the run directory (a stale lock, leftover files). */
+  onNote?(message: string): void;
 }
+
+export interface TrainOptions {
+  /** A fresh run into a directory that holds a run replaces that run's files (and only those). */
+  overwrite?: boolean;
+}
+
+/** The files `d2r train` (and `d2r eval`'s defaults) write into a run directory, besides its checkpoints. */
+const RUN_FILES = [RUN_CONFIG_FILE, METRICS_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, EVAL_FILE, SWEEP_FILE, 'eval.state.json', 'eval-examples.safetensors'];
+
+/** The files of a run present in `dir` (relative names); empty when it holds no run. */
+export function runFilesIn(dir: string): string[] {
+  return [...RUN_FILES.filter((name) => existsSync(join(dir, name))), ...checkpointDirs(dir)];
+}
+
+/** Removes exactly the files of a run from `dir`; everything else stays. */
+function clearRun(dir: string): void {
+  for (const name of RUN_FILES) rmSync(join(dir, name), { force: true });
+  removeCheckpoints(dir);
+}
+
+/** The settings a checkpoint must have been trained with to be resumed under a configuration. */
+const IDENTITY_KEYS = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'] as const satisfies readonly (keyof TrainConfig)[];
+const runIdentity = (config: TrainConfig): Record<string, unknown> => Object.fromEntries(IDENTITY_KEYS.map((k) => [k, config[k]]));
 
 /** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -59,8 +97,26 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** A fresh run into a directory that holds another run's files. */
+export class RunDirectoryTakenError extends OptionError {
+  override name = 'RunDirectoryTakenError';
+  constructor(
+    readonly dir: string,
+    readonly present: string[],
+  ) {
+    super('out', 'a directory without a run', `${dir}, which holds ${present.join(', ')}`);
+    this.message = this.describe((o) => `setting '${o}'`);
+  }
+
+  override describe(name: (option: string) => string): string {
+    return `${name('out')} ${this.dir} holds a run (${this.present.join(', ')}): continue it with ${name('resume')}, replace its files with ${name('overwrite')}, or choose another directory`;
+  }
+}
+
 /** A row of metrics.jsonl as the trainer writes it: every field present. */
-export type EpochMetrics = { [K in keyof EpochRow]: K extends 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]> };
+export type EpochMetrics = {
+  [K in keyof EpochRow]: K extends 'testCleanAccuracy' | 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]>;
+};
 
 export interface TrainResult {
   runDir: string;
@@ -96,14 +152,41 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
   return kept.flatMap((r) => (r.type === 'epoch' ? [r.row as EpochMetrics] : []));
 }
 
-export async function train(config: TrainConfig, events: TrainingEvents = {}): Promise<TrainResult> {
-  const started = performance.now();
-  if (config.threads > 0) torch.setNumThreads(config.threads);
-  torch.manualSeed(config.seed);
+export async function train(config: TrainConfig, events: TrainingEvents = {}, options: TrainOptions = {}): Promise<TrainResult> {
   mkdirSync(config.out, { recursive: true });
+  const lock = acquireRunLock(config.out);
+  try {
+    if (lock.staleOwner !== null) events.onNote?.(`took over the lock of ${config.out} from process ${lock.staleOwner || '(unknown)'}, which is no longer running`);
+    for (const path of removeRunTemps(config.out)) events.onNote?.(`removed ${path}, left by an interrupted write`);
+    if (!config.resume) {
+      const present = runFilesIn(config.out);
+      if (present.length > 0) {
+        if (!options.overwrite) throw new RunDirectoryTakenError(config.out, present);
+        clearRun(config.out);
+      }
+    }
+    return await trainLocked(config, events);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise<TrainResult> {
+  const started = performance.now();
+  if (config.threads > 0) {
+    // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
+    const cores = availableParallelism();
+    if (config.threads > cores) events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
+    torch.setNumThreads(Math.min(config.threads, cores));
+  }
+  torch.manualSeed(config.seed);
 
   const trainSet = loadDataset(config.dataset, { split: 'train', dataDir: config.dataDir ?? undefined, limit: config.limit ?? undefined });
-  const testSet = loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN > 0 ? config.evalN : 1 });
+  if (trainSet.images.shape[0] === 0) {
+    throw new RunFileError(`the ${config.dataset} training set${config.dataDir ? ` in ${config.dataDir}` : ''} has no images: nothing to train on`);
+  }
+  // --eval-n 0: no evaluation after each epoch (its accuracies are null).
+  const testSet = config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
@@ -121,7 +204,8 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
     const at = latestCheckpointEpoch(config.out);
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config);
-    firstEpoch = restore(config.out, models, optimizer) + 1;
+    firstEpoch = restore(config, models, optimizer) + 1;
+    if (repairLatestWeights(config.out)) events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
     history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
     events.onResume?.(firstEpoch - 1);
   } else {
@@ -152,7 +236,13 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
       history.push(row);
       appendMetricsRow(metricsPath, row);
       torch.tidy(() =>
-        saveCheckpoint(config.out, { epoch, target: models.target.stateDict(), guidance: models.guidance?.stateDict(), optimizer: optimizer.stateDict() }),
+        saveCheckpoint(config.out, {
+          epoch,
+          target: models.target.stateDict(),
+          guidance: models.guidance?.stateDict(),
+          optimizer: optimizer.stateDict(),
+          extra: { run: runIdentity(config) },
+        }),
       );
       events.onEpochEnd?.(row);
     }
@@ -163,9 +253,19 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}): P
 }
 
 /** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
-function restore(runDir: string, models: Models, optimizer: SGD): number {
+function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
   return torch.tidy(() => {
-    const c = readCheckpoint(runDir, models.guidance !== undefined);
+    const c = readCheckpoint(config.out, models.guidance !== undefined);
+    // A checkpoint records the settings it was trained with (runs before this check did not).
+    const trained = c.extra['run'] as Record<string, unknown> | undefined;
+    if (trained) {
+      const now = runIdentity(config);
+      for (const key of IDENTITY_KEYS) {
+        if (JSON.stringify(trained[key]) !== JSON.stringify(now[key])) {
+          throw new OptionError(key, `${JSON.stringify(trained[key])}, as the checkpoint of epoch ${c.epoch} in ${config.out} was trained, to resume it`, JSON.stringify(now[key]));
+        }
+      }
+    }
     models.target.loadStateDict(c.target);
     if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance);
     optimizer.loadStateDict(c.optimizer as ReturnType<SGD['stateDict']>);
@@ -177,8 +277,7 @@ function restore(runDir: string, models: Models, optimizer: SGD): number {
 function checkResumable(config: TrainConfig): void {
   const before = readRunConfigFile(config.out)?.config;
   if (!before) return;
-  const mustMatch: (keyof TrainConfig)[] = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'];
-  for (const key of mustMatch) {
+  for (const key of IDENTITY_KEYS) {
     if (JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
       throw new OptionError(
         key,
@@ -196,7 +295,7 @@ async function runEpoch(
   method: TrainingMethod,
   optimizer: SGD,
   loader: DataLoader,
-  testSet: Dataset,
+  testSet: Dataset | null,
   events: TrainingEvents,
   stopRequested: () => boolean,
 ): Promise<EpochMetrics | null> {
@@ -239,7 +338,7 @@ async function runEpoch(
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);
-  const evaluation = evaluateModel(models, testSet, {
+  const evaluation = testSet === null ? null : evaluateModel(models, testSet, {
     epsilon: config.epsilon,
     steps: config.evalSteps,
     norm: config.norm,
@@ -254,11 +353,11 @@ async function runEpoch(
     trainLoss: lossSum / Math.max(seen, 1),
     trainAccuracy: correct / Math.max(seen, 1),
     terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / Math.max(seen, 1)])),
-    testCleanAccuracy: evaluation.target.clean,
-    testRobustAccuracy: evaluation.target.robust,
-    guidanceCleanAccuracy: evaluation.guidance?.clean ?? null,
-    guidanceRobustAccuracy: evaluation.guidance?.robust ?? null,
-    evalPoints: evaluation.points,
+    testCleanAccuracy: evaluation?.target.clean ?? null,
+    testRobustAccuracy: evaluation?.target.robust ?? null,
+    guidanceCleanAccuracy: evaluation?.guidance?.clean ?? null,
+    guidanceRobustAccuracy: evaluation?.guidance?.robust ?? null,
+    evalPoints: evaluation?.points ?? 0,
     seconds: (performance.now() - started) / 1000,
   };
 }

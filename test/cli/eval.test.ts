@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, tempDir } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
 import { io } from '../../src/index.js';
 
 interface EvalJson {
@@ -82,20 +82,8 @@ test('an interrupted d2r eval resumes from its state file and gives the same res
   assert.equal(d2r(evalArgs(whole, 'apgd-ce,apgd-t', ['--batch-size', '4'])).status, 0);
   const out = join(dir, 'eval.json');
   const state = join(dir, 'eval.state.json');
-  const child = d2rAsync(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4']));
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      // Kill once the state shows a finished batch of an attack.
-      if (existsSync(state) && /"batchesDone": ?[1-9]/.test(readFileSync(state, 'utf8'))) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      resolve();
-    });
-  });
+  // Kill once the state shows a finished batch of an attack.
+  await killWhen(d2rAsync(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4'])), () => existsSync(state) && /"batchesDone": ?[1-9]/.test(readFileSync(state, 'utf8')));
   assert.ok(existsSync(state), 'the state file survives the kill');
   assert.ok(!existsSync(out), 'killed before writing eval.json');
   const r = d2r(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4']));

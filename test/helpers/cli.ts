@@ -19,3 +19,19 @@ export function d2rAsync(args: string[]): ChildProcess {
 export function tempDir(prefix = 'd2r-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/** Kills the child with SIGKILL once `condition` holds (checked every 20 ms); resolves when it has exited. */
+export function killWhen(child: ChildProcess, condition: () => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (condition()) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
+}

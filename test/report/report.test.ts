@@ -122,7 +122,7 @@ test('d2r report prints the absolute path; bad runs fail with the file and line'
   assert.equal(ok.stderr, '');
   assert.equal(ok.status, 0);
   assert.equal(ok.stdout, `${join(dir, 'r.html')}\n`);
-  assert.ok(existsSync(join(dir, 'curves.png')));
+  assert.ok(existsSync(join(dir, 'r-curves.png')));
 
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /d2r report: give at least one run directory/);

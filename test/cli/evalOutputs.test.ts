@@ -1,0 +1,64 @@
+// d2r eval never writes over what it reads (or one of its outputs over another),
+// and resumes a state file only for the same weights (by content) and settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
+
+function trainRun(seed: number): string {
+  const dir = tempDir();
+  const r = d2r(['train', '--method', 'standard', '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '128', '--batch-size', '64',
+    '--epochs', '1', '--eval-n', '16', '--eval-steps', '0', '--threads', '1', '--seed', String(seed), '--out', dir]);
+  assert.equal(r.status, 0, r.stderr);
+  return dir;
+}
+
+let shared: string | null = null;
+const run = (): string => (shared ??= trainRun(1));
+
+const withWeights = (weights: string, extra: string[]): string[] => [
+  'eval', '--model', 'smallcnn', '--weights', weights, '--dataset', 'fashion-mnist', '--n', '8', '--attacks', 'none', '--threads', '1', ...extra,
+];
+
+test('an output path that is one of the inputs, or another output, is refused and the input is unchanged', () => {
+  const dir = run();
+  const weights = join(dir, 'target.safetensors');
+  const before = readFileSync(weights);
+  const cases: [string[], RegExp][] = [
+    [withWeights(weights, ['--out', weights]), /--out .* is --weights/],
+    [withWeights(weights, ['--out', join(dir, '.', 'target.safetensors')]), /--out .* is --weights/],
+    [withWeights(weights, ['--out', join(tempDir(), 'e.json'), '--state', weights]), /--state .* is --weights/],
+    [withWeights(weights, ['--out', join(dir, 'e.json'), '--state', join(dir, 'e.json')]), /--state .* is --out/],
+    [withWeights(weights, ['--eps-sweep', '0,0.1', '--out', weights]), /--out .* is --weights/],
+    [['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'config.json')], /--out .* is --checkpoint's config\.json/],
+    [['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'checkpoints', 'epoch-0001', 'target.safetensors')], /--out .* is --checkpoint's weights/],
+  ];
+  for (const [args, message] of cases) {
+    const r = d2r(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  assert.ok(readFileSync(weights).equals(before), 'the weights are unchanged');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.method, 'standard');
+});
+
+test('a state file is not resumed for other weights with the same modification time', async () => {
+  const weights = join(tempDir(), 'w.safetensors');
+  copyFileSync(join(run(), 'target.safetensors'), weights);
+  const out = join(tempDir(), 'eval.json');
+  const state = out.replace(/\.json$/, '.state.json');
+  const args = [
+    'eval', '--model', 'smallcnn', '--weights', weights, '--dataset', 'fashion-mnist', '--n', '24', '--attacks', 'apgd-ce,apgd-t',
+    '--epsilon', '0.1', '--batch-size', '4', '--threads', '1', '--out', out,
+  ];
+  // Kill once an attack is under way (AutoAttack's targeted APGD takes seconds).
+  await killWhen(d2rAsync(args), () => existsSync(state) && /"name": ?"apgd-t"/.test(readFileSync(state, 'utf8')));
+  assert.ok(existsSync(state), 'killed with a state file');
+  const { atime, mtime } = statSync(weights);
+  copyFileSync(join(trainRun(2), 'target.safetensors'), weights);
+  utimesSync(weights, atime, mtime);
+  const r = d2r(args);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /resumed from/);
+});
