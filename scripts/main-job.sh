@@ -18,7 +18,7 @@ RUN=${RUN:-runs/main-d2r}
 d2r() { node dist/src/cli/main.js "$@"; }
 d2r train --method d2r --model smallcnn --guidance smallcnn --dataset fashion-mnist \
   --limit 8000 --epochs 4 --batch-size 64 --lr 0.02 --schedule multistep \
-  --epsilon 0.1 --step-size 0.02 --steps 5 --eval-n 200 --seed 0 --out "$RUN"
+  --epsilon 0.1 --step-size 0.02 --steps 5 --eval-n 200 --seed 0 --overwrite --out "$RUN"
 d2r eval --checkpoint "$RUN" --n 100 --attacks pgd20,autoattack --seed 0
 d2r eval --checkpoint "$RUN" --n 200 --attacks pgd20 --eps-sweep 0,0.025,0.05,0.1,0.15,0.2 --seed 0
 d2r report "$RUN"

@@ -138,7 +138,12 @@ export function readConfigFile(path: string, specs: FlagSpec[], schema: z.ZodTyp
  * are absent. Returns null when --help was asked. Positional arguments are an
  * error unless `positionals` is set; they are then returned as `positionals`.
  */
-export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?: boolean } = {}): Record<string, unknown> | null {
+/**
+ * Parses argv against specs. Values come, each over the one before: the specs'
+ * defaults, `o.base` (e.g. the recorded settings of a run being resumed), the
+ * --config file, the flags given.
+ */
+export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?: boolean; base?: Record<string, unknown> } = {}): Record<string, unknown> | null {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const s of specs) options[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
   let parsed;
@@ -154,6 +159,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?:
   if (!o.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (flags start with --)`);
   const result: Record<string, unknown> = {};
   for (const s of specs) if (s.default !== undefined && s.default !== null) result[camel(s.name)] = s.default;
+  Object.assign(result, o.base);
   const configPath = parsed.values['config'];
   const configSpec = specs.find((s) => s.name === 'config');
   if (typeof configPath === 'string' && configSpec?.settings) Object.assign(result, readConfigFile(configPath, specs, configSpec.settings));

@@ -5,6 +5,7 @@ import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
 import type { ScheduleStep } from '../train/schedule.js';
+import { readRunConfigFile } from '../train/runFiles.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
@@ -54,7 +55,18 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS]);
+  const specs = [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS];
+  let parsed = parseFlags(argv, specs);
+  if (parsed !== null && parsed['resume'] === true) {
+    // A resumed run continues with the settings it recorded; flags given now override them
+    // (and the trainer refuses any that may not change, such as the method).
+    const recorded = readRunConfigFile(String(parsed['out']))?.config;
+    if (recorded) {
+      const { out: _out, resume: _resume, ...settings } = recorded;
+      // null records "not set" (the default applies again), as a flag left out.
+      parsed = parseFlags(argv, specs, { base: Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== null)) });
+    }
+  }
   if (parsed === null) {
     process.stdout.write(helpText('train', SUMMARY, [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS]));
     return 0;
