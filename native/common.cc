@@ -8,6 +8,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
 
 namespace d2r {
 
@@ -23,22 +26,74 @@ Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* e
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
 }
 
-// A plain function pointer, not node-addon-api's templated finalizer, which
-// allocates and frees a record of its own for every handle.
-void finalizeBox(Napi::node_addon_api_basic_env env, void* data, void* /*hint*/) {
-  auto* box = static_cast<TensorBox*>(data);
-  releaseBox(Napi::BasicEnv(env), box);
-  delete box;
+// ---- the slab of boxes -------------------------------------------------------------
+// Chunks of boxes that never move (a reference into a box stays valid while
+// other boxes are made), a free list threaded through the free slots, and a
+// mutex because worker threads share the slab. A handle's External carries
+// (generation << 32 | index), never a pointer, so a stale handle can be told
+// apart from the box's next owner.
+constexpr uint32_t kChunkBits = 12;
+constexpr uint32_t kChunkSize = 1u << kChunkBits;
+constexpr uint32_t kMaxChunks = 1u << 18;  // 2^30 live handles at most
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+std::mutex slabMutex;
+std::atomic<TensorBox*> chunks[kMaxChunks];
+uint32_t slotsMade = 0;
+uint32_t freeHead = kNoSlot;
+// What a stale handle (disposed, or collected and its slot reused) reads: no tensor.
+TensorBox emptyBox;
+
+TensorBox* allocateBox() {
+  std::lock_guard<std::mutex> lock(slabMutex);
+  if (freeHead != kNoSlot) {
+    TensorBox* box = &chunks[freeHead >> kChunkBits].load(std::memory_order_relaxed)[freeHead & (kChunkSize - 1)];
+    freeHead = box->nextFree;
+    return box;
+  }
+  uint32_t index = slotsMade;
+  uint32_t chunk = index >> kChunkBits;
+  if (chunk >= kMaxChunks) throw std::runtime_error("too many live tensor handles");
+  TensorBox* boxes = chunks[chunk].load(std::memory_order_relaxed);
+  if (boxes == nullptr) {
+    boxes = new TensorBox[kChunkSize];
+    for (uint32_t k = 0; k < kChunkSize; ++k) {
+      boxes[k].index = (chunk << kChunkBits) | k;
+      boxes[k].generation.store(1, std::memory_order_relaxed);
+    }
+    chunks[chunk].store(boxes, std::memory_order_release);
+  }
+  ++slotsMade;
+  return &boxes[index & (kChunkSize - 1)];
 }
 
-}  // namespace
-
-HandleCounts liveHandleCounts() {
-  return {liveTensors.load(std::memory_order_relaxed), liveBytes.load(std::memory_order_relaxed)};
+void freeBox(TensorBox* box) {
+  uint32_t next = box->generation.load(std::memory_order_relaxed) + 1;
+  box->generation.store(next == 0 ? 1 : next, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(slabMutex);
+  box->nextFree = freeHead;
+  freeHead = box->index;
 }
 
-void releaseBox(Napi::BasicEnv env, TensorBox* box) {
-  if (!box->tensor.defined()) return;
+void* handleData(const TensorBox* box) {
+  uint64_t packed = (static_cast<uint64_t>(box->generation.load(std::memory_order_relaxed)) << 32) | box->index;
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(packed));
+}
+
+// The live box a handle's data names, or the empty box for a stale handle.
+TensorBox* boxFromData(void* data) {
+  auto packed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
+  auto index = static_cast<uint32_t>(packed);
+  auto generation = static_cast<uint32_t>(packed >> 32);
+  if ((index >> kChunkBits) >= kMaxChunks) return &emptyBox;
+  TensorBox* boxes = chunks[index >> kChunkBits].load(std::memory_order_acquire);
+  if (boxes == nullptr) return &emptyBox;
+  TensorBox* box = &boxes[index & (kChunkSize - 1)];
+  return box->generation.load(std::memory_order_relaxed) == generation ? box : &emptyBox;
+}
+
+// Drops the tensor and its counts; the slot and the weak reference are the caller's.
+void releaseTensor(Napi::BasicEnv env, TensorBox* box) {
   liveTensors.fetch_sub(1, std::memory_order_relaxed);
   liveBytes.fetch_sub(box->bytes, std::memory_order_relaxed);
   if (box->reportedBytes != 0) {
@@ -48,10 +103,51 @@ void releaseBox(Napi::BasicEnv env, TensorBox* box) {
   box->tensor = at::Tensor();
 }
 
+// Weak references whose finalizer ran during a collection. Deleting a
+// reference is not a basic (GC-safe) call, so the next wrap on the same
+// thread (the environment's thread, where its finalizers run) deletes them.
+thread_local std::vector<std::pair<napi_env, napi_ref>> finalizedRefs;
+
+void deleteFinalizedRefs() {
+  for (auto& [refEnv, ref] : finalizedRefs) napi_delete_reference(refEnv, ref);
+  finalizedRefs.clear();
+}
+
+// A plain function pointer, not node-addon-api's templated finalizer, which
+// allocates and frees a record of its own for every handle. Runs only for
+// handles nobody disposed (dispose deletes the weak reference).
+void finalizeBox(Napi::node_addon_api_basic_env env, void* data, void* /*hint*/) {
+  TensorBox* box = boxFromData(data);
+  if (box == &emptyBox) return;
+  if (box->tensor.defined()) releaseTensor(Napi::BasicEnv(env), box);
+  finalizedRefs.emplace_back(const_cast<napi_env>(static_cast<const napi_env__*>(env)), box->ref);
+  box->ref = nullptr;
+  freeBox(box);
+}
+
+}  // namespace
+
+HandleCounts liveHandleCounts() {
+  return {liveTensors.load(std::memory_order_relaxed), liveBytes.load(std::memory_order_relaxed)};
+}
+
+void releaseBox(Napi::Env env, TensorBox* box) {
+  if (box == &emptyBox || !box->tensor.defined()) return;
+  releaseTensor(env, box);
+  if (box->ref != nullptr) {
+    napi_delete_reference(env, box->ref);
+    box->ref = nullptr;
+  }
+  freeBox(box);
+}
+
 Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
-  auto* box = new TensorBox{std::move(tensor), 0, 0};
+  if (!finalizedRefs.empty()) deleteFinalizedRefs();
+  TensorBox* box = allocateBox();
+  box->tensor = std::move(tensor);
   box->bytes = static_cast<int64_t>(box->tensor.numel()) * box->tensor.element_size();
+  box->reportedBytes = 0;
   liveTensors.fetch_add(1, std::memory_order_relaxed);
   liveBytes.fetch_add(box->bytes, std::memory_order_relaxed);
   // Report the bytes this handle keeps alive so V8 feels native memory pressure.
@@ -60,13 +156,14 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   // handle's own bookkeeping, and each report is a call into the isolate.
   if (box->bytes >= kSmallestReportedBytes && box->tensor.device().is_cpu()) {
     box->reportedBytes = box->bytes;
-    if (box->reportedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
+    Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
+  void* data = handleData(box);
   napi_value handle;
-  napi_status status = napi_create_external(env, box, finalizeBox, nullptr, &handle);
+  napi_status status = napi_create_external(env, data, nullptr, nullptr, &handle);
+  if (status == napi_ok) status = napi_add_finalizer(env, handle, data, finalizeBox, nullptr, &box->ref);
   if (status != napi_ok) {
     releaseBox(env, box);
-    delete box;
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
   return Napi::Value(env, handle);
@@ -89,17 +186,28 @@ bool isMissing(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();
 }
 
-static TensorBox* boxFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
-  if (!v.IsExternal()) throw argError(info, i, "a tensor handle");
-  return v.As<Napi::External<TensorBox>>().Data();
+// One Node-API call: napi_get_value_external fails for anything but an External.
+static TensorBox* boxIfHandle(const Napi::CallbackInfo& info, napi_value v) {
+  void* data = nullptr;
+  if (napi_get_value_external(info.Env(), v, &data) != napi_ok) return nullptr;
+  return boxFromData(data);
 }
 
-static at::Tensor& tensorFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
-  auto* box = boxFromValue(info, v, i);
+static TensorBox* boxFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
+  TensorBox* box = boxIfHandle(info, v);
+  if (box == nullptr) throw argError(info, i, "a tensor handle");
+  return box;
+}
+
+static at::Tensor& tensorFromBox(const Napi::CallbackInfo& info, TensorBox* box, size_t i) {
   if (!box->tensor.defined()) {
     throw Napi::Error::New(info.Env(), "argument " + std::to_string(i) + ": the tensor was disposed");
   }
   return box->tensor;
+}
+
+static at::Tensor& tensorFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
+  return tensorFromBox(info, boxFromValue(info, v, i), i);
 }
 
 TensorBox* boxArg(const Napi::CallbackInfo& info, size_t i) { return boxFromValue(info, info[i], i); }
@@ -127,7 +235,7 @@ at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i) {
 
 at::Tensor operandArg(const Napi::CallbackInfo& info, size_t i, const at::Device& device) {
   Napi::Value v = info[i];
-  if (v.IsExternal()) return tensorFromValue(info, v, i);
+  if (TensorBox* box = boxIfHandle(info, v)) return tensorFromBox(info, box, i);
   if (!v.IsNumber() && !v.IsBoolean()) throw argError(info, i, "a tensor handle or a number");
   auto t = c10::scalar_to_tensor(scalarArg(info, i), device);
   t.unsafeGetTensorImpl()->set_wrapped_number(true);
@@ -141,7 +249,7 @@ c10::optional<at::Tensor> optionalOperandArg(const Napi::CallbackInfo& info, siz
 
 TensorOrScalarArg tensorOrScalarArg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Value v = info[i];
-  if (v.IsExternal()) return {true, tensorFromValue(info, v, i), at::Scalar()};
+  if (TensorBox* box = boxIfHandle(info, v)) return {true, tensorFromBox(info, box, i), at::Scalar()};
   if (!v.IsNumber() && !v.IsBoolean()) throw argError(info, i, "a tensor handle or a number");
   return {false, at::Tensor(), scalarArg(info, i)};
 }

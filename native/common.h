@@ -6,13 +6,23 @@
 #include <ATen/ATen.h>
 
 #include <c10/util/Optional.h>
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace d2r {
 
 // One JS handle owns exactly one native reference. dispose() drops it early;
-// the External's finalizer deletes the box when the JS object is collected.
+// the garbage collector's finalizer drops it for handles nobody disposed.
+//
+// Boxes live in a slab of fixed slots, never moved, and a handle is a JS
+// External whose data is not a pointer but the slot's index and generation.
+// dispose() frees the slot at once (its generation moves on, so the old
+// handle reads as disposed even after the slot is reused) and deletes the
+// handle's weak reference, so the collector has nothing left to do for a
+// disposed handle: no phantom callback, no finalizer. Only handles that were
+// never disposed keep their weak reference until the collector finds them.
 // The finalizer is a "basic" one (it touches no JS state), so Node runs it
 // during garbage collection itself instead of deferring it to the event loop:
 // a long synchronous loop (an attack of thousands of steps) then frees its
@@ -23,10 +33,17 @@ struct TensorBox {
   int64_t bytes = 0;
   // Bytes reported to V8 as external memory (CPU tensors only).
   int64_t reportedBytes = 0;
+  // The handle's weak reference (its GC finalizer); null once released.
+  napi_ref ref = nullptr;
+  // Bumped each time the slot is freed; the handle carries the value it was made with.
+  std::atomic<uint32_t> generation{0};
+  uint32_t index = 0;
+  uint32_t nextFree = 0;
 };
 
-// Drops the box's reference (dispose or finalizer); a second call does nothing.
-void releaseBox(Napi::BasicEnv env, TensorBox* box);
+// Drops the box's reference and frees its slot (dispose); a second call, or a
+// call with the shared empty box of a stale handle, does nothing.
+void releaseBox(Napi::Env env, TensorBox* box);
 
 // Live handle boxes and the bytes their tensors hold, for torch.memory().
 struct HandleCounts {

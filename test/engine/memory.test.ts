@@ -185,3 +185,40 @@ test('torch.memory() drops handles the garbage collector finalizes', () => {
   collectGarbage();
   assert.deepEqual(torch.memory(), start);
 });
+
+test('a disposed handle stays disposed after its native slot is reused by later tensors', () => {
+  collectGarbage();
+  const start = torch.memory();
+  const a = torch.ones([3]);
+  a.dispose();
+  // The freed slot goes to the next tensors made; the old handle must not see them.
+  const later = Array.from({ length: 10 }, (_, i) => torch.full([2], i));
+  assert.equal(a.isDisposed, true);
+  assert.throws(() => a.add(1), /disposed/);
+  const b = torch.ones([3]);
+  assert.throws(() => b.add(a), /disposed/);
+  b.dispose();
+  a.dispose();
+  assert.deepEqual(later.map((t) => t.toNumbers()[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  torch.dispose(later);
+  collectGarbage();
+  assert.deepEqual(torch.memory(), start);
+});
+
+test('handles nobody disposes are finalized during one long synchronous loop, and their slots are reused', () => {
+  collectGarbage();
+  const start = torch.memory();
+  const x = torch.keep(torch.ones([1]));
+  let peak = 0;
+  for (let i = 0; i < 200_000; i++) {
+    x.add(1); // never disposed: only the collector frees it
+    if (i % 1000 === 0) peak = Math.max(peak, torch.memory().numTensors - start.numTensors);
+  }
+  const survivor = x.mul(3);
+  assert.ok(peak < 100_000, `${peak} undisposed handles were alive at once; the collector freed none during the loop`);
+  assert.deepEqual(survivor.toNumbers(), [3]);
+  survivor.dispose();
+  x.dispose();
+  collectGarbage();
+  assert.deepEqual(torch.memory(), start);
+});
