@@ -12,7 +12,11 @@ import { torch, optim, models, methods } from '../src/index.js';
 import { writeJsonAtomic } from '../src/io/atomic.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, threads: { type: 'string' }, out: { type: 'string', default: 'runs/bench-d2r-step.json' } },
+  options: {
+    rounds: { type: 'string', default: '5' },
+    threads: { type: 'string' },
+    out: { type: 'string', default: 'runs/bench-d2r-step.json' },
+  },
 });
 const threads = Number(values.threads ?? torch.getNumThreads());
 const rounds = Number(values.rounds);
@@ -37,9 +41,13 @@ function oursMs(): number {
   return performance.now() - started;
 }
 
-const python = spawn(process.env.D2R_PYTHON ?? '/usr/bin/python3', [fileURLToPath(new URL('../../bench/d2r_step_torch.py', import.meta.url)), String(threads)], {
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
+const python = spawn(
+  process.env.D2R_PYTHON ?? '/usr/bin/python3',
+  [fileURLToPath(new URL('../../bench/d2r_step_torch.py', import.meta.url)), String(threads)],
+  {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
 const lines = createInterface({ input: python.stdout! })[Symbol.asyncIterator]();
 async function pytorchMs(): Promise<number> {
   python.stdin!.write('step\n');
@@ -66,5 +74,7 @@ for (let r = 0; r < rounds; r++) {
 }
 python.stdin!.end();
 const result = { threads, rounds, oursMs: median(ours), pytorchMs: median(theirs), ratio: median(ours) / median(theirs) };
-process.stdout.write(`d2r step: ours ${result.oursMs.toFixed(0)} ms, PyTorch ${result.pytorchMs.toFixed(0)} ms, ratio ${result.ratio.toFixed(3)} (${threads} threads, ${rounds} rounds)\n`);
+process.stdout.write(
+  `d2r step: ours ${result.oursMs.toFixed(0)} ms, PyTorch ${result.pytorchMs.toFixed(0)} ms, ratio ${result.ratio.toFixed(3)} (${threads} threads, ${rounds} rounds)\n`,
+);
 writeJsonAtomic(values.out!, result);

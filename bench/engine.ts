@@ -37,7 +37,12 @@ torch.manualSeed(0);
 // ---- parameters as plain tensors ------------------------------------------------------
 const params: Tensor[] = [];
 function param(shape: number[], fanIn: number): Tensor {
-  const p = torch.keep(torch.randn(shape).mul(Math.sqrt(2 / fanIn)).requiresGrad_());
+  const p = torch.keep(
+    torch
+      .randn(shape)
+      .mul(Math.sqrt(2 / fanIn))
+      .requiresGrad_(),
+  );
   params.push(p);
   return p;
 }
@@ -45,10 +50,14 @@ const constant = (t: Tensor): Tensor => torch.keep(t);
 
 // ---- (a) small CNN training step with hand-written SGD momentum --------------------------
 const cnn = {
-  w1: param([32, 1, 3, 3], 9), b1: param([32], 9),
-  w2: param([64, 32, 3, 3], 288), b2: param([64], 288),
-  w3: param([128, 64 * 12 * 12], 9216), b3: param([128], 9216),
-  w4: param([10, 128], 128), b4: param([10], 128),
+  w1: param([32, 1, 3, 3], 9),
+  b1: param([32], 9),
+  w2: param([64, 32, 3, 3], 288),
+  b2: param([64], 288),
+  w3: param([128, 64 * 12 * 12], 9216),
+  b3: param([128], 9216),
+  w4: param([10, 128], 128),
+  b4: param([10], 128),
 };
 const cnnParams = Object.values(cnn);
 const cnnMomentum = cnnParams.map((p) => constant(torch.zerosLike(p)));
@@ -86,7 +95,12 @@ function smallCnnSgdStep(): void {
 }
 
 // ---- (b) PreActResNet-18 forward + backward, batch norm in train mode -------------------
-interface Bn { weight: Tensor; bias: Tensor; mean: Tensor; var: Tensor }
+interface Bn {
+  weight: Tensor;
+  bias: Tensor;
+  mean: Tensor;
+  var: Tensor;
+}
 function bn(channels: number): Bn {
   const weight = torch.keep(torch.ones([channels]).requiresGrad_());
   const bias = torch.keep(torch.zeros([channels]).requiresGrad_());
@@ -94,11 +108,22 @@ function bn(channels: number): Bn {
   return { weight, bias, mean: constant(torch.zeros([channels])), var: constant(torch.ones([channels])) };
 }
 const batchNorm = (x: Tensor, b: Bn): Tensor => torch.batchNorm(x, b.mean, b.var, { weight: b.weight, bias: b.bias, training: true });
-interface Block { bn1: Bn; conv1: Tensor; bn2: Bn; conv2: Tensor; shortcut: Tensor | null; stride: number }
+interface Block {
+  bn1: Bn;
+  conv1: Tensor;
+  bn2: Bn;
+  conv2: Tensor;
+  shortcut: Tensor | null;
+  stride: number;
+}
 function block(cin: number, cout: number, stride: number): Block {
   return {
-    bn1: bn(cin), conv1: param([cout, cin, 3, 3], cin * 9), bn2: bn(cout), conv2: param([cout, cout, 3, 3], cout * 9),
-    shortcut: stride !== 1 || cin !== cout ? param([cout, cin, 1, 1], cin) : null, stride,
+    bn1: bn(cin),
+    conv1: param([cout, cin, 3, 3], cin * 9),
+    bn2: bn(cout),
+    conv2: param([cout, cout, 3, 3], cout * 9),
+    shortcut: stride !== 1 || cin !== cout ? param([cout, cin, 1, 1], cin) : null,
+    stride,
   };
 }
 function blockForward(x: Tensor, b: Block): Tensor {
@@ -109,10 +134,19 @@ function blockForward(x: Tensor, b: Block): Tensor {
 }
 const preact = {
   stem: param([64, 3, 3, 3], 27),
-  blocks: [[64, 64, 1], [64, 64, 1], [64, 128, 2], [128, 128, 1], [128, 256, 2], [256, 256, 1], [256, 512, 2], [512, 512, 1]]
-    .map(([cin, cout, stride]) => block(cin!, cout!, stride!)),
+  blocks: [
+    [64, 64, 1],
+    [64, 64, 1],
+    [64, 128, 2],
+    [128, 128, 1],
+    [128, 256, 2],
+    [256, 256, 1],
+    [256, 512, 2],
+    [512, 512, 1],
+  ].map(([cin, cout, stride]) => block(cin!, cout!, stride!)),
   bn: bn(512),
-  fc: param([10, 512], 512), fcBias: param([10], 512),
+  fc: param([10, 512], 512),
+  fcBias: param([10], 512),
 };
 const preactParams = params.filter((p) => !cnnParams.includes(p));
 const resX = constant(torch.rand([32, 3, 32, 32]));
@@ -182,9 +216,20 @@ const median = (v: number[]): number => {
 const ready = await answer();
 if (!ready.startsWith('ready')) throw new Error(`PyTorch side failed to start: ${ready}`);
 const pytorchVersion = ready.split(' ')[1] ?? 'unknown';
-process.stdout.write(`threads ${threads} (ours getNumThreads ${torch.getNumThreads()}), rounds ${rounds}, libtorch ${torch.libtorchVersion()}, PyTorch ${pytorchVersion}\n`);
+process.stdout.write(
+  `threads ${threads} (ours getNumThreads ${torch.getNumThreads()}), rounds ${rounds}, libtorch ${torch.libtorchVersion()}, PyTorch ${pytorchVersion}\n`,
+);
 
-interface Row { case: string; unit: string; ours: number; pytorch: number; ratio: number; rounds: number; oursAll: number[]; pytorchAll: number[] }
+interface Row {
+  case: string;
+  unit: string;
+  ours: number;
+  pytorch: number;
+  ratio: number;
+  rounds: number;
+  oursAll: number[];
+  pytorchAll: number[];
+}
 const results: Row[] = [];
 for (const name of values.cases!.split(',')) {
   const spec = ours[name];
@@ -204,7 +249,16 @@ for (const name of values.cases!.split(',')) {
       mine.push(oursRun(name, spec.reps) * spec.perUnit);
     }
   }
-  const row: Row = { case: name, unit: spec.unit, ours: median(mine), pytorch: median(theirs), ratio: median(mine) / median(theirs), rounds, oursAll: mine, pytorchAll: theirs };
+  const row: Row = {
+    case: name,
+    unit: spec.unit,
+    ours: median(mine),
+    pytorch: median(theirs),
+    ratio: median(mine) / median(theirs),
+    rounds,
+    oursAll: mine,
+    pytorchAll: theirs,
+  };
   results.push(row);
   process.stdout.write(
     `${name.padEnd(22)} ours ${row.ours.toFixed(3).padStart(10)} ${row.unit}   PyTorch ${row.pytorch.toFixed(3).padStart(10)} ${row.unit}   ratio ${row.ratio.toFixed(3)}\n`,
@@ -214,7 +268,19 @@ python.stdin!.write('quit\n');
 python.stdin!.end();
 
 mkdirSync(dirname(values.out!), { recursive: true });
-writeFileSync(values.out!, JSON.stringify({
-  date: new Date().toISOString(), threads, rounds, libtorch: torch.libtorchVersion(), pytorch: pytorchVersion, results,
-}, null, 2) + '\n');
+writeFileSync(
+  values.out!,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      threads,
+      rounds,
+      libtorch: torch.libtorchVersion(),
+      pytorch: pytorchVersion,
+      results,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 process.stdout.write(`written to ${values.out}\n`);

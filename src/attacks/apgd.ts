@@ -101,13 +101,24 @@ function startState(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: Pe
   const adv = start.detach().clamp(0, 1);
   const at = evaluate(model, adv, loss);
   const zero = at.grad.flatten(1).abs().sum(1).eq(0).sum().item();
-  if (zero > 0) o.onWarning?.(`${zero} of ${n} points have an all-zero input gradient at the start; gradient-based attacks may be unreliable (gradient masking)`);
+  if (zero > 0)
+    o.onWarning?.(
+      `${zero} of ${n} points have an all-zero input gradient at the start; gradient-based attacks may be unreliable (gradient masking)`,
+    );
   return {
-    adv, previous: adv, grad: at.grad, best: adv, gradBest: at.grad, lossBest: at.loss, fooledAt: adv,
+    adv,
+    previous: adv,
+    grad: at.grad,
+    best: adv,
+    gradBest: at.grad,
+    lossBest: at.loss,
+    fooledAt: adv,
     robust: at.logits.argmax(1).eq(y),
     stepSize: torch.full([n, 1, 1, 1], 2 * o.epsilon, { dtype: x.dtype, device: x.device }),
-    lossBestAtCheck: at.loss, reducedAtCheck: torch.ones([n], { dtype: 'bool', device: x.device }),
-    losses: [], lastCheck: 0,
+    lossBestAtCheck: at.loss,
+    reducedAtCheck: torch.ones([n], { dtype: 'bool', device: x.device }),
+    losses: [],
+    lastCheck: 0,
   };
 }
 
@@ -116,7 +127,14 @@ function startState(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: Pe
  * Returns per point the adversarial point (the last misclassified iterate, or
  * the start) and whether it fooled the model.
  */
-export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss: PerSampleLoss, o: ApgdRunOptions): { adv: Tensor; fooled: Tensor } {
+export function apgdRun(
+  model: Module,
+  x: Tensor,
+  y: Tensor,
+  start: Tensor,
+  loss: PerSampleLoss,
+  o: ApgdRunOptions,
+): { adv: Tensor; fooled: Tensor } {
   const { norm, epsilon, rho } = o;
   const n = x.shape[0]!;
   const checkpoints = new Set(apgdCheckpoints(o.steps));
@@ -131,7 +149,10 @@ export function apgdRun(model: Module, x: Tensor, y: Tensor, start: Tensor, loss
       const correct = at.logits.argmax(1).eq(y);
       const improved = at.loss.gt(s.lossBest);
       const next: RunState = {
-        ...s, adv, previous: s.adv, grad: at.grad,
+        ...s,
+        adv,
+        previous: s.adv,
+        grad: at.grad,
         robust: s.robust.logicalAnd(correct),
         fooledAt: choosePerSample(correct.logicalNot(), adv, s.fooledAt),
         best: choosePerSample(improved, adv, s.best),
@@ -182,7 +203,8 @@ function countRises(losses: Tensor[], k: number, n: number, device: string): Ten
 function resolveBudget(o: ApgdBudget, who: string): ApgdRunOptions & { restarts: number } {
   checkThreatModel(o, who);
   return {
-    norm: o.norm, epsilon: o.epsilon,
+    norm: o.norm,
+    epsilon: o.epsilon,
     steps: positiveInteger(o.steps ?? STANDARD_BUDGETS.steps, 'steps', who),
     restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts['apgd-ce'], 'restarts', who),
     rho: numberIn(o.rho ?? 0.75, 0, 1, 'rho', who, true),

@@ -18,7 +18,13 @@ export interface StepBudget {
  * are not moved by a step (early stop). Returns a detached batch; each step's
  * graph and temporaries are freed as it ends (torch.iterate).
  */
-export function projectedAscent(x: Tensor, start: Tensor, objective: (input: Tensor) => Tensor, budget: StepBudget, stopWhere?: (input: Tensor) => Tensor): Tensor {
+export function projectedAscent(
+  x: Tensor,
+  start: Tensor,
+  objective: (input: Tensor) => Tensor,
+  budget: StepBudget,
+  stopWhere?: (input: Tensor) => Tensor,
+): Tensor {
   const norm = budget.norm ?? 'linf';
   return torch.iterate(start.detach(), budget.steps, (adv) => {
     const input = adv.detach().requiresGrad_();

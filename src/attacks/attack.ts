@@ -64,7 +64,8 @@ export function checkThreatModel(o: { norm: Norm; epsilon: number }, who: string
 /** Checks a step budget: the threat model (norm default 'linf'), a finite stepSize >= 0 and a whole number of steps. */
 export function checkBudget(o: { epsilon: number; stepSize: number; steps: number; norm?: Norm }, who: string): void {
   checkThreatModel({ norm: o.norm ?? 'linf', epsilon: o.epsilon }, who);
-  if (!(Number.isFinite(o.stepSize) && o.stepSize >= 0)) throw new Error(`${who}: stepSize must be a finite number >= 0, got ${o.stepSize}`);
+  if (!(Number.isFinite(o.stepSize) && o.stepSize >= 0))
+    throw new Error(`${who}: stepSize must be a finite number >= 0, got ${o.stepSize}`);
   nonNegativeInteger(o.steps, 'steps', who);
 }
 
@@ -82,17 +83,25 @@ export function nonNegativeInteger(value: number, name: string, who: string): nu
 
 /** Checks an option is a number in [low, high] (or (low, high] with lowOpen), naming it in the error. */
 export function numberIn(value: number, low: number, high: number, name: string, who: string, lowOpen = false): number {
-  if (!((lowOpen ? value > low : value >= low) && value <= high)) throw new Error(`${who}: ${name} must be in ${lowOpen ? '(' : '['}${low}, ${high}], got ${value}`);
+  if (!((lowOpen ? value > low : value >= low) && value <= high))
+    throw new Error(`${who}: ${name} must be in ${lowOpen ? '(' : '['}${low}, ${high}], got ${value}`);
   return value;
 }
 
 /** Checks an optional seed is a non-negative safe integer. */
 export function checkSeed(seed: number | undefined, who: string): void {
-  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new Error(`${who}: seed must be a non-negative integer, got ${seed}`);
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0))
+    throw new Error(`${who}: seed must be a non-negative integer, got ${seed}`);
 }
 
 /** Checks an option is one of the allowed strings, naming it and them in the error. */
 export function oneOf<T extends string>(value: T, allowed: readonly T[], name: string, who: string): T {
-  if (!allowed.includes(value)) throw new Error(`${who}: ${name} must be ${allowed.map((a) => `'${a}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got '${String(value)}'`);
+  if (!allowed.includes(value))
+    throw new Error(
+      `${who}: ${name} must be ${allowed
+        .map((a) => `'${a}'`)
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1')}, got '${String(value)}'`,
+    );
   return value;
 }

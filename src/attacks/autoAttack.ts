@@ -29,7 +29,10 @@ export interface AutoAttackSuiteOptions {
   queries?: number;
 }
 
-export interface AutoAttackOptions extends AutoAttackSuiteOptions, Partial<Pick<WorstCaseOptions, 'batchSize' | 'device' | 'keepAdversarial' | 'onProgress' | 'onAttackDone' | 'onWarning'>> {
+export interface AutoAttackOptions
+  extends
+    AutoAttackSuiteOptions,
+    Partial<Pick<WorstCaseOptions, 'batchSize' | 'device' | 'keepAdversarial' | 'onProgress' | 'onAttackDone' | 'onWarning'>> {
   /** Recorded with the result; the same seed gives the same result (default 0). */
   seed?: number;
   /** A state file: progress is saved there after every batch, and a run with the same settings resumes from it. */
@@ -47,19 +50,23 @@ function versionOf(o: AutoAttackSuiteOptions): AutoAttackVersion {
   checkThreatModel(o, who);
   const version = o.version ?? 'standard';
   const known = [...Object.keys(AUTOATTACK_VERSIONS), 'custom'];
-  if (!known.includes(version)) throw new Error(`${who}: version must be ${known.map((v) => `'${v}'`).join(' or ')}, got '${String(version)}'`);
+  if (!known.includes(version))
+    throw new Error(`${who}: version must be ${known.map((v) => `'${v}'`).join(' or ')}, got '${String(version)}'`);
   const base: AutoAttackVersion = AUTOATTACK_VERSIONS.standard;
   const row = version === 'custom' ? base : AUTOATTACK_VERSIONS[version];
   let attacks = row.attacks;
   if (version === 'custom') {
-    if (!o.attacks || o.attacks.length === 0) throw new Error(`${who}: version 'custom' needs attacks, some of ${AUTOATTACK_COMPONENTS.join(', ')}`);
-    for (const a of o.attacks) if (!AUTOATTACK_COMPONENTS.includes(a)) throw new Error(`${who}: unknown attack '${a}'; known: ${AUTOATTACK_COMPONENTS.join(', ')}`);
+    if (!o.attacks || o.attacks.length === 0)
+      throw new Error(`${who}: version 'custom' needs attacks, some of ${AUTOATTACK_COMPONENTS.join(', ')}`);
+    for (const a of o.attacks)
+      if (!AUTOATTACK_COMPONENTS.includes(a)) throw new Error(`${who}: unknown attack '${a}'; known: ${AUTOATTACK_COMPONENTS.join(', ')}`);
     attacks = o.attacks;
   } else if (o.attacks !== undefined) {
     throw new Error(`${who}: 'attacks' are chosen by the ${version} version; use version 'custom' to pick them`);
   }
   return {
-    ...row, attacks,
+    ...row,
+    attacks,
     targets: positiveInteger(o.targets ?? row.targets, 'targets', who),
     queries: nonNegativeInteger(o.queries ?? row.queries, 'queries', who),
   };
@@ -96,9 +103,25 @@ export function autoAttackSuite(o: AutoAttackSuiteOptions, classes: number): { a
 /** A stable description of what decides an AutoAttack result, to tell whether a state file belongs to this run. */
 function stateKey(o: AutoAttackOptions, x: Tensor, y: Tensor, model: Module): string {
   const fingerprint = (t: Tensor): string => torch.tidy(() => t.double().sum().item().toPrecision(12));
-  const weights = torch.tidy(() => model.parameters().reduce((s, p) => s + p.double().abs().sum().item(), 0).toPrecision(12));
+  const weights = torch.tidy(() =>
+    model
+      .parameters()
+      .reduce((s, p) => s + p.double().abs().sum().item(), 0)
+      .toPrecision(12),
+  );
   const v = versionOf(o);
-  return JSON.stringify({ attacks: v.attacks, targets: v.targets, queries: v.queries, norm: o.norm, epsilon: o.epsilon, seed: o.seed ?? 0, n: x.shape[0], x: fingerprint(x), y: fingerprint(y), weights });
+  return JSON.stringify({
+    attacks: v.attacks,
+    targets: v.targets,
+    queries: v.queries,
+    norm: o.norm,
+    epsilon: o.epsilon,
+    seed: o.seed ?? 0,
+    n: x.shape[0],
+    x: fingerprint(x),
+    y: fingerprint(y),
+    weights,
+  });
 }
 
 /**
@@ -122,5 +145,10 @@ export function autoAttack(model: Module, x: Tensor, y: Tensor, o: AutoAttackOpt
     onAttackDone: o.onAttackDone,
     onWarning: o.onWarning,
   });
-  return { ...result, warnings: [...suite.warnings, ...result.warnings], cleanAccuracy: fraction(result.cleanCorrect), robustAccuracy: fraction(result.robust) };
+  return {
+    ...result,
+    warnings: [...suite.warnings, ...result.warnings],
+    cleanAccuracy: fraction(result.cleanCorrect),
+    robustAccuracy: fraction(result.robust),
+  };
 }

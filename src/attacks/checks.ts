@@ -13,7 +13,8 @@ export function randomizedModelWarning(model: Module, x: Tensor, y: Tensor, pass
       const unit = outputs.map((z) => z.div(z.norm(2, 1, true).add(1e-10)));
       const correct = outputs.map((z) => z.argmax(1).eq(y).sum().item());
       let spread = 0;
-      for (let a = 0; a < passes; a++) for (let b = a + 1; b < passes; b++) spread = Math.max(spread, unit[a]!.sub(unit[b]!).norm(2, 1).amax().item());
+      for (let a = 0; a < passes; a++)
+        for (let b = a + 1; b < passes; b++) spread = Math.max(spread, unit[a]!.sub(unit[b]!).norm(2, 1).amax().item());
       if (correct.every((c) => c === correct[0]) && spread <= tolerance) return null;
       return `the model looks randomised: ${passes} forward passes of the same batch disagree (largest difference of normalised outputs ${spread.toExponential(2)}); deterministic attacks overstate its robustness, evaluate it with expectation over transformation`;
     }),
@@ -35,8 +36,10 @@ export function probabilityOutputWarning(model: Module, x: Tensor, tolerance = 1
 /** What the number of classes rules out: DLR needs 3, targeted DLR 4, and each targeted attack at most classes - 1 targets. */
 export function classCountWarnings(classes: number, attacks: readonly string[], targets: number): string[] {
   const out: string[] = [];
-  if (attacks.includes('apgd-dlr') && classes < 3) out.push(`apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has ${classes}`);
-  if (attacks.includes('apgd-t') && classes < 4) out.push(`apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has ${classes}`);
+  if (attacks.includes('apgd-dlr') && classes < 3)
+    out.push(`apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has ${classes}`);
+  if (attacks.includes('apgd-t') && classes < 4)
+    out.push(`apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has ${classes}`);
   for (const name of ['apgd-t', 'fab-t']) {
     if (attacks.includes(name) && classes >= 2 && targets > classes - 1 && !(name === 'apgd-t' && classes < 4)) {
       out.push(`${name}: ${targets} target classes asked for but the model has ${classes} classes; using ${classes - 1}`);
@@ -50,7 +53,11 @@ export function classCountWarnings(classes: number, attacks: readonly string[], 
  * `tolerance` below what the white-box attacks reached, their gradients were
  * probably misleading (gradient masking).
  */
-export function squareWarning(cleanAccuracy: number, outcomes: { name: string; robustAccuracy: number }[], tolerance = 0.002): string | null {
+export function squareWarning(
+  cleanAccuracy: number,
+  outcomes: { name: string; robustAccuracy: number }[],
+  tolerance = 0.002,
+): string | null {
   const square = outcomes.find((a) => a.name === 'square');
   const before = outcomes.filter((a) => a.name !== 'square').map((a) => a.robustAccuracy);
   if (!square || before.length === 0) return null;

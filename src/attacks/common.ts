@@ -85,9 +85,18 @@ export function project(xAdv: Tensor, x: Tensor, epsilon: number, norm: Norm): T
  * t uniform in [-1, 1] (L-inf) or Gaussian (L2), so on the ball's surface.
  */
 export function randomStart(x: Tensor, radius: number, norm: Norm, region: 'ball' | 'sphere'): Tensor {
-  if (norm === 'linf' && region === 'ball') return x.add(torch.randLike(x).mul(2 * radius).sub(radius)).clamp(0, 1);
+  if (norm === 'linf' && region === 'ball')
+    return x
+      .add(
+        torch
+          .randLike(x)
+          .mul(2 * radius)
+          .sub(radius),
+      )
+      .clamp(0, 1);
   const t = norm === 'linf' ? torch.randLike(x).mul(2).sub(1) : torch.randnLike(x);
-  const length = region === 'sphere' ? radius : torch.rand([x.shape[0]!], { dtype: x.dtype, device: x.device }).view(perSampleShape(x)).mul(radius);
+  const length =
+    region === 'sphere' ? radius : torch.rand([x.shape[0]!], { dtype: x.dtype, device: x.device }).view(perSampleShape(x)).mul(radius);
   return x.add(unitPerSample(t, norm).mul(length)).clamp(0, 1);
 }
 

@@ -55,7 +55,9 @@ function resolveOptions(o: FabOptions, who: string): FabRunOptions & { epsilon: 
   const eta = o.eta ?? 1.05;
   if (!(Number.isFinite(eta) && eta > 0)) throw new Error(`${who}: eta must be a finite number > 0, got ${eta}`);
   return {
-    norm: o.norm, epsilon: o.epsilon, eta,
+    norm: o.norm,
+    epsilon: o.epsilon,
+    eta,
     steps: nonNegativeInteger(o.steps ?? STANDARD_BUDGETS.steps, 'steps', who),
     alphaMax: numberIn(o.alphaMax ?? 0.1, 0, 1, 'alphaMax', who),
     beta: numberIn(o.beta ?? 0.9, 0, 1, 'beta', who),
@@ -129,7 +131,10 @@ export function projectionLinf(points: Tensor, wIn: Tensor, bIn: Tensor): Tensor
     const lambdaFree = need.sub(sbAll).div(sAll.neg()).clamp(0, null).unsqueeze(1);
     const stepFree = a.mul(2).sub(1).mul(lambdaFree);
     const lambda = need.unsqueeze(1).sub(sb.gather(1, k)).div(s.gather(1, k).neg()).clamp(0, null);
-    const stepCapped = lambda.minimum(corner).mul(a).add(lambda.neg().maximum(corner).mul(a.neg().add(1)));
+    const stepCapped = lambda
+      .minimum(corner)
+      .mul(a)
+      .add(lambda.neg().maximum(corner).mul(a.neg().add(1)));
     const d = torch.where(noneCapped.unsqueeze(1), stepFree, torch.where(someCapped.unsqueeze(1), stepCapped, corner));
     return d.mul(used);
   });
@@ -192,7 +197,10 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
   // One backward of the summed differences gives every sample's own gradient (samples are independent in eval mode).
   const { diff, grad } = torch.enableGrad(() => {
     const z = model.forward(input);
-    const zDiff = z.gather(1, target.unsqueeze(1)).sub(z.gather(1, y.unsqueeze(1))).squeeze(1);
+    const zDiff = z
+      .gather(1, target.unsqueeze(1))
+      .sub(z.gather(1, y.unsqueeze(1)))
+      .squeeze(1);
     return { diff: zDiff.detach(), grad: inputGradient(zDiff.sum(), input) };
   });
   const here = input.detach();
@@ -206,8 +214,13 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
   const size = perSampleNorm(d, o.norm).clamp(1e-8, null);
   const sizeHere = size.narrow(0, 0, n);
   // alpha grows with the distance from here relative to the clean point's, capped by alphaMax.
-  const alpha = sizeHere.div(sizeHere.add(size.narrow(0, n, n))).clamp(0, o.alphaMax).view([-1, 1, 1, 1]);
-  const next = here.add(fromHere.mul(o.eta)).mul(alpha.neg().add(1))
+  const alpha = sizeHere
+    .div(sizeHere.add(size.narrow(0, n, n)))
+    .clamp(0, o.alphaMax)
+    .view([-1, 1, 1, 1]);
+  const next = here
+    .add(fromHere.mul(o.eta))
+    .mul(alpha.neg().add(1))
     .add(x0.add(fromClean.mul(o.eta)).mul(alpha))
     .clamp(0, 1);
   const wrong = torch.noGrad(() => model.forward(next).argmax(1).ne(y));

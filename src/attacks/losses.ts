@@ -44,7 +44,9 @@ function descending(logits: Tensor): Tensor {
 export function dlrLoss(logits: Tensor, y: Tensor): Tensor {
   checkClasses(logits, 3, 'DLR loss');
   const sorted = descending(logits);
-  return marginLoss(logits, y).neg().div(sorted.select(1, 0).sub(sorted.select(1, 2)).add(1e-12));
+  return marginLoss(logits, y)
+    .neg()
+    .div(sorted.select(1, 0).sub(sorted.select(1, 2)).add(1e-12));
 }
 
 /** Targeted DLR per sample: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12); needs 4+ classes. */
@@ -52,7 +54,10 @@ export function targetedDlrLoss(logits: Tensor, y: Tensor, target: Tensor): Tens
   checkClasses(logits, 4, 'targeted DLR loss');
   const sorted = descending(logits);
   const at = (labels: Tensor): Tensor => logits.gather(1, labels.unsqueeze(1)).squeeze(1);
-  const scale = sorted.select(1, 0).sub(sorted.select(1, 2).add(sorted.select(1, 3)).mul(0.5)).add(1e-12);
+  const scale = sorted
+    .select(1, 0)
+    .sub(sorted.select(1, 2).add(sorted.select(1, 3)).mul(0.5))
+    .add(1e-12);
   return at(y).sub(at(target)).neg().div(scale);
 }
 

@@ -44,10 +44,16 @@ function startPoint(x: Tensor, o: Resolved): Tensor {
 }
 
 /** The objective and the early-stop test of a PGD run (KL's clean prediction computed once). */
-function objectives(model: Module, x: Tensor, y: Tensor, o: Resolved): { objective: (input: Tensor) => Tensor; stopWhere?: (input: Tensor) => Tensor } {
+function objectives(
+  model: Module,
+  x: Tensor,
+  y: Tensor,
+  o: Resolved,
+): { objective: (input: Tensor) => Tensor; stopWhere?: (input: Tensor) => Tensor } {
   const clean = o.loss === 'kl' ? torch.noGrad(() => model.forward(x).softmax(1)) : null;
   return {
-    objective: (input) => (clean ? klToReference(clean, model.forward(input)) : attackObjective(o.loss as AttackLoss, model.forward(input), y)),
+    objective: (input) =>
+      clean ? klToReference(clean, model.forward(input)) : attackObjective(o.loss as AttackLoss, model.forward(input), y),
     stopWhere: o.earlyStop ? (input) => torch.noGrad(() => model.forward(input).argmax(1).ne(y)) : undefined,
   };
 }
@@ -60,7 +66,8 @@ function objectives(model: Module, x: Tensor, y: Tensor, o: Resolved): { objecti
 export const pgd = defineAttack('pgd', resolve, (model, x, y, o) => {
   const { objective, stopWhere } = objectives(model, x, y, o);
   // The first restart starts at init when given.
-  const ascend = (restart: number): Tensor => projectedAscent(x, restart === 0 && o.init ? o.init : startPoint(x, o), objective, o.budget, stopWhere);
+  const ascend = (restart: number): Tensor =>
+    projectedAscent(x, restart === 0 && o.init ? o.init : startPoint(x, o), objective, o.budget, stopWhere);
   if (o.restarts === 1) return ascend(0);
   const start = { best: x.detach(), fooled: torch.zeros([x.shape[0]!], { dtype: 'bool', device: x.device }) };
   return torch.iterate(start, o.restarts, (s, r) => {

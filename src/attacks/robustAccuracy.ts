@@ -18,7 +18,8 @@ export function pgd20(epsilon: number, norm: Norm = 'linf', seed?: number): Atta
 /** The fraction of points of (x, y) that stay correct under `attack`; the model runs in eval mode and gets its mode back. */
 export function robustAccuracy(model: Module, x: Tensor, y: Tensor, attack: AttackFn, batchSize = 256): number {
   checkBatch(x, y, 'robustAccuracy');
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`robustAccuracy: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`robustAccuracy: batchSize must be a positive integer, got ${batchSize}`);
   const n = x.shape[0]!;
   if (n === 0) return 0;
   let robust = 0;

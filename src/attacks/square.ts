@@ -24,7 +24,15 @@ export interface SquareOptions extends SeedOption {
 
 /** (last rescaled query index, divisor of pInit) pairs of the reference schedule; later queries use pInit / 512. */
 const SCHEDULE: readonly (readonly [number, number])[] = [
-  [10, 1], [50, 2], [200, 4], [500, 8], [1000, 16], [2000, 32], [4000, 64], [6000, 128], [8000, 256],
+  [10, 1],
+  [50, 2],
+  [200, 4],
+  [500, 8],
+  [1000, 16],
+  [2000, 32],
+  [4000, 64],
+  [6000, 128],
+  [8000, 256],
 ];
 
 /** The reference's p schedule (fraction of pixels per square) at query i, rescaled for 10000-query budgets as the reference does. */
@@ -93,7 +101,10 @@ export function squareEta(side: number, transposed: boolean): Float64Array {
   const lower = rings(side - top, side);
   const eta = new Float64Array(side * side);
   eta.set(upper, 0);
-  eta.set(lower.map((e) => -e), upper.length);
+  eta.set(
+    lower.map((e) => -e),
+    upper.length,
+  );
   const unit = unitL2(eta);
   if (!transposed) return unit;
   return unit.map((_, k) => unit[(k % side) * side + Math.floor(k / side)]!);
@@ -205,11 +216,19 @@ export function l2Proposal(xBest: Tensor, x: Tensor, epsilon: number, win: L2Win
   let unionSquares = channelSquares(old).add(channelSquares(windowOf(delta, win.row2, win.col2, s)));
   const [top, left] = [Math.max(win.row, win.row2), Math.max(win.col, win.col2)];
   const [rows, cols] = [Math.min(win.row, win.row2) + s - top, Math.min(win.col, win.col2) + s - left];
-  if (rows > 0 && cols > 0) unionSquares = unionSquares.sub(channelSquares(delta.narrow(2, top, rows).narrow(3, left, cols))).clamp(0, null);
+  if (rows > 0 && cols > 0)
+    unionSquares = unionSquares.sub(channelSquares(delta.narrow(2, top, rows).narrow(3, left, cols))).clamp(0, null);
   const eta = torch.tensor(cachedEta(s, win.transposed), [1, 1, s, s], { dtype: x.dtype, device: x.device });
   const direction = eta.mul(signs.view([n, c, 1, 1])).add(old.div(channelSquares(old).sqrt().add(1e-12)));
   // Per channel: the windows' current mass plus an equal share of the budget left unused.
-  const mass = imageNorm.square().neg().add(epsilon * epsilon).clamp(0, null).div(c).add(unionSquares).sqrt();
+  const mass = imageNorm
+    .square()
+    .neg()
+    .add(epsilon * epsilon)
+    .clamp(0, null)
+    .div(c)
+    .add(unionSquares)
+    .sqrt();
   const fresh = direction.div(channelSquares(direction).sqrt().add(1e-12)).mul(mass);
   // delta is this proposal's own copy: clear the second window, then write the first.
   windowOf(delta, win.row2, win.col2, s).zero_();
@@ -273,7 +292,10 @@ export class RandomDraws implements SquareDraws {
       this.startTransposed = [];
     } else {
       const t = l2Tiles(h, w);
-      this.startTransposed = Array.from(torch.tidy(() => torch.rand([t.rows * t.cols]).toFloat64Array()), (u) => u > 0.5);
+      this.startTransposed = Array.from(
+        torch.tidy(() => torch.rand([t.rows * t.cols]).toFloat64Array()),
+        (u) => u > 0.5,
+      );
       this.startSigns = randomSigns([t.rows * t.cols, n, c], dtype, device);
     }
     // Up to 100 queries per chunk, fewer for large L2 batches (about 1M sign values).
@@ -320,7 +342,8 @@ export interface SquareRunOptions {
 export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptions, draws: SquareDraws): { adv: Tensor; margin: Tensor } {
   const [, c, h, w] = x.shape as [number, number, number, number];
   return torch.tidy(() => {
-    const xBest = o.norm === 'linf' ? linfStart(x, o.epsilon, draws.startSigns) : l2Start(x, o.epsilon, draws.startSigns, draws.startTransposed);
+    const xBest =
+      o.norm === 'linf' ? linfStart(x, o.epsilon, draws.startSigns) : l2Start(x, o.epsilon, draws.startSigns, draws.startTransposed);
     // xBest and marginBest are updated in place; the draws are in the state so their chunks are freed as they are replaced.
     const start = { xBest, marginBest: marginLoss(model.forward(xBest), y), draws };
     const final = torch.iterate(start, o.queries, (s, i) => {
@@ -334,9 +357,10 @@ export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptio
       const xs = pick(x);
       const best = pick(s.xBest);
       const before = pick(s.marginBest);
-      const proposal = o.norm === 'linf'
-        ? linfProposal(best, xs, o.epsilon, { row: d.row, col: d.col, side }, d.signs)
-        : l2Proposal(best, xs, o.epsilon, { ...d, side }, pick(d.signs));
+      const proposal =
+        o.norm === 'linf'
+          ? linfProposal(best, xs, o.epsilon, { row: d.row, col: d.col, side }, d.signs)
+          : l2Proposal(best, xs, o.epsilon, { ...d, side }, pick(d.signs));
       const margin = marginLoss(model.forward(proposal), pick(y));
       const better = margin.lt(before);
       s.marginBest.indexCopy_(0, active, torch.where(better, margin, before));
@@ -351,7 +375,8 @@ export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptio
 function resolveOptions(o: SquareOptions, who: string): SquareRunOptions & { restarts: number } {
   checkThreatModel(o, who);
   return {
-    norm: o.norm, epsilon: o.epsilon,
+    norm: o.norm,
+    epsilon: o.epsilon,
     queries: nonNegativeInteger(o.queries ?? STANDARD_BUDGETS.queries, 'queries', who),
     pInit: numberIn(o.pInit ?? 0.8, 0, 1, 'pInit', who, true),
     restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts.square, 'restarts', who),
@@ -370,7 +395,9 @@ export const square = defineAttack('square', resolveOptions, (model, x, y, o) =>
     // Both updated in place. bestMargin: +inf still to attack; -inf wrong at clean, never attacked.
     const start = {
       best: x.detach().clone(),
-      bestMargin: torch.full([x.shape[0]!], Infinity, { dtype: logits.dtype, device: logits.device }).maskedFill(logits.argmax(1).ne(y), -Infinity),
+      bestMargin: torch
+        .full([x.shape[0]!], Infinity, { dtype: logits.dtype, device: logits.device })
+        .maskedFill(logits.argmax(1).ne(y), -Infinity),
     };
     return torch.iterate(start, o.restarts, (s) => {
       const todo = s.bestMargin.ge(0).nonzero().view([-1]);

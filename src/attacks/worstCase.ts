@@ -74,10 +74,15 @@ function readState({ path, key, ifOther }: NonNullable<WorstCaseOptions['state']
   const state = parseRunFile(evaluationStateSchema, raw, `evaluation state ${path}`);
   if (state.key !== key) {
     if (ifOther === 'restart') return null;
-    throw new Error(`evaluation state ${path} was written for a different evaluation (its key ${state.key}, this one ${key}); delete it or pass another state path`);
+    throw new Error(
+      `evaluation state ${path} was written for a different evaluation (its key ${state.key}, this one ${key}); delete it or pass another state path`,
+    );
   }
   for (const field of ['cleanCorrect', 'brokenBy'] as const) {
-    if (!Array.isArray(state[field]) || state[field].length !== n) throw new Error(`evaluation state ${path}: field ${field} should have ${n} entries, found ${Array.isArray(state[field]) ? state[field].length : typeof state[field]}`);
+    if (!Array.isArray(state[field]) || state[field].length !== n)
+      throw new Error(
+        `evaluation state ${path}: field ${field} should have ${n} entries, found ${Array.isArray(state[field]) ? state[field].length : typeof state[field]}`,
+      );
   }
   return state;
 }
@@ -91,7 +96,8 @@ function checkOutput(name: string, x: Tensor, adv: Tensor, threat: WorstCaseOpti
     const size = perSampleNorm(d, threat.norm).amax().item();
     const [low, high] = [adv.amin().item(), adv.amax().item()];
     const slack = 1e-5 * Math.max(1, threat.epsilon);
-    if (!(size <= threat.epsilon + slack)) throw new Error(`attack ${name} left the ${threat.norm} ball: perturbation ${size} > eps ${threat.epsilon}`);
+    if (!(size <= threat.epsilon + slack))
+      throw new Error(`attack ${name} left the ${threat.norm} ball: perturbation ${size} > eps ${threat.epsilon}`);
     if (!(low >= 0 && high <= 1)) throw new Error(`attack ${name} left [0, 1]: values in [${low}, ${high}]`);
   });
 }
@@ -123,8 +129,14 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
   try {
     const restored = o.state ? readState(o.state, n) : null;
     const state: EvaluationState = restored ?? {
-      format: 'd2r-evaluation-state', version: 1, key: o.state?.key ?? '',
-      cleanCorrect: [], brokenBy: new Array<null>(n).fill(null), attacks: [], current: null, warnings: [],
+      format: 'd2r-evaluation-state',
+      version: 1,
+      key: o.state?.key ?? '',
+      cleanCorrect: [],
+      brokenBy: new Array<null>(n).fill(null),
+      attacks: [],
+      current: null,
+      warnings: [],
     };
     for (const w of state.warnings) warn(w);
     // Robust: right on the clean point and broken by no attack so far.
@@ -153,7 +165,8 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
     const adversarial = o.keepAdversarial ? torch.keep(torch.tidy(() => images.detach().clone())) : null;
     for (const attack of attacks) {
       if (state.attacks.some((a) => a.name === attack.name)) continue; // finished before a resume
-      if (state.current?.name !== attack.name) state.current = { name: attack.name, todo: robustNow().flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
+      if (state.current?.name !== attack.name)
+        state.current = { name: attack.name, todo: robustNow().flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
       const current = state.current;
       const batches = Math.ceil(current.todo.length / o.batchSize);
       o.onProgress?.(attack.name, Math.min(current.batchesDone * o.batchSize, current.todo.length), current.todo.length);
@@ -192,8 +205,13 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       save();
     }
     return {
-      cleanCorrect: state.cleanCorrect, robust: robustNow(), brokenBy: state.brokenBy, attacks: state.attacks,
-      warnings, adversarial, resumed: restored !== null,
+      cleanCorrect: state.cleanCorrect,
+      robust: robustNow(),
+      brokenBy: state.brokenBy,
+      attacks: state.attacks,
+      warnings,
+      adversarial,
+      resumed: restored !== null,
     };
   } finally {
     torch.setRngState(savedRng);

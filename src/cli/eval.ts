@@ -8,7 +8,15 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './flags.js';
-import { DATASET_NAMES, MODEL_NAMES, TRAIN_DEFAULTS, defaultEpsilon, type DatasetName, type ModelName, type TrainConfig } from '../train/config.js';
+import {
+  DATASET_NAMES,
+  MODEL_NAMES,
+  TRAIN_DEFAULTS,
+  defaultEpsilon,
+  type DatasetName,
+  type ModelName,
+  type TrainConfig,
+} from '../train/config.js';
 import { METRICS_FILE, RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
 import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io/checkpoint.js';
@@ -27,14 +35,22 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', choices: MODEL_NAMES, help: 'architecture, with --weights (instead of --checkpoint)' },
   { name: 'weights', type: 'string', help: 'safetensors weights with PyTorch state-dict keys' },
   { name: 'dataset', type: 'string', choices: DATASET_NAMES, help: "data set (default: the run's)" },
-  { name: 'data-dir', type: 'string', help: 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)' },
+  {
+    name: 'data-dir',
+    type: 'string',
+    help: 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)',
+  },
   { name: 'split', type: 'string', choices: ['test', 'train'], default: 'test', help: 'which split to evaluate on' },
   { name: 'n', type: 'integer', min: 1, default: 1000, help: 'number of points: the first n unless --shuffle' },
   { name: 'shuffle', type: 'boolean', default: false, help: 'take n points at random (seeded) instead of the first n' },
   { name: 'attacks', type: 'list', default: ['pgd20', 'autoattack'], help: `comma-separated attacks, or none: ${ATTACK_NAMES_HELP}` },
   { name: 'norm', type: 'string', choices: ['linf', 'l2'], help: "threat model (default: the run's, else linf)" },
   { name: 'epsilon', type: 'number', min: 0, help: "attack budget (default: the run's, else by data set)" },
-  { name: 'eps-sweep', type: 'list', help: 'robust accuracy at each of these budgets instead (e.g. 0,0.05,0.1); written to eps-sweep.json' },
+  {
+    name: 'eps-sweep',
+    type: 'list',
+    help: 'robust accuracy at each of these budgets instead (e.g. 0,0.05,0.1); written to eps-sweep.json',
+  },
   { name: 'seed', type: 'integer', min: 0, default: 0, help: 'random seed of the attacks' },
   { name: 'batch-size', type: 'integer', min: 1, default: 250, help: 'evaluation batch size' },
   { name: 'examples', type: 'integer', min: 0, default: 8, help: 'adversarial examples kept for the report' },
@@ -92,7 +108,10 @@ function pathIdentity(path: string): string {
 function inputFiles(f: EvalFlags): [string, string][] {
   if (f.weights) return [[f.weights, '--weights']];
   const dir = f.checkpoint!;
-  const files: [string, string][] = [RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name) => [join(dir, name), `--checkpoint's ${name}`]);
+  const files: [string, string][] = [RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name) => [
+    join(dir, name),
+    `--checkpoint's ${name}`,
+  ]);
   if (existsSync(join(dir, CHECKPOINT_POINTER))) files.push([checkpointWeightsPath(dir, f.which), `--checkpoint's weights`]);
   return files;
 }
@@ -103,13 +122,19 @@ function inputFiles(f: EvalFlags): [string, string][] {
  */
 function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void {
   const inputs = inputFiles(f).map(([path, flag]) => ({ id: pathIdentity(path), flag }));
-  const outputs: [string, string][] = [[out, '--out'], [out.replace(/\.json$/i, '') + '-examples.safetensors', `the examples file of --out`]];
+  const outputs: [string, string][] = [
+    [out, '--out'],
+    [out.replace(/\.json$/i, '') + '-examples.safetensors', `the examples file of --out`],
+  ];
   if (statePath) outputs.push([statePath, f.state === null ? 'the state file next to --out' : '--state']);
   const seen: { id: string; flag: string }[] = [...inputs];
   for (const [path, flag] of outputs) {
     const id = pathIdentity(path);
     const clash = seen.find((s) => s.id === id);
-    if (clash) throw new UsageError(`${flag} ${path} is ${clash.flag}: an output may not overwrite an input or another output; choose another ${flag.startsWith('--') ? flag : '--out'}`);
+    if (clash)
+      throw new UsageError(
+        `${flag} ${path} is ${clash.flag}: an output may not overwrite an input or another output; choose another ${flag.startsWith('--') ? flag : '--out'}`,
+      );
     seen.push({ id, flag });
   }
   // A run directory's checkpoints are inputs too.
@@ -118,7 +143,9 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
     for (const [path, flag] of outputs) {
       const parent = pathIdentity(dirname(resolve(path)));
       if (parent === checkpoints || resolve(path).startsWith(resolve(f.checkpoint, 'checkpoints') + '/')) {
-        throw new UsageError(`${flag} ${path} is inside --checkpoint's checkpoints; choose another ${flag.startsWith('--') ? flag : '--out'}`);
+        throw new UsageError(
+          `${flag} ${path} is inside --checkpoint's checkpoints; choose another ${flag.startsWith('--') ? flag : '--out'}`,
+        );
       }
     }
   }
@@ -128,7 +155,20 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
 function evaluationKey(f: EvalFlags, s: Setup, attacks: string[]): string {
   const weightsFile = f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
   const weights = createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
-  const settings = { ...f, checkpoint: null, weights: null, out: null, state: null, threads: null, examples: null, model: s.modelName, dataset: s.dataset, epsilon: s.epsilon, norm: s.norm, attacks };
+  const settings = {
+    ...f,
+    checkpoint: null,
+    weights: null,
+    out: null,
+    state: null,
+    threads: null,
+    examples: null,
+    model: s.modelName,
+    dataset: s.dataset,
+    epsilon: s.epsilon,
+    norm: s.norm,
+    attacks,
+  };
   return JSON.stringify({ settings, weightsSha256: weights });
 }
 
@@ -167,7 +207,9 @@ function summaryTable(clean: number, attacks: AttackOutcome[]): string {
   const lines = [`${'after'.padEnd(12)} ${'accuracy'.padStart(9)} ${'seconds'.padStart(8)} ${'total s'.padStart(8)}`];
   for (const [name, acc, s] of rows) {
     cumulative += s;
-    lines.push(`${name.padEnd(12)} ${(100 * acc).toFixed(2).padStart(8)}% ${s.toFixed(1).padStart(8)} ${cumulative.toFixed(1).padStart(8)}`);
+    lines.push(
+      `${name.padEnd(12)} ${(100 * acc).toFixed(2).padStart(8)}% ${s.toFixed(1).padStart(8)} ${cumulative.toFixed(1).padStart(8)}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -189,7 +231,9 @@ function setUp(f: EvalFlags): Setup {
   const run = f.checkpoint ? readRunConfig(f.checkpoint) : null;
   const modelName = f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null);
   const needs = (flag: string, choices: readonly string[]): string =>
-    run ? `${join(f.checkpoint!, RUN_CONFIG_FILE)} does not record the ${flag}; give --${flag} (one of ${choices.join(', ')})` : `--weights needs --${flag} (one of ${choices.join(', ')})`;
+    run
+      ? `${join(f.checkpoint!, RUN_CONFIG_FILE)} does not record the ${flag}; give --${flag} (one of ${choices.join(', ')})`
+      : `--weights needs --${flag} (one of ${choices.join(', ')})`;
   if (!modelName) throw new UsageError(needs('model', MODEL_NAMES));
   const dataset = f.dataset ?? run?.dataset;
   if (!dataset) throw new UsageError(needs('dataset', DATASET_NAMES));
@@ -198,11 +242,16 @@ function setUp(f: EvalFlags): Setup {
   if (f.threads) {
     // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
     const cores = availableParallelism();
-    if (f.threads > cores) process.stderr.write(`note: --threads ${f.threads} is more than the ${cores} cores of this machine: using ${cores}\n`);
+    if (f.threads > cores)
+      process.stderr.write(`note: --threads ${f.threads} is more than the ${cores} cores of this machine: using ${cores}\n`);
     torch.setNumThreads(Math.min(f.threads, cores));
   }
 
-  const data = loadDataset(dataset, { split: f.split, dataDir: f.dataDir ?? run?.dataDir ?? undefined, limit: f.shuffle ? undefined : f.n });
+  const data = loadDataset(dataset, {
+    split: f.split,
+    dataDir: f.dataDir ?? run?.dataDir ?? undefined,
+    limit: f.shuffle ? undefined : f.n,
+  });
   let indices = Array.from({ length: Math.min(f.n, data.images.shape[0]!) }, (_, i) => i);
   let images = data.images;
   let labels = data.labels;
@@ -222,7 +271,9 @@ function setUp(f: EvalFlags): Setup {
 export function evalCommand(argv: string[]): void {
   const parsed = parseFlags(argv, EVAL_FLAGS);
   if (parsed === null) {
-    process.stdout.write(helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS));
+    process.stdout.write(
+      helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS),
+    );
     return;
   }
   const f = withNulls(EVAL_FLAGS, parsed) as unknown as EvalFlags;
@@ -238,8 +289,18 @@ export function evalCommand(argv: string[]): void {
     checkOutputs(f, out, null);
     const rows = sweep.map((epsilon) => {
       process.stderr.write(`eps ${epsilon}:\n`);
-      const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], { ...base, epsilon, ...attackProgress(`eps ${epsilon} `) });
-      return { epsilon, cleanAccuracy: fraction(r.cleanCorrect), robustAccuracy: fraction(r.robust), attacks: r.attacks, warnings: r.warnings };
+      const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], {
+        ...base,
+        epsilon,
+        ...attackProgress(`eps ${epsilon} `),
+      });
+      return {
+        epsilon,
+        cleanAccuracy: fraction(r.cleanCorrect),
+        robustAccuracy: fraction(r.robust),
+        attacks: r.attacks,
+        warnings: r.warnings,
+      };
     });
     writeSweepFile(out, { ...facts, sweep: rows });
     process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
@@ -255,11 +316,17 @@ export function evalCommand(argv: string[]): void {
   const stateKey = evaluationKey(f, s, attacks);
   const started = performance.now();
   const result = evaluatePoints(s.model, s.images, s.labels, attacks, {
-    ...base, epsilon: s.epsilon, state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' }, keepAdversarial: f.examples > 0, ...attackProgress(''),
+    ...base,
+    epsilon: s.epsilon,
+    state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' },
+    keepAdversarial: f.examples > 0,
+    ...attackProgress(''),
   });
   if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
   const labelList = s.labels.toNumbers();
-  const examples = result.adversarial ? saveExamples(s.model, s.images, result.adversarial, labelList, s.indices, result.brokenBy, f.examples, out) : null;
+  const examples = result.adversarial
+    ? saveExamples(s.model, s.images, result.adversarial, labelList, s.indices, result.brokenBy, f.examples, out)
+    : null;
   writeEvalFile(out, {
     ...facts,
     cleanAccuracy: fraction(result.cleanCorrect),

@@ -67,9 +67,14 @@ export function coerce(spec: FlagSpec, raw: string): unknown {
       return n;
     }
     case 'list': {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       if (spec.choices) for (const item of items) checkChoice(spec, item, where);
-      return spec.items === 'number' || spec.items === 'integer' ? items.map((item) => parseNumber(item, spec.items === 'integer', where)) : items;
+      return spec.items === 'number' || spec.items === 'integer'
+        ? items.map((item) => parseNumber(item, spec.items === 'integer', where))
+        : items;
     }
     case 'string':
       if (spec.choices) checkChoice(spec, raw, where);
@@ -84,7 +89,8 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
 }
 
 function checkChoice(spec: FlagSpec, value: string, where: string): void {
-  if (!spec.choices!.includes(value)) throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got '${value}'${didYouMean(value, spec.choices!)}`);
+  if (!spec.choices!.includes(value))
+    throw new UsageError(`${where}: expected one of ${spec.choices!.join(', ')}, got '${value}'${didYouMean(value, spec.choices!)}`);
 }
 
 /**
@@ -96,7 +102,8 @@ function parseYamlSettings(text: string): unknown {
   if (doc.errors.length > 0) throw doc.errors[0]!;
   visit(doc, {
     Scalar(_, node) {
-      if (isScalar(node) && typeof node.value === 'number' && node.source !== undefined && !DECIMAL.test(String(node.source))) node.value = String(node.source);
+      if (isScalar(node) && typeof node.value === 'number' && node.source !== undefined && !DECIMAL.test(String(node.source)))
+        node.value = String(node.source);
     },
   });
   return doc.toJS();
@@ -122,7 +129,13 @@ export function readConfigFile(path: string, specs: FlagSpec[], schema: z.ZodTyp
   const known = new Set(specs.filter((s) => s.name !== 'config').map((s) => camel(s.name)));
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!known.has(camel(key))) throw new UsageError(`${source}: unknown setting '${key}'${didYouMean(key, specs.filter((s) => s.name !== 'config').map((s) => s.name))}`);
+    if (!known.has(camel(key)))
+      throw new UsageError(
+        `${source}: unknown setting '${key}'${didYouMean(
+          key,
+          specs.filter((s) => s.name !== 'config').map((s) => s.name),
+        )}`,
+      );
     settings[camel(key)] = value;
   }
   try {
@@ -143,7 +156,11 @@ export function readConfigFile(path: string, specs: FlagSpec[], schema: z.ZodTyp
  * defaults, `o.base` (e.g. the recorded settings of a run being resumed), the
  * --config file, the flags given.
  */
-export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?: boolean; base?: Record<string, unknown> } = {}): Record<string, unknown> | null {
+export function parseFlags(
+  argv: string[],
+  specs: FlagSpec[],
+  o: { positionals?: boolean; base?: Record<string, unknown> } = {},
+): Record<string, unknown> | null {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const s of specs) options[s.name] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
   let parsed;
@@ -156,7 +173,8 @@ export function parseFlags(argv: string[], specs: FlagSpec[], o: { positionals?:
     throw new UsageError(message);
   }
   if (parsed.values.help) return null;
-  if (!o.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (flags start with --)`);
+  if (!o.positionals && parsed.positionals.length > 0)
+    throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (flags start with --)`);
   const result: Record<string, unknown> = {};
   for (const s of specs) if (s.default !== undefined && s.default !== null) result[camel(s.name)] = s.default;
   Object.assign(result, o.base);
@@ -192,7 +210,9 @@ interface JsonSchemaProperty {
  */
 export function flagsFromSchema(schema: z.ZodObject, defaults: Record<string, unknown>): FlagSpec[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonSchemaProperty> };
-  const flags: FlagSpec[] = [{ name: 'config', type: 'string', help: 'JSON or YAML file with any of these settings (flags override it)', settings: schema }];
+  const flags: FlagSpec[] = [
+    { name: 'config', type: 'string', help: 'JSON or YAML file with any of these settings (flags override it)', settings: schema },
+  ];
   for (const [key, p] of Object.entries(json.properties)) {
     const type = Array.isArray(p.type) ? p.type.find((t) => t !== 'null') : p.type;
     const flagType: FlagType = type === 'array' ? 'list' : type === 'integer' || type === 'number' || type === 'boolean' ? type : 'string';

@@ -4,7 +4,11 @@ import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './fl
 import { buildReport } from '../report/index.js';
 
 export const REPORT_FLAGS: FlagSpec[] = [
-  { name: 'out', type: 'string', help: 'HTML file, or a directory for index.html (default: RUN/report/index.html; several runs: report/index.html)' },
+  {
+    name: 'out',
+    type: 'string',
+    help: 'HTML file, or a directory for index.html (default: RUN/report/index.html; several runs: report/index.html)',
+  },
   { name: 'title', type: 'string', help: 'title of the page (default: from the run names)' },
 ];
 

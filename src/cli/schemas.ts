@@ -19,18 +19,55 @@ interface PublishedSchema {
 }
 
 export const RUN_FILE_SCHEMAS: PublishedSchema[] = [
-  { file: 'config.schema.json', schema: runConfigFileSchema, title: 'config.json', description: 'The facts of a training run (d2r train): its resolved settings, seed, command and versions.' },
-  { file: 'metrics.schema.json', schema: metricsRowSchema, title: 'metrics.jsonl (one line)', description: 'One line of metrics.jsonl: a "run" line when training starts or resumes, an "epoch" line after each epoch.' },
-  { file: 'eval.schema.json', schema: evalFileSchema, title: 'eval.json', description: 'Clean and robust accuracy of a model (d2r eval): the attacks in order, per-point results and kept examples.' },
-  { file: 'eps-sweep.schema.json', schema: sweepFileSchema, title: 'eps-sweep.json', description: 'Robust accuracy at each of several attack budgets (d2r eval --eps-sweep).' },
-  { file: 'eval-state.schema.json', schema: evaluationStateSchema, title: 'eval.state.json', description: 'The progress of an evaluation, saved after every batch so that an interrupted one resumes.' },
-  { file: 'checkpoint.schema.json', schema: checkpointPointerSchema, title: 'checkpoint.json', description: 'Which checkpoint directory of a run is the latest complete one.' },
-  { file: 'checkpoint-state.schema.json', schema: checkpointStateSchema, title: 'checkpoints/epoch-NNNN/state.json', description: "A checkpoint's epoch, optimiser hyper-parameters and extra facts." },
+  {
+    file: 'config.schema.json',
+    schema: runConfigFileSchema,
+    title: 'config.json',
+    description: 'The facts of a training run (d2r train): its resolved settings, seed, command and versions.',
+  },
+  {
+    file: 'metrics.schema.json',
+    schema: metricsRowSchema,
+    title: 'metrics.jsonl (one line)',
+    description: 'One line of metrics.jsonl: a "run" line when training starts or resumes, an "epoch" line after each epoch.',
+  },
+  {
+    file: 'eval.schema.json',
+    schema: evalFileSchema,
+    title: 'eval.json',
+    description: 'Clean and robust accuracy of a model (d2r eval): the attacks in order, per-point results and kept examples.',
+  },
+  {
+    file: 'eps-sweep.schema.json',
+    schema: sweepFileSchema,
+    title: 'eps-sweep.json',
+    description: 'Robust accuracy at each of several attack budgets (d2r eval --eps-sweep).',
+  },
+  {
+    file: 'eval-state.schema.json',
+    schema: evaluationStateSchema,
+    title: 'eval.state.json',
+    description: 'The progress of an evaluation, saved after every batch so that an interrupted one resumes.',
+  },
+  {
+    file: 'checkpoint.schema.json',
+    schema: checkpointPointerSchema,
+    title: 'checkpoint.json',
+    description: 'Which checkpoint directory of a run is the latest complete one.',
+  },
+  {
+    file: 'checkpoint-state.schema.json',
+    schema: checkpointStateSchema,
+    title: 'checkpoints/epoch-NNNN/state.json',
+    description: "A checkpoint's epoch, optimiser hyper-parameters and extra facts.",
+  },
 ];
 
 /** The text of each published schema file, by file name. */
 export function schemaFiles(): Record<string, string> {
-  return Object.fromEntries(RUN_FILE_SCHEMAS.map((s) => [s.file, JSON.stringify(jsonSchemaOf(s.schema, s.title, s.description), null, 2) + '\n']));
+  return Object.fromEntries(
+    RUN_FILE_SCHEMAS.map((s) => [s.file, JSON.stringify(jsonSchemaOf(s.schema, s.title, s.description), null, 2) + '\n']),
+  );
 }
 
 export function writeSchemaFiles(dir: string): string[] {

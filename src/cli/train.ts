@@ -11,7 +11,12 @@ export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
 /** Flags of the command rather than settings of the run (not recorded in config.json). */
 const RUN_DIRECTORY_FLAGS: FlagSpec[] = [
-  { name: 'overwrite', type: 'boolean', default: false, help: 'a fresh run into --out replaces the run there (its files only; other files stay)' },
+  {
+    name: 'overwrite',
+    type: 'boolean',
+    default: false,
+    help: 'a fresh run into --out replaces the run there (its files only; other files stay)',
+  },
 ];
 
 const SUMMARY = 'Trains a target model (and a guidance model for d2r/lbgat); writes config.json, metrics.jsonl and checkpoints to --out.';
@@ -35,7 +40,8 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onSchedule: (steps) => say(scheduleLine(config, steps)),
     onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
     onNote: (message) => say(`note: ${message}`),
-    onInterrupt: () => say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
+    onInterrupt: () =>
+      say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
     },

@@ -21,7 +21,12 @@ export interface SampleTransform {
 }
 
 /** Draws one transform per sample, in sample order (top, left, flip each). */
-export function drawTransforms(count: number, imageSize: [height: number, width: number], o: AugmentOptions, random: SeededRandom): SampleTransform[] {
+export function drawTransforms(
+  count: number,
+  imageSize: [height: number, width: number],
+  o: AugmentOptions,
+  random: SeededRandom,
+): SampleTransform[] {
   const { size, padding } = cropOf(imageSize, o);
   return Array.from({ length: count }, () => ({
     top: random.nextInt(imageSize[0] + 2 * padding - size + 1),
@@ -37,9 +42,12 @@ function cropOf(imageSize: [number, number], o: AugmentOptions): { size: number;
   }
   const { size, padding } = o.randomCrop;
   if (!Number.isInteger(size) || !Number.isInteger(padding) || size <= 0 || padding < 0) {
-    throw new Error(`augment: randomCrop needs a positive integer size and a non-negative integer padding, got ${JSON.stringify(o.randomCrop)}`);
+    throw new Error(
+      `augment: randomCrop needs a positive integer size and a non-negative integer padding, got ${JSON.stringify(o.randomCrop)}`,
+    );
   }
-  if (size > Math.min(...imageSize) + 2 * padding) throw new Error(`augment: crop ${size} is larger than the padded ${imageSize.join('x')} image`);
+  if (size > Math.min(...imageSize) + 2 * padding)
+    throw new Error(`augment: crop ${size} is larger than the padded ${imageSize.join('x')} image`);
   return { size, padding };
 }
 

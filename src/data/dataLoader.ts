@@ -46,8 +46,10 @@ export class DataLoader implements Iterable<Batch> {
   private nextEpoch = 0;
 
   constructor(dataset: Dataset, o: DataLoaderOptions) {
-    if (!Number.isInteger(o.batchSize) || o.batchSize <= 0) throw new Error(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
-    if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) throw new Error(`DataLoader: limit must be a positive integer, got ${o.limit}`);
+    if (!Number.isInteger(o.batchSize) || o.batchSize <= 0)
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
+    if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0))
+      throw new Error(`DataLoader: limit must be a positive integer, got ${o.limit}`);
     const seed = o.seed ?? 0;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`DataLoader: seed must be a non-negative integer, got ${seed}`);
     this.dataset = dataset;
@@ -77,7 +79,8 @@ export class DataLoader implements Iterable<Batch> {
 
   /** One batch of an epoch; its tensors belong to the caller's tidy scope. */
   batch(epoch: number, index: number, order = this.order(epoch)): Batch {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) throw new Error(`DataLoader: batch ${index} is outside 0..${this.length - 1}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.length)
+      throw new Error(`DataLoader: batch ${index} is outside 0..${this.length - 1}`);
     const indices = this.batchRows(order, index);
     return torch.tidy(() => {
       const { x, y } = this.dataset.rows(indices);

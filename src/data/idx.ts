@@ -31,8 +31,10 @@ function readIdx(file: string, expectedMagic: number, what: string, check: DimsC
   const headerSize = 4 + 4 * dimCount;
   let head = gzipped ? gunzipPrefix(file, raw) : raw;
   // A gzip stream can put its first output after more than the peeked input (long gzip header fields).
-  if (gzipped && head.length < headerSize) head = gunzipBounded(file, raw, headerSize + MAX_IDX_BODY_BYTES, `the ${MAX_IDX_BODY_BYTES}-byte limit for IDX data`);
-  if (head.length < headerSize) throw new DataFileError(file, `truncated: ${head.length} bytes, shorter than the ${headerSize}-byte IDX header`);
+  if (gzipped && head.length < headerSize)
+    head = gunzipBounded(file, raw, headerSize + MAX_IDX_BODY_BYTES, `the ${MAX_IDX_BODY_BYTES}-byte limit for IDX data`);
+  if (head.length < headerSize)
+    throw new DataFileError(file, `truncated: ${head.length} bytes, shorter than the ${headerSize}-byte IDX header`);
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const magic = view.getUint32(0);
   if (magic !== expectedMagic) {
@@ -44,14 +46,20 @@ function readIdx(file: string, expectedMagic: number, what: string, check: DimsC
     throw new DataFileError(file, `the header declares ${dims[0]} ${what}, more than the ${MAX_IDX_ITEMS} this reader accepts`);
   }
   if (bodySize > MAX_IDX_BODY_BYTES) {
-    throw new DataFileError(file, `the header declares [${dims.join(', ')}] (${bodySize} bytes), more than the ${MAX_IDX_BODY_BYTES}-byte limit for IDX data`);
+    throw new DataFileError(
+      file,
+      `the header declares [${dims.join(', ')}] (${bodySize} bytes), more than the ${MAX_IDX_BODY_BYTES}-byte limit for IDX data`,
+    );
   }
   check(dims);
   const declared = `the size its header's [${dims.join(', ')}] declares`;
   const bytes = gzipped ? gunzipBounded(file, raw, headerSize + bodySize, declared) : raw;
   const actual = bytes.length - headerSize;
   if (actual < bodySize) {
-    throw new DataFileError(file, `truncated: the header declares [${dims.join(', ')}] (${bodySize} bytes) but only ${actual} bytes follow`);
+    throw new DataFileError(
+      file,
+      `truncated: the header declares [${dims.join(', ')}] (${bodySize} bytes) but only ${actual} bytes follow`,
+    );
   }
   if (actual > bodySize) {
     throw new DataFileError(file, `${actual - bodySize} bytes more than the header's [${dims.join(', ')}] declares`);

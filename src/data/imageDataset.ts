@@ -45,7 +45,8 @@ export class ImageDataset implements Dataset {
   constructor(info: DatasetInfo, pixels: Tensor, labels: Tensor) {
     const [n, ...imageShape] = pixels.shape;
     if (pixels.ndim !== 4) throw new Error(`${info.name}: pixels must be [N, C, H, W], got [${pixels.shape.join(', ')}]`);
-    if (pixels.dtype !== 'uint8' && pixels.dtype !== 'float32') throw new Error(`${info.name}: pixels must be uint8 or float32, got ${pixels.dtype}`);
+    if (pixels.dtype !== 'uint8' && pixels.dtype !== 'float32')
+      throw new Error(`${info.name}: pixels must be uint8 or float32, got ${pixels.dtype}`);
     if (labels.dtype !== 'int64' || labels.ndim !== 1 || labels.shape[0] !== n) {
       throw new Error(`${info.name}: labels must be int64 [${n}], got ${labels.dtype} [${labels.shape.join(', ')}]`);
     }

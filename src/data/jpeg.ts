@@ -29,7 +29,10 @@ export function decodeJpegInto(file: string, bytes: Uint8Array, shape: ImageShap
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) {
-      throw new DataFileError(file, `the JPEG frame is larger than ${maxPixels} pixels, expected a ${width}x${height} image; refused before decoding`);
+      throw new DataFileError(
+        file,
+        `the JPEG frame is larger than ${maxPixels} pixels, expected a ${width}x${height} image; refused before decoding`,
+      );
     }
     throw new DataFileError(file, `not a decodable JPEG (${message})`);
   }

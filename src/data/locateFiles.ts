@@ -12,7 +12,12 @@ const alternatives = (required: RequiredFile): string[] => (Array.isArray(requir
 
 /** The path of each required file in dir, or null for those absent. */
 function resolveIn(dir: string, required: RequiredFile[]): (string | null)[] {
-  return required.map((r) => alternatives(r).map((name) => join(dir, name)).find((path) => existsSync(path)) ?? null);
+  return required.map(
+    (r) =>
+      alternatives(r)
+        .map((name) => join(dir, name))
+        .find((path) => existsSync(path)) ?? null,
+  );
 }
 
 /** True when every required file is present in one of the candidate folders. */
@@ -25,7 +30,12 @@ export function hasFiles(candidates: string[], required: RequiredFile[]): boolea
  * paths in the order of `required`. Otherwise a DataFileError naming the first
  * missing file, what is expected where, and `hint` (how to get the data).
  */
-export function locateFiles(description: string, candidates: string[], required: RequiredFile[], hint: string): { dir: string; files: string[] } {
+export function locateFiles(
+  description: string,
+  candidates: string[],
+  required: RequiredFile[],
+  hint: string,
+): { dir: string; files: string[] } {
   for (const dir of candidates) {
     const files = resolveIn(dir, required);
     if (files.every((p) => p !== null)) return { dir, files: files as string[] };

@@ -47,7 +47,13 @@ function interleave(samples: number[][], limit: number | undefined): [digit: num
 
 export function loadMnistPackage(split: Split, limit?: number): ImageDataset {
   const digits = packageDigits();
-  const order = interleave(mnistPackageSamples(split, digits.map((d) => d.length)), limit);
+  const order = interleave(
+    mnistPackageSamples(
+      split,
+      digits.map((d) => d.length),
+    ),
+    limit,
+  );
   const pixels = new Float32Array(order.length * IMAGE_PIXELS);
   const labels = new BigInt64Array(order.length);
   order.forEach(([digit, sample], i) => {

@@ -48,7 +48,13 @@ function checkLimit(limit: number | undefined): void {
 function loadMnist(split: Split, dataDir: string | undefined, limit: number | undefined): ImageDataset {
   const info = { name: 'mnist', split, numClasses: 10, classNames: MNIST_CLASSES };
   const dir = requireDataDir('mnist', dataDir, "the standard MNIST IDX files (or use 'mnist-10k', the bundled 10,000-digit subset)");
-  return loadIdxFolder(info, 'MNIST', [join(dir, 'mnist'), join(dir, 'MNIST', 'raw'), dir], "For the bundled 10,000-digit subset use the data set 'mnist-10k'.", limit);
+  return loadIdxFolder(
+    info,
+    'MNIST',
+    [join(dir, 'mnist'), join(dir, 'MNIST', 'raw'), dir],
+    "For the bundled 10,000-digit subset use the data set 'mnist-10k'.",
+    limit,
+  );
 }
 
 function loadFashionMnist(split: Split, dataDir: string | undefined, limit: number | undefined): ImageDataset {

@@ -27,7 +27,11 @@ interface LabeledFile {
   label: number;
 }
 
-const lines = (text: string): string[] => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+const lines = (text: string): string[] =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 
 function readWnids(file: string): string[] {
   const wnids = lines(readTextFile(file));
@@ -57,7 +61,10 @@ function jpegsIn(dir: string): string[] {
   } catch (err) {
     throw new DataFileError(dir, `cannot be listed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return names.filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => join(dir, f));
+  return names
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 function trainFiles(root: string, wnids: string[]): LabeledFile[] {
@@ -79,7 +86,10 @@ function valFiles(root: string, wnids: string[]): LabeledFile[] {
     const [name, wnid] = line.split('\t');
     const label = wnid === undefined ? undefined : labelOf.get(wnid);
     if (name === undefined || label === undefined) {
-      throw new DataFileError(annotations, `line ${row + 1}: ${wnid === undefined ? 'expected <file>\\t<wnid>' : `class id ${wnid} is not in wnids.txt`}`);
+      throw new DataFileError(
+        annotations,
+        `line ${row + 1}: ${wnid === undefined ? 'expected <file>\\t<wnid>' : `class id ${wnid} is not in wnids.txt`}`,
+      );
     }
     // Only files of val/images/ are read, whatever the listing says.
     if (basename(name) !== name || name === '..' || name === '.') {
@@ -119,5 +129,9 @@ export function loadTinyImageNet(dataDir: string, split: Split, limit?: number):
     throw err;
   }
   const labels = torch.tensor(BigInt64Array.from(files, (f) => BigInt(f.label)));
-  return new ImageDataset({ name: 'tiny-imagenet', split, numClasses: wnids.length, classNames: classNamesFor(root, wnids) }, pixels, labels);
+  return new ImageDataset(
+    { name: 'tiny-imagenet', split, numClasses: wnids.length, classNames: classNamesFor(root, wnids) },
+    pixels,
+    labels,
+  );
 }

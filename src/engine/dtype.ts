@@ -54,7 +54,10 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
             : Uint8Array;
 
 /** A typed array viewing the raw bytes of a tensor of the given dtype. */
-export function typedView(dtype: DType, buffer: ArrayBuffer): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
+export function typedView(
+  dtype: DType,
+  buffer: ArrayBuffer,
+): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array {
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer);

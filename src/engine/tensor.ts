@@ -187,7 +187,8 @@ export class Tensor extends TensorOps implements Disposable {
   }
   /** Pieces of `size` along dim (the last may be smaller), or pieces of the given sizes. */
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {
-    const handles = typeof sizeOrSizes === 'number' ? native.split(this.handle, sizeOrSizes, dim) : native.splitWithSizes(this.handle, sizeOrSizes, dim);
+    const handles =
+      typeof sizeOrSizes === 'number' ? native.split(this.handle, sizeOrSizes, dim) : native.splitWithSizes(this.handle, sizeOrSizes, dim);
     return handles.map((h) => new Tensor(h));
   }
 }

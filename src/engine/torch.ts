@@ -34,15 +34,7 @@ function checkShape(shape: readonly number[], what: string): number[] {
 // ---- creation ------------------------------------------------------------------
 type NestedNumbers = number | boolean | NestedNumbers[];
 type DataSource =
-  | NestedNumbers
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array;
+  NestedNumbers | Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 
 function inferShape(data: NestedNumbers): number[] {
   const shape: number[] = [];
@@ -121,9 +113,10 @@ export function tensor(data: DataSource, shapeOrOptions?: number[] | CreateOptio
     throw new Error(`tensor(): shape [${shape.join(', ')}] holds ${count} values but ${length} were given`);
   }
   const dtype = options.dtype ?? (ArrayBuffer.isView(data) ? defaultDtypeOf(data) : 'float32');
-  const source = ArrayBuffer.isView(flat) && defaultDtypeOf(data) === dtype && !(flat instanceof Uint16Array)
-    ? (flat as ArrayBufferView)
-    : typedFor(dtype, ArrayBuffer.isView(flat) ? Array.from(flat as unknown as ArrayLike<number | bigint>, Number) : flat);
+  const source =
+    ArrayBuffer.isView(flat) && defaultDtypeOf(data) === dtype && !(flat instanceof Uint16Array)
+      ? (flat as ArrayBufferView)
+      : typedFor(dtype, ArrayBuffer.isView(flat) ? Array.from(flat as unknown as ArrayLike<number | bigint>, Number) : flat);
   const t = new Tensor(native.fromBuffer(source, shape, code(dtype)));
   return options.device && options.device !== 'cpu' ? t.to(options.device) : t;
 }
@@ -225,7 +218,15 @@ export interface Conv2dOptions {
 }
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
   return new Tensor(
-    native.conv2d(x.handle, weight.handle, bias?.handle ?? null, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1),
+    native.conv2d(
+      x.handle,
+      weight.handle,
+      bias?.handle ?? null,
+      pair(o.stride ?? 1),
+      pair(o.padding ?? 0),
+      pair(o.dilation ?? 1),
+      o.groups ?? 1,
+    ),
   );
 }
 export interface BatchNormOptions {
@@ -238,8 +239,16 @@ export interface BatchNormOptions {
 /** Batch normalisation; in training mode the running statistics are updated in place. */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions = {}): Tensor {
   return new Tensor(
-    native.batchNorm(x.handle, runningMean?.handle ?? null, runningVar?.handle ?? null, o.weight?.handle ?? null, o.bias?.handle ?? null,
-      o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5),
+    native.batchNorm(
+      x.handle,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      o.weight?.handle ?? null,
+      o.bias?.handle ?? null,
+      o.training ?? false,
+      o.momentum ?? 0.1,
+      o.eps ?? 1e-5,
+    ),
   );
 }
 export interface PoolOptions {
@@ -248,10 +257,21 @@ export interface PoolOptions {
   ceilMode?: boolean;
 }
 export function maxPool2d(x: Tensor, kernel: Pair, o: PoolOptions & { dilation?: Pair } = {}): Tensor {
-  return new Tensor(native.maxPool2d(x.handle, pair(kernel), pair(o.stride ?? kernel), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.ceilMode ?? false));
+  return new Tensor(
+    native.maxPool2d(x.handle, pair(kernel), pair(o.stride ?? kernel), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.ceilMode ?? false),
+  );
 }
 export function avgPool2d(x: Tensor, kernel: Pair, o: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
-  return new Tensor(native.avgPool2d(x.handle, pair(kernel), pair(o.stride ?? kernel), pair(o.padding ?? 0), o.ceilMode ?? false, o.countIncludePad ?? true));
+  return new Tensor(
+    native.avgPool2d(
+      x.handle,
+      pair(kernel),
+      pair(o.stride ?? kernel),
+      pair(o.padding ?? 0),
+      o.ceilMode ?? false,
+      o.countIncludePad ?? true,
+    ),
+  );
 }
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return new Tensor(native.adaptiveAvgPool2d(x.handle, pair(outputSize)));

@@ -6,7 +6,8 @@ import { AUTOATTACK_COMPONENTS, autoAttackSuite, type AutoAttackComponent } from
 
 export const ATTACK_NAMES_HELP =
   'fgsm, pgdN (PGD on CE, N steps, step eps/4, uniform start; e.g. pgd20), cwN (PGD on the margin loss), ' +
-  'autoattack (standard: apgd-ce, apgd-t, fab-t, square), or any of ' + AUTOATTACK_COMPONENTS.join(', ');
+  'autoattack (standard: apgd-ce, apgd-t, fab-t, square), or any of ' +
+  AUTOATTACK_COMPONENTS.join(', ');
 
 export interface AttackPlan {
   attacks: NamedAttack[];
@@ -36,14 +37,20 @@ export function planAttacks(names: string[], o: { epsilon: number; norm: Norm; c
     }
     const isComponent = (AUTOATTACK_COMPONENTS as readonly string[]).includes(name);
     if (name !== 'autoattack' && !isComponent) throw new Error(`unknown attack '${name}'; known: ${ATTACK_NAMES_HELP}`);
-    const suite = autoAttackSuite({ epsilon: o.epsilon, norm: o.norm, ...(isComponent ? { version: 'custom', attacks: [name as AutoAttackComponent] } : {}) }, o.classes);
+    const suite = autoAttackSuite(
+      { epsilon: o.epsilon, norm: o.norm, ...(isComponent ? { version: 'custom', attacks: [name as AutoAttackComponent] } : {}) },
+      o.classes,
+    );
     plan.attacks.push(...suite.attacks);
     plan.warnings.push(...suite.warnings);
     plan.autoAttack = true;
   }
   const seen = new Set<string>();
   for (const a of plan.attacks) {
-    if (seen.has(a.name)) throw new Error(`attack '${a.name}' is named twice in '${names.join(',')}' ('autoattack' already includes ${AUTOATTACK_COMPONENTS.join(', ')})`);
+    if (seen.has(a.name))
+      throw new Error(
+        `attack '${a.name}' is named twice in '${names.join(',')}' ('autoattack' already includes ${AUTOATTACK_COMPONENTS.join(', ')})`,
+      );
     seen.add(a.name);
   }
   return plan;

@@ -25,10 +25,23 @@ export { fraction };
  * mode throughout and gets its mode back; the global random stream is left as
  * it was, so evaluating never changes training.
  */
-export function evaluatePoints(model: Module, images: Tensor, labels: Tensor, attackNames: string[], o: EvaluationOptions): WorstCaseResult {
-  const plan = attackNames.length === 0 ? { attacks: [], warnings: [], autoAttack: false } : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images) });
+export function evaluatePoints(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attackNames: string[],
+  o: EvaluationOptions,
+): WorstCaseResult {
+  const plan =
+    attackNames.length === 0
+      ? { attacks: [], warnings: [], autoAttack: false }
+      : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images) });
   for (const w of plan.warnings) o.onWarning?.(w);
-  const result = worstCase(model, images, labels, plan.attacks, { ...o, threatModel: { norm: o.norm, epsilon: o.epsilon }, checks: plan.autoAttack });
+  const result = worstCase(model, images, labels, plan.attacks, {
+    ...o,
+    threatModel: { norm: o.norm, epsilon: o.epsilon },
+    checks: plan.autoAttack,
+  });
   return { ...result, warnings: [...plan.warnings, ...result.warnings] };
 }
 
@@ -38,7 +51,11 @@ export interface ModelAccuracy {
 }
 
 /** The per-epoch check of the trainer: clean and PGD-`steps` accuracy of the target and guidance models. */
-export function evaluateModel(models: Models, data: Dataset, o: EvaluationOptions & { steps: number }): { target: ModelAccuracy; guidance?: ModelAccuracy; points: number } {
+export function evaluateModel(
+  models: Models,
+  data: Dataset,
+  o: EvaluationOptions & { steps: number },
+): { target: ModelAccuracy; guidance?: ModelAccuracy; points: number } {
   const attacks = o.steps > 0 ? [`pgd${o.steps}`] : [];
   const summarise = (m: Module): ModelAccuracy => {
     const r = evaluatePoints(m, data.images, data.labels, attacks, o);

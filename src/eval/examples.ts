@@ -15,7 +15,16 @@ export type { ExampleSet };
  * next to `jsonPath` and describes them; null when none was broken.
  * `indices` maps positions in images to data set indices.
  */
-export function saveExamples(model: Module, images: Tensor, adversarial: Tensor, labels: number[], indices: number[], brokenBy: (string | null)[], count: number, jsonPath: string): ExampleSet | null {
+export function saveExamples(
+  model: Module,
+  images: Tensor,
+  adversarial: Tensor,
+  labels: number[],
+  indices: number[],
+  brokenBy: (string | null)[],
+  count: number,
+  jsonPath: string,
+): ExampleSet | null {
   const picked = brokenBy.flatMap((b, i) => (b === null ? [] : [i])).slice(0, count);
   if (picked.length === 0) return null;
   const file = jsonPath.replace(/\.json$/i, '') + '-examples.safetensors';
@@ -24,7 +33,8 @@ export function saveExamples(model: Module, images: Tensor, adversarial: Tensor,
       const rows = torch.tensor(BigInt64Array.from(picked, BigInt));
       const clean = images.indexSelect(0, rows).float().contiguous();
       const adv = adversarial.indexSelect(0, rows).float().contiguous();
-      const predict = (t: Tensor): number[] => torch.noGrad(() => model.forward(t.to(model.parameters()[0]?.device ?? 'cpu')).argmax(1)).toNumbers();
+      const predict = (t: Tensor): number[] =>
+        torch.noGrad(() => model.forward(t.to(model.parameters()[0]?.device ?? 'cpu')).argmax(1)).toNumbers();
       saveSafetensors(file, { clean, adversarial: adv });
       return {
         file: relative(dirname(jsonPath), file),

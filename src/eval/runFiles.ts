@@ -14,7 +14,14 @@ function sameLengths(record: Record<string, unknown>, ctx: RefinementCtx): void 
   const arrays = Object.entries(record).filter((e): e is [string, unknown[]] => Array.isArray(e[1]));
   const [firstName, first] = arrays[0] ?? ['', []];
   for (const [name, a] of arrays) {
-    if (a.length !== first.length) ctx.addIssue({ code: 'custom', path: [name], input: a, params: { sibling: firstName }, message: `has ${a.length} entries, {sibling} has ${first.length}` });
+    if (a.length !== first.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        input: a,
+        params: { sibling: firstName },
+        message: `has ${a.length} entries, {sibling} has ${first.length}`,
+      });
   }
 }
 
@@ -27,7 +34,11 @@ export const pointResultsSchema = z
     label: z.array(z.int()),
     cleanCorrect: z.array(z.boolean()),
     robust: z.array(z.boolean()).meta({ description: 'still correct after every attack' }),
-    brokenBy: z.array(z.string().nullable()).nullable().default(null).meta({ description: 'the attack that first fooled each point; null for points none fooled' }),
+    brokenBy: z
+      .array(z.string().nullable())
+      .nullable()
+      .default(null)
+      .meta({ description: 'the attack that first fooled each point; null for points none fooled' }),
   })
   .superRefine(sameLengths);
 

@@ -87,7 +87,9 @@ export function checkpointDirs(runDir: string): string[] {
   } catch {
     return [];
   }
-  return readdirSync(root).filter((n) => EPOCH_DIR_NAME.test(n)).map((n) => join('checkpoints', n));
+  return readdirSync(root)
+    .filter((n) => EPOCH_DIR_NAME.test(n))
+    .map((n) => join('checkpoints', n));
 }
 
 /** Removes every checkpoint of a run (its files only) and the pointer. */
@@ -142,7 +144,10 @@ export function latestCheckpointEpoch(runDir: string): number | null {
 
 function requirePointer(runDir: string): z.output<typeof checkpointPointerSchema> {
   const pointer = readPointer(runDir);
-  if (!pointer) throw new RunFileError(`${runDir}: no checkpoint found (expected ${join(runDir, CHECKPOINT_POINTER)}); is it a run directory written by d2r train?`);
+  if (!pointer)
+    throw new RunFileError(
+      `${runDir}: no checkpoint found (expected ${join(runDir, CHECKPOINT_POINTER)}); is it a run directory written by d2r train?`,
+    );
   return pointer;
 }
 
@@ -158,7 +163,10 @@ export function loadCheckpointWeights(runDir: string, which: 'target' | 'guidanc
 }
 
 /** Everything of the latest checkpoint, for an exact resume. Call inside torch.tidy. */
-export function readCheckpoint(runDir: string, withGuidance: boolean): CheckpointContents & { rng: Tensor; extra: Record<string, unknown> } {
+export function readCheckpoint(
+  runDir: string,
+  withGuidance: boolean,
+): CheckpointContents & { rng: Tensor; extra: Record<string, unknown> } {
   const pointer = requirePointer(runDir);
   const dir = join(runDir, pointer.dir);
   const state = readRunFile(join(dir, 'state.json'), checkpointStateSchema);
@@ -196,5 +204,7 @@ export function repairLatestWeights(runDir: string): boolean {
 
 /** Leftover temporary files of killed writers in the run directory and its checkpoints. */
 export function removeRunTemps(runDir: string): string[] {
-  return [runDir, ...checkpointDirs(runDir).map((rel) => join(runDir, rel))].flatMap((dir) => removeStaleTemps(dir).map((name) => join(dir, name)));
+  return [runDir, ...checkpointDirs(runDir).map((rel) => join(runDir, rel))].flatMap((dir) =>
+    removeStaleTemps(dir).map((name) => join(dir, name)),
+  );
 }

@@ -18,5 +18,13 @@ export { OptionError, MissingOptionError, RunFileError, type OptionNamer } from 
 export { readJsonFile, readJsonLines, type JsonLine } from './json.js';
 export { parseRunFile, readRunFile, writeRunFile, appendRunFileLine, parseSettings, jsonSchemaOf } from './schema.js';
 export { runFacts, runFactsSchema, packageVersion, type RunFacts } from './runFacts.js';
-export { saveCheckpoint, readCheckpoint, loadCheckpointWeights, latestCheckpointEpoch, checkpointPointerSchema, checkpointStateSchema, type CheckpointContents } from './checkpoint.js';
+export {
+  saveCheckpoint,
+  readCheckpoint,
+  loadCheckpointWeights,
+  latestCheckpointEpoch,
+  checkpointPointerSchema,
+  checkpointStateSchema,
+  type CheckpointContents,
+} from './checkpoint.js';
 export { evaluationStateSchema, attackOutcomeSchema, writeEvaluationState, type EvaluationState } from './evaluationState.js';

@@ -20,7 +20,10 @@ export function runFactsSchema<C extends z.ZodType>(config: C) {
     seed: z.number().nullable().default(null),
     command: z.string().nullable().default(null).meta({ description: 'the exact command line' }),
     // Versions are strings by convention; anything else is shown as its JSON.
-    versions: z.record(z.string(), z.unknown()).default({}).transform((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)]))),
+    versions: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .transform((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)]))),
     threads: z.number().nullable().default(null),
     host: z.string().nullable().default(null),
     startedAt: z.string().nullable().default(null),

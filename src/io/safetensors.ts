@@ -122,7 +122,8 @@ export function serializeSafetensors(record: Record<string, Tensor>, metadata?: 
 function checkWritableName(name: string, what: string): void {
   if (name === METADATA_KEY && what === 'tensor name') throw new SafetensorsError(`'${METADATA_KEY}' is reserved and cannot name a tensor`);
   // A lone surrogate has no UTF-8 encoding; it would be written as U+FFFD.
-  if (Buffer.from(name, 'utf8').toString('utf8') !== name) throw new SafetensorsError(`${what} ${JSON.stringify(name)} is not valid Unicode`);
+  if (Buffer.from(name, 'utf8').toString('utf8') !== name)
+    throw new SafetensorsError(`${what} ${JSON.stringify(name)} is not valid Unicode`);
 }
 
 /** Parses safetensors bytes; `source` (a file name) starts every error message. */
@@ -142,7 +143,8 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
   };
   if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`header length ${declared} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+  if (declared > BigInt(MAX_HEADER_BYTES))
+    fail(`header length ${declared} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
   const headerLength = Number(declared);
   if (headerLength > bytes.length - 8) fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
   let text = '';
@@ -181,11 +183,13 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const e of entries) {
-    if (e.begin < covered) fail(`tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${covered}`);
+    if (e.begin < covered)
+      fail(`tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${covered}`);
     if (e.begin > covered) fail(`tensor '${e.name}': a gap of ${e.begin - covered} unused bytes precedes it (at ${covered}..${e.begin})`);
     covered = e.end;
   }
-  if (covered !== dataLength) fail(`${dataLength - covered} bytes follow the last tensor (the tensors cover ${covered} of ${dataLength} data bytes)`);
+  if (covered !== dataLength)
+    fail(`${dataLength - covered} bytes follow the last tensor (the tensors cover ${covered} of ${dataLength} data bytes)`);
   return { entries, metadata, dataStart };
 }
 
@@ -206,7 +210,8 @@ function checkEntry(name: string, value: unknown, dataLength: number, fail: (wha
   if (known === undefined) fail(`unknown dtype ${JSON.stringify(dtype)} (known: ${[...BY_CODE.keys()].join(', ')})`);
   if (known!.dtype === null) fail(`dtype ${known!.code} is valid safetensors but has no counterpart in this engine`);
   if (!Array.isArray(shape)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-  if ((shape as unknown[]).length > MAX_RANK) fail(`shape has ${(shape as unknown[]).length} dimensions, more than the ${MAX_RANK} this reader accepts`);
+  if ((shape as unknown[]).length > MAX_RANK)
+    fail(`shape has ${(shape as unknown[]).length} dimensions, more than the ${MAX_RANK} this reader accepts`);
   if (!(shape as unknown[]).every(isIndex)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex) || offsets[0] > offsets[1]) {
     fail(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
@@ -218,7 +223,8 @@ function checkEntry(name: string, value: unknown, dataLength: number, fail: (wha
   // The strides of an empty tensor are products of its other dimensions, so those must be addressable too.
   const strideSpan = (shape as number[]).reduce((a, b) => a * Math.max(b, 1), known!.bytes);
   if (!Number.isSafeInteger(needed) || !Number.isSafeInteger(strideSpan)) fail(`shape [${shape}] is too large to address`);
-  if (end - begin !== needed) fail(`shape [${shape}] of ${known!.code} needs ${needed} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
+  if (end - begin !== needed)
+    fail(`shape [${shape}] of ${known!.code} needs ${needed} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
   return { name, dtype: known!.dtype!, shape: shape as number[], begin, end };
 }
 

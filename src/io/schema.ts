@@ -38,9 +38,13 @@ function expectedOf(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map(String).join(', ')}`;
     case 'too_small':
-      return issue.origin === 'array' ? `at least ${String(issue.minimum)} entries` : `${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
+      return issue.origin === 'array'
+        ? `at least ${String(issue.minimum)} entries`
+        : `${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
     case 'too_big':
-      return issue.origin === 'array' ? `at most ${String(issue.maximum)} entries` : `${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
+      return issue.origin === 'array'
+        ? `at most ${String(issue.maximum)} entries`
+        : `${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
     case 'unrecognized_keys':
       return `no field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     default:
@@ -51,7 +55,12 @@ function expectedOf(issue: z.core.$ZodIssue): string {
 /** A zod issue as a problem of a field. */
 function problemOf(issue: z.core.$ZodIssue): Problem {
   const input = (issue as { input?: unknown }).input;
-  return { path: fieldPath(issue.path), expected: expectedOf(issue), found: input, missing: input === undefined && issue.code === 'invalid_type' };
+  return {
+    path: fieldPath(issue.path),
+    expected: expectedOf(issue),
+    found: input,
+    missing: input === undefined && issue.code === 'invalid_type',
+  };
 }
 
 /** A value as a file's reader sees it: `number 1.5`, `string "low"`, `null`, `an array`. */
@@ -109,7 +118,7 @@ export function appendRunFileLine<S extends z.ZodType>(path: string, schema: S, 
 
 /** A setting's value as a user wrote it: `'many'`, `[1]`, `null`. */
 export function describeSetting(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 }
 
 /**

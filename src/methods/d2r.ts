@@ -23,18 +23,31 @@ export interface D2rWeights {
 
 /** The weights with the reference defaults filled in (an undefined entry takes its default). */
 function resolveWeights(w: D2rWeights): Required<D2rWeights> {
-  return { mse: w.mse ?? D2R_DEFAULT_WEIGHTS.mse, clean: w.clean ?? D2R_DEFAULT_WEIGHTS.clean, adv: w.adv ?? D2R_DEFAULT_WEIGHTS.adv, reduction: w.reduction ?? 'reference' };
+  return {
+    mse: w.mse ?? D2R_DEFAULT_WEIGHTS.mse,
+    clean: w.clean ?? D2R_DEFAULT_WEIGHTS.clean,
+    adv: w.adv ?? D2R_DEFAULT_WEIGHTS.adv,
+    reduction: w.reduction ?? 'reference',
+  };
 }
 
 /** The D2R loss and its terms from the three logits: z_T(x'), z_T(x), z_G(x). */
-function d2rFromLogits(targetAdv: Tensor, targetClean: Tensor, guidanceClean: Tensor, y: Tensor, weights: D2rWeights): { loss: Tensor; terms: Record<string, Tensor> } {
+function d2rFromLogits(
+  targetAdv: Tensor,
+  targetClean: Tensor,
+  guidanceClean: Tensor,
+  y: Tensor,
+  weights: D2rWeights,
+): { loss: Tensor; terms: Record<string, Tensor> } {
   const w = resolveWeights(weights);
   const k = w.reduction === 'reference' ? elementMeanKl : batchMeanKl;
   const logPT = targetClean.logSoftmax(1);
   const logPG = guidanceClean.logSoftmax(1);
   const ce = torch.crossEntropy(guidanceClean, y);
   const mse = torch.mseLoss(targetAdv, guidanceClean);
-  const clean = k(logPG, targetClean.softmax(1)).sub(k(logPT, guidanceClean.softmax(1))).abs();
+  const clean = k(logPG, targetClean.softmax(1))
+    .sub(k(logPT, guidanceClean.softmax(1)))
+    .abs();
   const adv = k(logPG, targetAdv.softmax(1));
   const loss = ce.add(mse.mul(w.mse)).add(clean.mul(w.clean)).add(adv.mul(w.adv));
   return { loss, terms: { ce, mse, clean, adv } };
@@ -82,9 +95,7 @@ export class D2r extends AdversarialTraining {
     const guidance = requireGuidance(models, this.name);
     const targetAdv = models.target.forward(xAdv.detach());
     const targetClean = models.target.forward(x);
-    const guidanceClean = this.config.guidance === 'frozen'
-      ? inferenceLogits(guidance, x)
-      : guidance.forward(x);
+    const guidanceClean = this.config.guidance === 'frozen' ? inferenceLogits(guidance, x) : guidance.forward(x);
     const { loss, terms } = d2rFromLogits(targetAdv, targetClean, guidanceClean, y, this.config);
     return { loss, targetLogits: targetClean, guidanceLogits: guidanceClean, terms };
   }

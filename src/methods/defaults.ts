@@ -51,7 +51,11 @@ const D2R_RECIPE: Recipe = {
   lr: 0.1,
   weightDecay: 2e-4,
   firstEpochDivisor: 5,
-  decays: [[76, 10], [91, 100], [101, 1000]],
+  decays: [
+    [76, 10],
+    [91, 100],
+    [101, 1000],
+  ],
 };
 
 /** Each method's own recipe; PGD-AT and standard training take D2R's as their reference. */
@@ -59,9 +63,31 @@ const REFERENCE_RECIPES: Record<MethodName, Recipe> = {
   standard: { ...D2R_RECIPE, source: 'D2R (no recipe of its own)' },
   'pgd-at': { ...D2R_RECIPE, source: 'D2R (no recipe of its own)' },
   // train_trades_cifar10.py: lr * 0.1 from epoch 75, * 0.01 from 90, * 0.001 from 100.
-  trades: { source: 'TRADES train_trades_cifar10.py', epochs: 76, lr: 0.1, weightDecay: 2e-4, firstEpochDivisor: 1, decays: [[75, 10], [90, 100], [100, 1000]] },
+  trades: {
+    source: 'TRADES train_trades_cifar10.py',
+    epochs: 76,
+    lr: 0.1,
+    weightDecay: 2e-4,
+    firstEpochDivisor: 1,
+    decays: [
+      [75, 10],
+      [90, 100],
+      [100, 1000],
+    ],
+  },
   // train_wideresnet.py (MART on WRN): the same steps over 90 epochs, weight decay 7e-4.
-  mart: { source: 'MART train_wideresnet.py', epochs: 90, lr: 0.1, weightDecay: 7e-4, firstEpochDivisor: 1, decays: [[75, 10], [90, 100], [100, 1000]] },
+  mart: {
+    source: 'MART train_wideresnet.py',
+    epochs: 90,
+    lr: 0.1,
+    weightDecay: 7e-4,
+    firstEpochDivisor: 1,
+    decays: [
+      [75, 10],
+      [90, 100],
+      [100, 1000],
+    ],
+  },
   lbgat: D2R_RECIPE,
   d2r: D2R_RECIPE,
 };
@@ -134,7 +160,13 @@ export function methodDefaults(name: MethodName): MethodDefaults {
   const recipe = recipeFor(name);
   return {
     options: { ...options },
-    optimizer: { name: 'sgd', lr: recipe.lr, momentum: 0.9, weightDecay: recipe.weightDecay, models: TWO_MODEL_METHODS.includes(name) ? 'target+guidance' : 'target' },
+    optimizer: {
+      name: 'sgd',
+      lr: recipe.lr,
+      momentum: 0.9,
+      weightDecay: recipe.weightDecay,
+      models: TWO_MODEL_METHODS.includes(name) ? 'target+guidance' : 'target',
+    },
     batchSize: 128,
     epochs: recipe.epochs,
     learningRate: (epoch, epochs = recipe.epochs) => recipeLearningRate(recipe, epoch, epochs),

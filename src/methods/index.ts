@@ -21,8 +21,15 @@ export { AdversarialTraining, type BetaOptions } from './adversarialTraining.js'
 export { klGeneration, targetKlGeneration, type Budget } from './generation.js';
 export { elementMeanKl, batchMeanKl, perSampleKl } from './kl.js';
 export {
-  methodDefaults, referenceLearningRate, METHOD_NAMES, TWO_MODEL_METHODS, BETA_METHODS, DEFAULT_BETA, D2R_DEFAULT_WEIGHTS,
-  type MethodDefaults, type MethodName,
+  methodDefaults,
+  referenceLearningRate,
+  METHOD_NAMES,
+  TWO_MODEL_METHODS,
+  BETA_METHODS,
+  DEFAULT_BETA,
+  D2R_DEFAULT_WEIGHTS,
+  type MethodDefaults,
+  type MethodName,
 } from './defaults.js';
 export type { TrainingMethod, Models, BatchLoss } from './method.js';
 

@@ -32,7 +32,12 @@ export class Mart extends AdversarialTraining {
     const ce = torch.crossEntropy(advLogits, y);
     // 1.0001, 1e-12 and 1.0000001 are the reference implementation's guards against log(0).
     const bestWrong = advProbs.scatter(1, trueClass, -1).amax(1);
-    const boost = bestWrong.neg().add(1.0001 + 1e-12).log().neg().mean();
+    const boost = bestWrong
+      .neg()
+      .add(1.0001 + 1e-12)
+      .log()
+      .neg()
+      .mean();
     const cleanProbs = clean.softmax(1);
     const trueProb = cleanProbs.gather(1, trueClass).squeeze(1);
     const kl = perSampleKl(advProbs.add(1e-12).log(), cleanProbs).mul(trueProb.neg().add(1.0000001)).mean();

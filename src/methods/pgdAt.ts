@@ -10,7 +10,14 @@ import { budgetOf, type Budget } from './generation.js';
  * The CE-PGD generation PGD-AT and MART share. PGD-AT starts uniformly in the
  * eps-ball (Madry et al.); MART's reference starts at x + 0.001 N(0, I).
  */
-export function pgdCeGeneration(target: Models['target'], x: Tensor, y: Tensor, budget: Budget, init?: Tensor, start: RandomStart = 'uniform'): Tensor {
+export function pgdCeGeneration(
+  target: Models['target'],
+  x: Tensor,
+  y: Tensor,
+  budget: Budget,
+  init?: Tensor,
+  start: RandomStart = 'uniform',
+): Tensor {
   return pgd(target, x, y, { ...budget, loss: 'ce', randomStart: start, init });
 }
 

@@ -16,7 +16,9 @@ export abstract class ImageClassifier extends Module {
   protected constructor(inChannels: number, normalize: NormalizeOptions | undefined) {
     super();
     if (normalize !== undefined && normalize.mean.length !== inChannels) {
-      throw new Error(`${new.target.name}: normalize has ${normalize.mean.length} channel values but the model takes ${inChannels} channels`);
+      throw new Error(
+        `${new.target.name}: normalize has ${normalize.mean.length} channel values but the model takes ${inChannels} channels`,
+      );
     }
     this.inputNormalization = normalize === undefined ? null : this.registerModule('normalize', new Normalize(normalize));
   }

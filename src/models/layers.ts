@@ -19,7 +19,9 @@ export type BlockFactory = (inPlanes: number, outPlanes: number, stride: number)
 
 /** `count` blocks as a Sequential ("0", "1", ...): the first maps inPlanes -> outPlanes with `stride`, the rest keep the shape. */
 export function stage(block: BlockFactory, count: number, inPlanes: number, outPlanes: number, stride: number): Sequential {
-  return new Sequential(...Array.from({ length: count }, (_, i) => (i === 0 ? block(inPlanes, outPlanes, stride) : block(outPlanes, outPlanes, 1))));
+  return new Sequential(
+    ...Array.from({ length: count }, (_, i) => (i === 0 ? block(inPlanes, outPlanes, stride) : block(outPlanes, outPlanes, 1))),
+  );
 }
 
 /**

@@ -31,27 +31,33 @@ export class SmallCnn extends ImageClassifier {
   constructor({ numClasses = 10, inChannels = 1, imageSize = 28, dropout = 0.5, normalize }: SmallCnnOptions = {}) {
     super(inChannels, normalize);
     const side = featureSide(imageSize);
-    this.featureExtractor = this.registerModule('feature_extractor', new Sequential({
-      conv1: new Conv2d(inChannels, 32, 3),
-      relu1: new ReLU(),
-      conv2: new Conv2d(32, 32, 3),
-      relu2: new ReLU(),
-      maxpool1: new MaxPool2d(2),
-      conv3: new Conv2d(32, 64, 3),
-      relu3: new ReLU(),
-      conv4: new Conv2d(64, 64, 3),
-      relu4: new ReLU(),
-      maxpool2: new MaxPool2d(2),
-    }));
+    this.featureExtractor = this.registerModule(
+      'feature_extractor',
+      new Sequential({
+        conv1: new Conv2d(inChannels, 32, 3),
+        relu1: new ReLU(),
+        conv2: new Conv2d(32, 32, 3),
+        relu2: new ReLU(),
+        maxpool1: new MaxPool2d(2),
+        conv3: new Conv2d(32, 64, 3),
+        relu3: new ReLU(),
+        conv4: new Conv2d(64, 64, 3),
+        relu4: new ReLU(),
+        maxpool2: new MaxPool2d(2),
+      }),
+    );
     const fc3 = new Linear(200, numClasses);
-    this.classifier = this.registerModule('classifier', new Sequential({
-      fc1: new Linear(64 * side * side, 200),
-      relu1: new ReLU(),
-      drop: new Dropout(dropout),
-      fc2: new Linear(200, 200),
-      relu2: new ReLU(),
-      fc3,
-    }));
+    this.classifier = this.registerModule(
+      'classifier',
+      new Sequential({
+        fc1: new Linear(64 * side * side, 200),
+        relu1: new ReLU(),
+        drop: new Dropout(dropout),
+        fc2: new Linear(200, 200),
+        relu2: new ReLU(),
+        fc3,
+      }),
+    );
     // TRADES: convs kaiming_normal_ with zero bias; the last layer starts at zero.
     this.apply((m) => {
       if (m instanceof Conv2d) {

@@ -19,7 +19,12 @@ export class WideBasicBlock extends Module {
   readonly conv2: Conv2d;
   readonly convShortcut: Conv2d | null;
 
-  constructor(inPlanes: number, outPlanes: number, stride: number, readonly dropRate = 0) {
+  constructor(
+    inPlanes: number,
+    outPlanes: number,
+    stride: number,
+    readonly dropRate = 0,
+  ) {
     super();
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(inPlanes));
     this.conv1 = this.registerModule('conv1', conv3x3(inPlanes, outPlanes, stride));
@@ -43,7 +48,10 @@ export class NetworkBlock extends Module {
 
   constructor(count: number, inPlanes: number, outPlanes: number, stride: number, dropRate: number) {
     super();
-    this.layer = this.registerModule('layer', stage((i, o, s) => new WideBasicBlock(i, o, s, dropRate), count, inPlanes, outPlanes, stride));
+    this.layer = this.registerModule(
+      'layer',
+      stage((i, o, s) => new WideBasicBlock(i, o, s, dropRate), count, inPlanes, outPlanes, stride),
+    );
   }
 
   forward(x: Tensor): Tensor {

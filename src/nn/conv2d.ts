@@ -42,6 +42,11 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return torch.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return torch.conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 }

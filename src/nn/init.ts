@@ -34,7 +34,12 @@ export function gain(nonlinearity: Nonlinearity, negativeSlope = 0.01): number {
 }
 
 export function uniform_(t: Tensor, low: number, high: number): Tensor {
-  return overwrite(t, () => torch.rand(t.shape, { dtype: t.dtype, device: t.device }).mul(high - low).add(low));
+  return overwrite(t, () =>
+    torch
+      .rand(t.shape, { dtype: t.dtype, device: t.device })
+      .mul(high - low)
+      .add(low),
+  );
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {

@@ -37,7 +37,13 @@ function nonFiniteCounts(t: Tensor): string {
     const nan = count(t.isnan());
     const positive = count(t.isinf().logicalAnd(t.gt(0)));
     const negative = count(t.isinf().logicalAnd(t.lt(0)));
-    const parts = [[nan, 'NaN'], [positive, '+inf'], [negative, '-inf']].filter(([n]) => n !== 0).map(([n, what]) => `${n} ${what}`);
+    const parts = [
+      [nan, 'NaN'],
+      [positive, '+inf'],
+      [negative, '-inf'],
+    ]
+      .filter(([n]) => n !== 0)
+      .map(([n, what]) => `${n} ${what}`);
     return `${parts.join(', ')} of ${t.numel} values`;
   });
 }

@@ -11,9 +11,11 @@ export class Sequential extends Module {
     super();
     const first = args[0];
     const entries: [string, Module][] =
-      first instanceof Map ? [...first]
-      : first !== undefined && !(first instanceof Module) ? Object.entries(first)
-      : (args as Module[]).map((m, i) => [String(i), m]);
+      first instanceof Map
+        ? [...first]
+        : first !== undefined && !(first instanceof Module)
+          ? Object.entries(first)
+          : (args as Module[]).map((m, i) => [String(i), m]);
     for (const [name, module] of entries) this.registerModule(name, module);
   }
 

@@ -30,7 +30,8 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
       if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new Error(`${this.type}: ${k} must be a finite number >= 0, got ${o[k]}`);
     }
     const [b1, b2] = o.betas;
-    if (o.betas.length !== 2 || !(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`${this.type}: betas must be two numbers in [0, 1), got [${o.betas}]`);
+    if (o.betas.length !== 2 || !(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1))
+      throw new Error(`${this.type}: betas must be two numbers in [0, 1), got [${o.betas}]`);
   }
 
   protected stateNames(o: AdamOptions): string[] {
@@ -42,9 +43,19 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const stateOf = (u: ParamUpdate, name: string): Tensor => u.state.get(name) ?? this.setState(u.state, name, torch.zerosLike(u.param));
     const handles = (name: string): Handle[] => updates.map((u) => stateOf(u, name).handle);
     native.adamStep_(
-      updates.map((u) => u.param.handle), updates.map((u) => u.grad.handle),
-      handles('exp_avg'), handles('exp_avg_sq'), o.amsgrad ? handles('max_exp_avg_sq') : [], updates.map((u) => u.step),
-      o.lr, beta1, beta2, o.eps, o.weightDecay, this.decoupledWeightDecay, o.amsgrad,
+      updates.map((u) => u.param.handle),
+      updates.map((u) => u.grad.handle),
+      handles('exp_avg'),
+      handles('exp_avg_sq'),
+      o.amsgrad ? handles('max_exp_avg_sq') : [],
+      updates.map((u) => u.step),
+      o.lr,
+      beta1,
+      beta2,
+      o.eps,
+      o.weightDecay,
+      this.decoupledWeightDecay,
+      o.amsgrad,
     );
   }
 }

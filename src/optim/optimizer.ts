@@ -107,9 +107,12 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     const options: Record<string, unknown> = { ...this.defaults };
     for (const [k, v] of Object.entries(overrides)) {
       if (k === 'params') continue;
-      if (!(k in this.defaults)) throw new Error(`${this.type}: unknown option '${k}' in ${where} (known: ${Object.keys(this.defaults).join(', ')})`);
+      if (!(k in this.defaults))
+        throw new Error(`${this.type}: unknown option '${k}' in ${where} (known: ${Object.keys(this.defaults).join(', ')})`);
       if (typeof v !== typeof this.defaults[k] || Array.isArray(v) !== Array.isArray(this.defaults[k])) {
-        throw new Error(`${this.type}: option '${k}' in ${where} must be like ${JSON.stringify(this.defaults[k])}, got ${JSON.stringify(v)}`);
+        throw new Error(
+          `${this.type}: option '${k}' in ${where} must be like ${JSON.stringify(this.defaults[k])}, got ${JSON.stringify(v)}`,
+        );
       }
       options[k] = Array.isArray(v) ? [...v] : v;
     }
@@ -189,7 +192,8 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     const options = meta.groups.map((g, gi) => {
       if (g === null || typeof g !== 'object') fail(`group ${gi} is ${JSON.stringify(g)}, not an object`);
       const own = this.paramGroups[gi]!.params.map(() => next++);
-      if (JSON.stringify(g.params) !== JSON.stringify(own)) fail(`group ${gi} holds parameters ${JSON.stringify(g.params)}, this optimizer's ${JSON.stringify(own)}`);
+      if (JSON.stringify(g.params) !== JSON.stringify(own))
+        fail(`group ${gi} holds parameters ${JSON.stringify(g.params)}, this optimizer's ${JSON.stringify(own)}`);
       return { options: this.withDefaults(g, `saved group ${gi}`), params: own };
     });
     const steps = meta.steps ?? {};
@@ -206,7 +210,8 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
       const s = p ? loaded.get(p) : undefined;
       if (!s) fail(`state tensor '${key}' names no parameter with a step count`);
       if (!(value instanceof Tensor)) fail(`state tensor '${key}' is not a tensor`);
-      if (JSON.stringify(value.shape) !== JSON.stringify(p!.shape)) fail(`state tensor '${key}' has shape [${value.shape}], its parameter [${p!.shape}]`);
+      if (JSON.stringify(value.shape) !== JSON.stringify(p!.shape))
+        fail(`state tensor '${key}' has shape [${value.shape}], its parameter [${p!.shape}]`);
       s!.tensors.set(match![2]!, value);
     }
     // Every updated parameter must carry exactly the state its group's options call for.

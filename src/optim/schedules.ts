@@ -19,7 +19,9 @@ export function epochAt(epoch: number, iteration: number, iterationsPerEpoch: nu
  */
 export function piecewiseConstant(boundaries: number[], values: number[]): EpochSchedule {
   if (values.length !== boundaries.length + 1) {
-    throw new Error(`piecewiseConstant: needs one more value than boundaries, got ${boundaries.length} boundaries and ${values.length} values`);
+    throw new Error(
+      `piecewiseConstant: needs one more value than boundaries, got ${boundaries.length} boundaries and ${values.length} values`,
+    );
   }
   if (boundaries.some((b, i) => !Number.isFinite(b) || (i > 0 && b < boundaries[i - 1]!))) {
     throw new Error(`piecewiseConstant: boundaries must be non-decreasing numbers, got [${boundaries}]`);

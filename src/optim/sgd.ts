@@ -35,13 +35,32 @@ export class SGD extends Optimizer<SgdOptions> {
 
   protected updateGroup(updates: ParamUpdate[], o: SgdOptions): void {
     const call = (group: ParamUpdate[], buffers: Tensor[], firstStep: boolean): void =>
-      native.sgdStep_(group.map((u) => u.param.handle), group.map((u) => u.grad.handle), buffers.map((b) => b.handle),
-        o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, firstStep);
+      native.sgdStep_(
+        group.map((u) => u.param.handle),
+        group.map((u) => u.grad.handle),
+        buffers.map((b) => b.handle),
+        o.lr,
+        o.momentum,
+        o.dampening,
+        o.weightDecay,
+        o.nesterov,
+        firstStep,
+      );
     if (o.momentum === 0) return call(updates, [], false);
     // A parameter's first step copies its direction into a fresh buffer; later ones blend it in.
     const fresh = updates.filter((u) => !u.state.has('momentum_buffer'));
     const seasoned = updates.filter((u) => u.state.has('momentum_buffer'));
-    if (fresh.length > 0) call(fresh, fresh.map((u) => this.setState(u.state, 'momentum_buffer', torch.emptyLike(u.param))), true);
-    if (seasoned.length > 0) call(seasoned, seasoned.map((u) => u.state.get('momentum_buffer')!), false);
+    if (fresh.length > 0)
+      call(
+        fresh,
+        fresh.map((u) => this.setState(u.state, 'momentum_buffer', torch.emptyLike(u.param))),
+        true,
+      );
+    if (seasoned.length > 0)
+      call(
+        seasoned,
+        seasoned.map((u) => u.state.get('momentum_buffer')!),
+        false,
+      );
   }
 }

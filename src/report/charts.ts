@@ -9,7 +9,11 @@ const WIDTH = 340;
 const HEIGHT = 230;
 const EPOCH_AXIS = { title: 'epoch', tickMinStep: 1, format: 'd' };
 const ACCURACY_AXIS = { format: '.0%' };
-const CHART_CONFIG: TopLevelSpec['config'] = { font: 'DejaVu Sans, Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 } };
+const CHART_CONFIG: TopLevelSpec['config'] = {
+  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+};
 
 /** One chart of a horizontal concatenation. */
 type Panel = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number];
@@ -89,7 +93,13 @@ export function curvesSpec(runs: Run[]): TopLevelSpec | null {
       x: { field: 'epoch', type: 'quantitative', axis: EPOCH_AXIS },
       y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: ACCURACY_AXIS },
       color: { field: 'series', type: 'nominal', title: several ? 'run' : 'model', scale: { domain: series } },
-      strokeDash: { field: 'metric', type: 'nominal', title: 'accuracy', scale: { domain: ['clean', 'robust'] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, encoding: { symbols: { stroke: { value: '#555' } } } } },
+      strokeDash: {
+        field: 'metric',
+        type: 'nominal',
+        title: 'accuracy',
+        scale: { domain: ['clean', 'robust'] },
+        legend: { symbolType: 'stroke', symbolStrokeWidth: 2, encoding: { symbols: { stroke: { value: '#555' } } } },
+      },
     },
   };
   const charts = [...(loss.length > 0 ? [lossChart] : []), ...(accuracy.length > 0 ? [accuracyChart] : [])];
@@ -103,14 +113,20 @@ export interface SweepRow {
 }
 
 export function sweepRows(runs: Run[]): SweepRow[] {
-  return runs.flatMap((run) => (run.sweep?.points ?? []).flatMap((p) => (p.robustAccuracy === null ? [] : [{ run: run.label, epsilon: p.epsilon, accuracy: p.robustAccuracy }])));
+  return runs.flatMap((run) =>
+    (run.sweep?.points ?? []).flatMap((p) =>
+      p.robustAccuracy === null ? [] : [{ run: run.label, epsilon: p.epsilon, accuracy: p.robustAccuracy }],
+    ),
+  );
 }
 
 /** Robust accuracy against epsilon, one line per run; null when no run has a sweep. */
 export function sweepSpec(runs: Run[]): TopLevelSpec | null {
   const rows = sweepRows(runs);
   if (rows.length === 0) return null;
-  const norms = [...new Set(runs.filter((r) => r.sweep).map((r) => String(r.sweep!.facts.config['norm'] ?? r.facts.config['norm'] ?? '')))].filter((n) => n !== '');
+  const norms = [
+    ...new Set(runs.filter((r) => r.sweep).map((r) => String(r.sweep!.facts.config['norm'] ?? r.facts.config['norm'] ?? ''))),
+  ].filter((n) => n !== '');
   const several = runs.length > 1;
   return {
     config: CHART_CONFIG,

@@ -32,7 +32,8 @@ export type ExampleLoad = { examples: Example[]; file: string } | { examples: nu
 /** The examples of an evaluation, or why there are none. */
 export function loadExamples(ev: EvalResult): ExampleLoad {
   const refs = ev.examples;
-  if (!refs) return { examples: null, missing: `${ev.path} keeps no example images (none was broken, or it was written before examples were kept)` };
+  if (!refs)
+    return { examples: null, missing: `${ev.path} keeps no example images (none was broken, or it was written before examples were kept)` };
   const file = resolve(dirname(ev.path), refs.file);
   if (!existsSync(file)) return { examples: null, missing: `${file}, named by ${ev.path}, does not exist` };
   const { clean, adversarial } = readImages(file);

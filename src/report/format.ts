@@ -1,7 +1,8 @@
 // How numbers read in the report: accuracies as percentages, budgets as the
 // fractions of 255 they usually are, durations in s/min/h.
 
-export const percent = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(digits)}%`);
+export const percent = (v: number | null | undefined, digits = 2): string =>
+  v === null || v === undefined ? '—' : `${(100 * v).toFixed(digits)}%`;
 
 /** 0.03137 -> "0.0314 (8/255)"; round budgets (0.1, 0.2 = 51/255) and others as plain numbers. */
 export function epsilon(v: number | null | undefined): string {

@@ -108,11 +108,17 @@ export function gallerySvg(items: GalleryItem[], title: string, limit = 8, perRo
     [item.clean, item.perturbation, item.adversarial].forEach((png, k) => {
       const x = x0 + k * (tile + gap);
       parts.push(`<text x="${x}" y="${y0 + 11}" font-family="sans-serif" font-size="11" fill="#555">${xml(heads[k]!)}</text>`);
-      parts.push(`<image x="${x}" y="${y0 + 16}" width="${item.width}" height="${item.height}" image-rendering="optimizeSpeed" xlink:href="${dataUri(png)}"/>`);
+      parts.push(
+        `<image x="${x}" y="${y0 + 16}" width="${item.width}" height="${item.height}" image-rendering="optimizeSpeed" xlink:href="${dataUri(png)}"/>`,
+      );
     });
     const captionY = y0 + 16 + tile + 15;
-    parts.push(`<text x="${x0}" y="${captionY}" font-family="sans-serif" font-size="12" fill="#222">${xml(`true: ${item.trueName} → predicted: ${item.adversarialName}`)}</text>`);
-    parts.push(`<text x="${x0}" y="${captionY + 16}" font-family="sans-serif" font-size="11" fill="#555">${xml(`by ${item.example.attack} · point #${item.example.index}`)}</text>`);
+    parts.push(
+      `<text x="${x0}" y="${captionY}" font-family="sans-serif" font-size="12" fill="#222">${xml(`true: ${item.trueName} → predicted: ${item.adversarialName}`)}</text>`,
+    );
+    parts.push(
+      `<text x="${x0}" y="${captionY + 16}" font-family="sans-serif" font-size="11" fill="#555">${xml(`by ${item.example.attack} · point #${item.example.index}`)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');

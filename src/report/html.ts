@@ -106,8 +106,10 @@ function budgetText(facts: { config: Record<string, unknown> }): string {
 function commandsOf(run: Run): string {
   const out = [`<h3>Reproduce</h3>`];
   out.push(`<p>Train (seed ${esc(fmt.configValue(run.facts.seed))}):</p>`, pre(run.facts.command ?? trainHint(run)));
-  if (run.facts.command === null) out.push(`<p class="missing">config.json does not record the command; the line above is rebuilt from its settings.</p>`);
-  if (run.eval) out.push(`<p>Evaluate (seed ${esc(fmt.configValue(run.eval.facts.seed))}):</p>`, pre(run.eval.facts.command ?? evalHint(run)));
+  if (run.facts.command === null)
+    out.push(`<p class="missing">config.json does not record the command; the line above is rebuilt from its settings.</p>`);
+  if (run.eval)
+    out.push(`<p>Evaluate (seed ${esc(fmt.configValue(run.eval.facts.seed))}):</p>`, pre(run.eval.facts.command ?? evalHint(run)));
   if (run.sweep) out.push(`<p>Epsilon sweep:</p>`, pre(run.sweep.facts.command ?? sweepHint(run)));
   return out.join('\n');
 }
@@ -131,11 +133,27 @@ function factsTable(run: Run): string {
     ['seed', fmt.configValue(f.seed)],
     ['started', f.startedAt ?? '—'],
     ['host, threads', `${f.host ?? '—'}, ${fmt.configValue(f.threads)}`],
-    ['versions', Object.entries(f.versions).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
+    [
+      'versions',
+      Object.entries(f.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '—',
+    ],
   ];
   const resumes = run.metrics.segments.length - 1;
-  if (resumes > 0) rows.push(['resumed', `${resumes} time${resumes > 1 ? 's' : ''} (after epoch ${run.metrics.segments.slice(1).map((s) => fmt.configValue(s.resumedAfterEpoch)).join(', ')})`]);
-  return table([], rows.map(([k, v]) => [`<th>${esc(k)}</th>`, cell(v)]), 'facts');
+  if (resumes > 0)
+    rows.push([
+      'resumed',
+      `${resumes} time${resumes > 1 ? 's' : ''} (after epoch ${run.metrics.segments
+        .slice(1)
+        .map((s) => fmt.configValue(s.resumedAfterEpoch))
+        .join(', ')})`,
+    ]);
+  return table(
+    [],
+    rows.map(([k, v]) => [`<th>${esc(k)}</th>`, cell(v)]),
+    'facts',
+  );
 }
 
 function runSection(runs: Run[]): string {
@@ -168,10 +186,16 @@ ${commandsOf(run)}
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.facts.config)))].filter((k) => !ignored.has(k));
   const differing = keys.filter((k) => new Set(runs.map((r) => JSON.stringify(r.facts.config[k] ?? null))).size > 1);
   const diffTable = differing.length
-    ? table(['setting', ...runs.map((r) => r.label)], differing.map((k) => [cell(k), ...runs.map((r) => cell(fmt.configValue(r.facts.config[k])))]))
+    ? table(
+        ['setting', ...runs.map((r) => r.label)],
+        differing.map((k) => [cell(k), ...runs.map((r) => cell(fmt.configValue(r.facts.config[k])))]),
+      )
     : '<p>The runs have the same settings.</p>';
   const details = runs
-    .map((r) => `<details><summary>${esc(r.label)}: facts, commands and all settings</summary>${factsTable(r)}${commandsOf(r)}${settingsTable(r.facts.config)}</details>`)
+    .map(
+      (r) =>
+        `<details><summary>${esc(r.label)}: facts, commands and all settings</summary>${factsTable(r)}${commandsOf(r)}${settingsTable(r.facts.config)}</details>`,
+    )
     .join('\n');
   return `<section id="run"><h2>Runs</h2>
 ${table(['run', 'method', 'model', 'data set', 'epochs', 'training budget', 'seed', 'last test clean', 'last test robust', 'eval clean', 'eval robust'], summary)}
@@ -184,7 +208,18 @@ ${details}
 function epochTable(run: Run): string {
   const guidance = hasGuidance(run);
   const terms = [...new Set(run.metrics.epochs.flatMap((e) => Object.keys(e.terms)))];
-  const head = ['epoch', 'lr', 'loss', ...terms, 'train acc.', 'test clean', 'test robust', ...(guidance ? ['guidance clean', 'guidance robust'] : []), 'eval points', 'time'];
+  const head = [
+    'epoch',
+    'lr',
+    'loss',
+    ...terms,
+    'train acc.',
+    'test clean',
+    'test robust',
+    ...(guidance ? ['guidance clean', 'guidance robust'] : []),
+    'eval points',
+    'time',
+  ];
   const rows = run.metrics.epochs.map((e) => [
     num(String(e.epoch)),
     num(fmt.number(e.lr)),
@@ -203,7 +238,12 @@ function epochTable(run: Run): string {
 function curvesSection(p: PageInput): string {
   const notes = p.runs
     .filter((r) => r.metrics.epochs.length === 0)
-    .map((r) => missing(`${code(r.label)}: ${code(RUN_FILES.metrics)} has no finished epoch yet (d2r train writes one line per epoch).`, trainHint(r)));
+    .map((r) =>
+      missing(
+        `${code(r.label)}: ${code(RUN_FILES.metrics)} has no finished epoch yet (d2r train writes one line per epoch).`,
+        trainHint(r),
+      ),
+    );
   const chart = p.curvesSvg
     ? `<figure class="chart" data-chart="curves">${p.curvesSvg}<figcaption>Training loss, and clean and robust accuracy on the test points evaluated after each epoch${p.runs.some(hasGuidance) ? ' (the guidance model too, for two-model methods)' : ''}. Robust accuracy here is the per-epoch PGD check of d2r train; the attack table below has the final evaluation.</figcaption></figure>`
     : '';
@@ -218,7 +258,9 @@ function sweepSection(p: PageInput): string {
   const withSweep = p.runs.filter((r) => r.sweep && r.sweep.points.length > 0);
   const notes = p.runs
     .filter((r) => !withSweep.includes(r))
-    .map((r) => missing(`${code(r.label)}: no ${code(RUN_FILES.sweep)} ${r.sweep ? '(it holds no epsilon)' : 'in the run directory'}.`, sweepHint(r)));
+    .map((r) =>
+      missing(`${code(r.label)}: no ${code(RUN_FILES.sweep)} ${r.sweep ? '(it holds no epsilon)' : 'in the run directory'}.`, sweepHint(r)),
+    );
   let body = '';
   if (p.sweepSvg) {
     const eps = [...new Set(withSweep.flatMap((r) => r.sweep!.points.map((q) => q.epsilon)))].sort((a, b) => a - b);
@@ -264,7 +306,9 @@ function brokenCounts(ev: EvalResult): Map<string, number> | null {
 
 function attackSection(p: PageInput): string {
   const withEval = p.runs.filter((r) => r.eval);
-  const notes = p.runs.filter((r) => !r.eval).map((r) => missing(`${code(r.label)}: no ${code(RUN_FILES.eval)} in the run directory.`, evalHint(r)));
+  const notes = p.runs
+    .filter((r) => !r.eval)
+    .map((r) => missing(`${code(r.label)}: no ${code(RUN_FILES.eval)} in the run directory.`, evalHint(r)));
   let body = '';
   if (p.runs.length === 1 && withEval.length === 1) {
     const ev = withEval[0]!.eval!;
@@ -272,7 +316,13 @@ function attackSection(p: PageInput): string {
     let previous = ev.cleanAccuracy;
     const rows = [[cell('clean (no attack)'), num(fmt.percent(ev.cleanAccuracy)), num('—'), ...(counts ? [num('—')] : []), num('—')]];
     for (const a of ev.attacks) {
-      rows.push([cell(a.name), num(fmt.percent(a.robustAccuracy)), num(fmt.points(a.robustAccuracy - previous)), ...(counts ? [num(String(counts.get(a.name) ?? 0))] : []), num(fmt.seconds(a.seconds))]);
+      rows.push([
+        cell(a.name),
+        num(fmt.percent(a.robustAccuracy)),
+        num(fmt.points(a.robustAccuracy - previous)),
+        ...(counts ? [num(String(counts.get(a.name) ?? 0))] : []),
+        num(fmt.seconds(a.seconds)),
+      ]);
       previous = a.robustAccuracy;
     }
     const head = ['after', 'accuracy', 'change', ...(counts ? ['points it broke'] : []), 'time'];
@@ -303,7 +353,8 @@ ${warningList(warnings)}`;
 
 function exampleFigure(item: GalleryItem): string {
   const e = item.example;
-  const tile = (label: string, png: Buffer, alt: string): string => `<div><img src="${dataUri(png)}" width="96" height="96" alt="${esc(alt)}">${esc(label)}</div>`;
+  const tile = (label: string, png: Buffer, alt: string): string =>
+    `<div><img src="${dataUri(png)}" width="96" height="96" alt="${esc(alt)}">${esc(label)}</div>`;
   const amp = item.amplification ? `perturbation ×${item.amplification.toFixed(1)}` : 'no perturbation';
   const cleanWrong = e.cleanPrediction !== e.label;
   return `<figure class="example">
@@ -317,10 +368,14 @@ function gallerySection(p: PageInput): string {
     const heading = p.runs.length > 1 ? `<h3>${esc(run.label)}</h3>` : '';
     const gallery = p.galleries[i];
     if (gallery && gallery.items.length > 0) {
-      const more = gallery.total > gallery.items.length ? `<p>The first ${gallery.items.length} of the ${gallery.total} examples the evaluation kept.</p>` : '';
+      const more =
+        gallery.total > gallery.items.length
+          ? `<p>The first ${gallery.items.length} of the ${gallery.total} examples the evaluation kept.</p>`
+          : '';
       return `${heading}<div class="gallery">${gallery.items.map(exampleFigure).join('\n')}</div>${more}`;
     }
-    if (!run.examples) return heading + missing(`${code(run.label)}: no ${code(RUN_FILES.eval)}, so no adversarial examples.`, evalHint(run));
+    if (!run.examples)
+      return heading + missing(`${code(run.label)}: no ${code(RUN_FILES.eval)}, so no adversarial examples.`, evalHint(run));
     if (run.examples.examples === null) return heading + missing(`${code(run.label)}: ${esc(run.examples.missing)}.`, evalHint(run));
     return heading + `<p class="missing">${code(run.label)}: the evaluation kept no example (no point was broken).</p>`;
   });

@@ -77,11 +77,16 @@ export async function buildReport(runDirs: string[], options: ReportOptions = {}
     if (!examples || examples.length === 0) return null;
     const items = galleryItems(examples.slice(0, GALLERY_LIMIT), run.eval?.classNames ?? null);
     // Tiles are upscaled already: the PNG at its own size, not zoomed again.
-    writePng(runs.length === 1 ? 'gallery.png' : `gallery-${slug(run.label)}.png`, gallerySvg(items, `Adversarial examples: ${run.label}`), 1);
+    writePng(
+      runs.length === 1 ? 'gallery.png' : `gallery-${slug(run.label)}.png`,
+      gallerySvg(items, `Adversarial examples: ${run.label}`),
+      1,
+    );
     return { items, total: examples.length };
   });
 
-  const title = options.title ?? (runs.length === 1 ? `d2r report: ${runs[0]!.label}` : `d2r comparison: ${runs.map((r) => r.label).join(' vs ')}`);
+  const title =
+    options.title ?? (runs.length === 1 ? `d2r report: ${runs[0]!.label}` : `d2r comparison: ${runs.map((r) => r.label).join(' vs ')}`);
   const page = renderPage({
     title,
     generatedAt: options.now ?? new Date(),

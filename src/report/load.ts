@@ -4,7 +4,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ReportError } from './errors.js';
-import { readEval, readMetrics, readRunConfig, readSweep, type EvalResult, type Metrics, type RunFacts, type SweepResult } from './schema.js';
+import {
+  readEval,
+  readMetrics,
+  readRunConfig,
+  readSweep,
+  type EvalResult,
+  type Metrics,
+  type RunFacts,
+  type SweepResult,
+} from './schema.js';
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../train/runFiles.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import { loadExamples, type ExampleLoad } from './examples.js';
@@ -57,7 +66,8 @@ export function loadRun(path: string): Run {
 }
 
 /** Whether the run trained a guidance model too (D2R, LBGAT): its accuracies are logged per epoch. */
-export const hasGuidance = (run: Run): boolean => run.metrics.epochs.some((e) => e.guidanceCleanAccuracy !== null || e.guidanceRobustAccuracy !== null);
+export const hasGuidance = (run: Run): boolean =>
+  run.metrics.epochs.some((e) => e.guidanceCleanAccuracy !== null || e.guidanceRobustAccuracy !== null);
 
 /** Makes labels unique: runs with the same directory name get their parent's name too, then a number. */
 export function uniqueLabels(runs: Run[]): void {

@@ -73,5 +73,8 @@ export function namespaceIds(svg: string, prefix: string): string {
 
 /** The SVG without its XML namespace declarations, which HTML does not need for inline SVG. */
 export function inlineSvg(svg: string, prefix: string): string {
-  return namespaceIds(svg, prefix).replace(/^<svg([^>]*)>/, (_, attrs: string) => `<svg${attrs.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')}>`);
+  return namespaceIds(svg, prefix).replace(
+    /^<svg([^>]*)>/,
+    (_, attrs: string) => `<svg${attrs.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')}>`,
+  );
 }

@@ -8,7 +8,15 @@ import { MissingOptionError } from '../io/errors.js';
 import { MODEL_NAMES, type ModelName } from '../models/registry.js';
 import { DATASETS, type DatasetName } from '../data/registry.js';
 import {
-  BETA_METHODS, D2R_DEFAULT_WEIGHTS, DEFAULT_BETA, METHOD_NAMES, RECIPE_NAMES, SHORT_RUN_EPOCHS, recipeFor, scaledDecays, type MethodName,
+  BETA_METHODS,
+  D2R_DEFAULT_WEIGHTS,
+  DEFAULT_BETA,
+  METHOD_NAMES,
+  RECIPE_NAMES,
+  SHORT_RUN_EPOCHS,
+  recipeFor,
+  scaledDecays,
+  type MethodName,
 } from '../methods/defaults.js';
 
 export const DATASET_NAMES = DATASETS as readonly DatasetName[];
@@ -36,18 +44,31 @@ export const trainConfigSchema = z.object({
   guidanceWeights: described(z.string().nullable(), 'safetensors weights of a pre-trained guidance model'),
   guidanceMode: described(z.enum(['joint', 'frozen']), 'train the guidance jointly, or keep it frozen'),
   dataset: described(z.enum(DATASETS), 'data set'),
-  dataDir: described(z.string().nullable(), 'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)'),
-  recipe: described(z.enum(RECIPE_NAMES),
-    "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set"),
+  dataDir: described(
+    z.string().nullable(),
+    'folder with the data files (mnist, cifar10, cifar100, tiny-imagenet; fashion-mnist: default the system copy)',
+  ),
+  recipe: described(
+    z.enum(RECIPE_NAMES),
+    "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set",
+  ),
   epochs: described(z.int().min(1), "training epochs (default: the recipe's)"),
   batchSize: described(z.int().min(1), 'batch size'),
-  lr: described(z.number().min(0), `peak learning rate (default: 0.1; smallcnn 0.01, or ${SHORT_RUN_SMALLCNN_LR} under ${SHORT_RUN_EPOCHS} epochs)`),
+  lr: described(
+    z.number().min(0),
+    `peak learning rate (default: 0.1; smallcnn 0.01, or ${SHORT_RUN_SMALLCNN_LR} under ${SHORT_RUN_EPOCHS} epochs)`,
+  ),
   momentum: described(z.number().min(0), 'SGD momentum'),
   weightDecay: described(z.number().min(0), "SGD weight decay (every parameter; default: the recipe's)"),
-  schedule: described(z.enum(['reference', 'short', 'multistep', 'cosine', 'constant']),
+  schedule: described(
+    z.enum(['reference', 'short', 'multistep', 'cosine', 'constant']),
     "learning-rate schedule; 'reference' is the recipe's table (D2R's: epoch 1 at lr/5, then lr, /10 after 75%, /100 after 90% of the epochs), " +
-      `'short' the same without a reduced first epoch (default: 'short' under ${SHORT_RUN_EPOCHS} epochs, else 'reference')`),
-  milestones: described(z.array(z.int().min(1)), "epochs after which multistep multiplies the lr by gamma (default: the recipe's decays, scaled to the epochs)"),
+      `'short' the same without a reduced first epoch (default: 'short' under ${SHORT_RUN_EPOCHS} epochs, else 'reference')`,
+  ),
+  milestones: described(
+    z.array(z.int().min(1)),
+    "epochs after which multistep multiplies the lr by gamma (default: the recipe's decays, scaled to the epochs)",
+  ),
   gamma: described(z.number().min(0), 'multistep factor'),
   warmupEpochs: described(z.int().min(0), 'linear warm-up epochs before the schedule'),
   epsilon: described(z.number().min(0), 'attack budget (default: 0.3 mnist, 0.1 fashion-mnist, 8/255 otherwise)'),
@@ -150,7 +171,11 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
     dataDir: s.dataDir ?? null,
     lr: s.lr ?? (s.model === 'smallcnn' ? (short ? SHORT_RUN_SMALLCNN_LR : 0.01) : recipe.lr),
     // MultiStepLR's milestone m decays the lr from epoch m + 1 on.
-    milestones: s.milestones ?? scaledDecays(recipe, epochs).map(([from]) => from - 1).filter((m) => m >= 1 && m < epochs),
+    milestones:
+      s.milestones ??
+      scaledDecays(recipe, epochs)
+        .map(([from]) => from - 1)
+        .filter((m) => m >= 1 && m < epochs),
     epsilon,
     stepSize: s.stepSize ?? (small ? epsilon / 10 : 0.007),
     beta: s.beta ?? (BETA_METHODS.includes(s.method) ? DEFAULT_BETA : null),

@@ -40,7 +40,10 @@ export const metricsEpochRowSchema = z.object({
   lr: nullableNumber,
   trainLoss: nullableNumber,
   trainAccuracy: nullableNumber,
-  terms: z.record(z.string(), z.number().nullable()).default({}).meta({ description: "the method's loss terms (ce, kl, mse, ...), averaged over the epoch" })
+  terms: z
+    .record(z.string(), z.number().nullable())
+    .default({})
+    .meta({ description: "the method's loss terms (ce, kl, mse, ...), averaged over the epoch" })
     .transform((t) => Object.fromEntries(Object.entries(t).filter((e): e is [string, number] => e[1] !== null))),
   testCleanAccuracy: nullableNumber,
   testRobustAccuracy: nullableNumber,
@@ -58,7 +61,9 @@ export const metricsRowSchema = z.union([metricsRunRowSchema, metricsEpochRowSch
 
 const rowTypeSchema = z.looseObject({ type: z.string() });
 
-export type MetricsRow = { line: number; text: string } & ({ type: 'run'; row: z.output<typeof metricsRunRowSchema> } | { type: 'epoch'; row: EpochRow });
+export type MetricsRow = { line: number; text: string } & (
+  { type: 'run'; row: z.output<typeof metricsRunRowSchema> } | { type: 'epoch'; row: EpochRow }
+);
 
 /**
  * The "run" and "epoch" lines of metrics.jsonl, each validated (an error names

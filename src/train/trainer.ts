@@ -31,7 +31,15 @@ import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateAt, scheduleSteps, type ScheduleStep } from './schedule.js';
-import { METRICS_FILE, RUN_CONFIG_FILE, appendMetricsRow, readMetricsRows, readRunConfigFile, writeRunConfigFile, type EpochRow } from './runFiles.js';
+import {
+  METRICS_FILE,
+  RUN_CONFIG_FILE,
+  appendMetricsRow,
+  readMetricsRows,
+  readRunConfigFile,
+  writeRunConfigFile,
+  type EpochRow,
+} from './runFiles.js';
 
 /** What the trainer reports while it works; every callback is optional. */
 export interface TrainingEvents {
@@ -58,7 +66,16 @@ export interface TrainOptions {
 }
 
 /** The files `d2r train` (and `d2r eval`'s defaults) write into a run directory, besides its checkpoints. */
-const RUN_FILES = [RUN_CONFIG_FILE, METRICS_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, EVAL_FILE, SWEEP_FILE, 'eval.state.json', 'eval-examples.safetensors'];
+const RUN_FILES = [
+  RUN_CONFIG_FILE,
+  METRICS_FILE,
+  CHECKPOINT_POINTER,
+  LATEST_WEIGHTS,
+  EVAL_FILE,
+  SWEEP_FILE,
+  'eval.state.json',
+  'eval-examples.safetensors',
+];
 
 /** The files of a run present in `dir` (relative names); empty when it holds no run. */
 export function runFilesIn(dir: string): string[] {
@@ -72,7 +89,15 @@ function clearRun(dir: string): void {
 }
 
 /** The settings a checkpoint must have been trained with to be resumed under a configuration. */
-const IDENTITY_KEYS = ['method', 'model', 'guidance', 'dataset', 'batchSize', 'seed', 'limit'] as const satisfies readonly (keyof TrainConfig)[];
+const IDENTITY_KEYS = [
+  'method',
+  'model',
+  'guidance',
+  'dataset',
+  'batchSize',
+  'seed',
+  'limit',
+] as const satisfies readonly (keyof TrainConfig)[];
 const runIdentity = (config: TrainConfig): Record<string, unknown> => Object.fromEntries(IDENTITY_KEYS.map((k) => [k, config[k]]));
 
 /** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
@@ -88,7 +113,9 @@ export class TrainingDivergedError extends Error {
     readonly terms: Record<string, number>,
     readonly runDir: string,
   ) {
-    const termText = Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ');
+    const termText = Object.entries(terms)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     super(
       `training diverged: the loss is ${loss} at epoch ${epoch}, batch ${batch}` +
         (termText ? ` (terms: ${termText})` : '') +
@@ -115,7 +142,9 @@ export class RunDirectoryTakenError extends OptionError {
 
 /** A row of metrics.jsonl as the trainer writes it: every field present. */
 export type EpochMetrics = {
-  [K in keyof EpochRow]: K extends 'testCleanAccuracy' | 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy' ? EpochRow[K] : NonNullable<EpochRow[K]>;
+  [K in keyof EpochRow]: K extends 'testCleanAccuracy' | 'testRobustAccuracy' | 'guidanceCleanAccuracy' | 'guidanceRobustAccuracy'
+    ? EpochRow[K]
+    : NonNullable<EpochRow[K]>;
 };
 
 export interface TrainResult {
@@ -156,7 +185,8 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}, op
   mkdirSync(config.out, { recursive: true });
   const lock = acquireRunLock(config.out);
   try {
-    if (lock.staleOwner !== null) events.onNote?.(`took over the lock of ${config.out} from process ${lock.staleOwner || '(unknown)'}, which is no longer running`);
+    if (lock.staleOwner !== null)
+      events.onNote?.(`took over the lock of ${config.out} from process ${lock.staleOwner || '(unknown)'}, which is no longer running`);
     for (const path of removeRunTemps(config.out)) events.onNote?.(`removed ${path}, left by an interrupted write`);
     if (!config.resume) {
       const present = runFilesIn(config.out);
@@ -176,26 +206,33 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
   if (config.threads > 0) {
     // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
     const cores = availableParallelism();
-    if (config.threads > cores) events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
+    if (config.threads > cores)
+      events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
     torch.setNumThreads(Math.min(config.threads, cores));
   }
   torch.manualSeed(config.seed);
 
   const trainSet = loadDataset(config.dataset, { split: 'train', dataDir: config.dataDir ?? undefined, limit: config.limit ?? undefined });
   if (trainSet.images.shape[0] === 0) {
-    throw new RunFileError(`the ${config.dataset} training set${config.dataDir ? ` in ${config.dataDir}` : ''} has no images: nothing to train on`);
+    throw new RunFileError(
+      `the ${config.dataset} training set${config.dataDir ? ` in ${config.dataDir}` : ''} has no images: nothing to train on`,
+    );
   }
   // --eval-n 0: no evaluation after each epoch (its accuracies are null).
-  const testSet = config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
+  const testSet =
+    config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
   // One SGD over every trained model (D2R's reference recipe; the same for one model).
-  const optimizer = new SGD(trainable.flatMap((m) => m.parameters()), {
-    lr: config.lr,
-    momentum: config.momentum,
-    weightDecay: config.weightDecay,
-  });
+  const optimizer = new SGD(
+    trainable.flatMap((m) => m.parameters()),
+    {
+      lr: config.lr,
+      momentum: config.momentum,
+      weightDecay: config.weightDecay,
+    },
+  );
 
   const metricsPath = join(config.out, METRICS_FILE);
   let firstEpoch = 1;
@@ -205,7 +242,8 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config);
     firstEpoch = restore(config, models, optimizer) + 1;
-    if (repairLatestWeights(config.out)) events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
+    if (repairLatestWeights(config.out))
+      events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
     history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
     events.onResume?.(firstEpoch - 1);
   } else {
@@ -262,7 +300,11 @@ function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
       const now = runIdentity(config);
       for (const key of IDENTITY_KEYS) {
         if (JSON.stringify(trained[key]) !== JSON.stringify(now[key])) {
-          throw new OptionError(key, `${JSON.stringify(trained[key])}, as the checkpoint of epoch ${c.epoch} in ${config.out} was trained, to resume it`, JSON.stringify(now[key]));
+          throw new OptionError(
+            key,
+            `${JSON.stringify(trained[key])}, as the checkpoint of epoch ${c.epoch} in ${config.out} was trained, to resume it`,
+            JSON.stringify(now[key]),
+          );
         }
       }
     }
@@ -338,14 +380,17 @@ async function runEpoch(
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);
-  const evaluation = testSet === null ? null : evaluateModel(models, testSet, {
-    epsilon: config.epsilon,
-    steps: config.evalSteps,
-    norm: config.norm,
-    batchSize: 256,
-    device: config.device,
-    seed: config.seed + epoch,
-  });
+  const evaluation =
+    testSet === null
+      ? null
+      : evaluateModel(models, testSet, {
+          epsilon: config.epsilon,
+          steps: config.evalSteps,
+          norm: config.norm,
+          batchSize: 256,
+          device: config.device,
+          seed: config.seed + epoch,
+        });
   return {
     type: 'epoch',
     epoch,
@@ -361,4 +406,3 @@ async function runEpoch(
     seconds: (performance.now() - started) / 1000,
   };
 }
-

@@ -23,7 +23,10 @@ test('DLR and targeted DLR equal the sort-based formulas computed by PyTorch', (
   assertClose(attacks.dlrLoss(z, y), ref['dlr']!, { atol: 1e-6, rtol: 1e-5, what: 'dlr' });
   assertClose(attacks.targetedDlrLoss(z, y, t), ref['dlrt']!, { atol: 1e-6, rtol: 1e-5, what: 'targeted dlr' });
   assert.throws(() => attacks.dlrLoss(z.narrow(1, 0, 2), y.clamp(0, 1)), /DLR loss needs at least 3 classes, the model has 2/);
-  assert.throws(() => attacks.targetedDlrLoss(z.narrow(1, 0, 3), y.clamp(0, 2), t.clamp(0, 2)), /targeted DLR loss needs at least 4 classes/);
+  assert.throws(
+    () => attacks.targetedDlrLoss(z.narrow(1, 0, 3), y.clamp(0, 2), t.clamp(0, 2)),
+    /targeted DLR loss needs at least 4 classes/,
+  );
 });
 
 const cases = [
@@ -39,10 +42,14 @@ for (const c of cases) {
     const start = attacks.randomStart(x, c.epsilon, c.norm, 'sphere');
     const tgt = attacks.rankedClasses(target, x, 1)!;
     const ref = pytorch('attacks.py', 'apgd_run', { ...inputs, start, tgt, loss: c.loss, eps: c.epsilon, norm: c.norm, steps: c.steps });
-    const loss = (z: Tensor): Tensor => (c.loss === 'ce' ? torch.crossEntropy(z, y, { reduction: 'none' }) : attacks.targetedDlrLoss(z, y, tgt));
+    const loss = (z: Tensor): Tensor =>
+      c.loss === 'ce' ? torch.crossEntropy(z, y, { reduction: 'none' }) : attacks.targetedDlrLoss(z, y, tgt);
     const run = attacks.apgdRun(target, x, y, start, loss, { norm: c.norm, epsilon: c.epsilon, steps: c.steps, rho: 0.75 });
     assertClose(run.adv, ref['adv']!, { atol: 1e-5, rtol: 0, what: `apgd ${c.norm} ${c.loss}` });
-    assert.deepEqual(Array.from(run.fooled.toUint8Array()), ref['fooled']!.data.map((v) => (v ? 1 : 0)));
+    assert.deepEqual(
+      Array.from(run.fooled.toUint8Array()),
+      ref['fooled']!.data.map((v) => (v ? 1 : 0)),
+    );
   });
 }
 

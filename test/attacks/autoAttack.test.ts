@@ -14,7 +14,10 @@ import { fixture } from './fixtures.js';
 
 /** Wraps a model with a change to its input or output. */
 class Wrapped extends Module {
-  constructor(readonly inner: Module, readonly change: (inner: Module, x: Tensor) => Tensor) {
+  constructor(
+    readonly inner: Module,
+    readonly change: (inner: Module, x: Tensor) => Tensor,
+  ) {
     super();
     this.registerModule('inner', inner);
   }
@@ -39,8 +42,14 @@ test('autoAttack (custom: apgd-ce, apgd-t) is reproducible, stays in the threat 
   assert.equal(target.training, true);
   assert.deepEqual(a.robust, b.robust);
   assert.deepEqual(a.adversarial!.toNumbers(), b.adversarial!.toNumbers());
-  assert.deepEqual(a.attacks.map((o) => o.name), ['apgd-ce', 'apgd-t']);
-  assert.ok(a.robustAccuracy <= a.cleanAccuracy && a.robustAccuracy < a.cleanAccuracy, `the attacks fool some points: ${a.cleanAccuracy} -> ${a.robustAccuracy}`);
+  assert.deepEqual(
+    a.attacks.map((o) => o.name),
+    ['apgd-ce', 'apgd-t'],
+  );
+  assert.ok(
+    a.robustAccuracy <= a.cleanAccuracy && a.robustAccuracy < a.cleanAccuracy,
+    `the attacks fool some points: ${a.cleanAccuracy} -> ${a.robustAccuracy}`,
+  );
   assert.ok(a.adversarial!.sub(x).abs().amax().item() <= 0.05 + 1e-6);
   a.robust.forEach((r, i) => assert.ok(!r || a.cleanCorrect[i]));
   assert.throws(() => attacks.autoAttack(target, x, y, { norm: 'linf', epsilon: 0.05, attacks: ['square'] }), /use version 'custom'/);
@@ -52,7 +61,10 @@ test('a model with masked gradients triggers the zero-gradient warning', () => {
   // Quantising the input to 8 bits makes the input gradient exactly zero.
   const masked = new Wrapped(target, (m, input) => m.forward(input.mul(255).round().div(255)));
   const r = attacks.autoAttack(masked, x, y, { ...fast, attacks: ['apgd-t'] });
-  assert.ok(r.warnings.some((w) => /^apgd-t: \d+ of \d+ points have an all-zero input gradient/.test(w)), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => /^apgd-t: \d+ of \d+ points have an all-zero input gradient/.test(w)),
+    r.warnings.join('\n'),
+  );
   const plain = attacks.autoAttack(target, x, y, { ...fast, attacks: ['apgd-t'] });
   assert.ok(!plain.warnings.some((w) => /zero input gradient/.test(w)), plain.warnings.join('\n'));
 });
@@ -61,10 +73,16 @@ test('probability outputs and randomised models are reported', () => {
   const { target, x, y } = fixture();
   const probabilities = new Wrapped(target, (m, input) => m.forward(input).softmax(1));
   const p = attacks.autoAttack(probabilities, x, y, { ...fast, attacks: ['apgd-ce'] });
-  assert.ok(p.warnings.some((w) => /look like probabilities/.test(w)), p.warnings.join('\n'));
+  assert.ok(
+    p.warnings.some((w) => /look like probabilities/.test(w)),
+    p.warnings.join('\n'),
+  );
   const noisy = new Wrapped(target, (m, input) => m.forward(input).add(torch.randn([input.shape[0]!, 10]).mul(0.5)));
   const n = attacks.autoAttack(noisy, x, y, { ...fast, attacks: ['apgd-ce'] });
-  assert.ok(n.warnings.some((w) => /looks randomised/.test(w)), n.warnings.join('\n'));
+  assert.ok(
+    n.warnings.some((w) => /looks randomised/.test(w)),
+    n.warnings.join('\n'),
+  );
   const quiet = attacks.autoAttack(target, x, y, { ...fast, attacks: ['apgd-ce'] });
   assert.deepEqual(quiet.warnings, []);
 });
@@ -74,18 +92,28 @@ test('few classes: targeted DLR is skipped with a clear warning, targets are cap
   const threeClasses = new Wrapped(target, (m, input) => m.forward(input).narrow(1, 0, 3));
   const y = torch.noGrad(() => threeClasses.eval().forward(x).argmax(1));
   const r = attacks.autoAttack(threeClasses, x, y, { ...fast });
-  assert.deepEqual(r.attacks.map((a) => a.name), ['apgd-ce']);
+  assert.deepEqual(
+    r.attacks.map((a) => a.name),
+    ['apgd-ce'],
+  );
   assert.ok(r.warnings.includes('apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has 3'), r.warnings.join('\n'));
   assert.deepEqual(classCountWarnings(5, ['apgd-t', 'fab-t'], 9), [
     'apgd-t: 9 target classes asked for but the model has 5 classes; using 4',
     'fab-t: 9 target classes asked for but the model has 5 classes; using 4',
   ]);
   assert.deepEqual(classCountWarnings(2, ['apgd-dlr'], 9), ['apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has 2']);
-  assert.throws(() => attacks.apgdTargeted(threeClasses, x, y, { norm: 'linf', epsilon: 0.05 }), /targeted DLR loss needs at least 4 classes, the model has 3/);
+  assert.throws(
+    () => attacks.apgdTargeted(threeClasses, x, y, { norm: 'linf', epsilon: 0.05 }),
+    /targeted DLR loss needs at least 4 classes, the model has 3/,
+  );
 });
 
 test("Square beating the white-box attacks by more than 0.2 points is reported, as the reference's check does", () => {
-  const outcomes = (square: number) => [{ name: 'apgd-ce', robustAccuracy: 0.5 }, { name: 'apgd-t', robustAccuracy: 0.48 }, { name: 'square', robustAccuracy: square }];
+  const outcomes = (square: number) => [
+    { name: 'apgd-ce', robustAccuracy: 0.5 },
+    { name: 'apgd-t', robustAccuracy: 0.48 },
+    { name: 'square', robustAccuracy: square },
+  ];
   assert.equal(squareWarning(0.9, outcomes(0.479)), null);
   assert.match(squareWarning(0.9, outcomes(0.47)) ?? '', /Square lowered robust accuracy by 1\.00 points below the white-box attacks/);
   assert.equal(squareWarning(0.9, [{ name: 'square', robustAccuracy: 0.1 }]), null, 'Square alone: nothing to compare with');
@@ -104,7 +132,10 @@ test('autoAttack resumes from its state file', () => {
   const resumed = attacks.autoAttack(target, x, y, { ...fast, batchSize: 2, statePath });
   assert.equal(resumed.resumed, true);
   assert.deepEqual(resumed.robust, whole.robust);
-  assert.deepEqual(resumed.attacks.map((a) => a.robustAccuracy), whole.attacks.map((a) => a.robustAccuracy));
+  assert.deepEqual(
+    resumed.attacks.map((a) => a.robustAccuracy),
+    whole.attacks.map((a) => a.robustAccuracy),
+  );
 });
 
 test('AutoAttack versions are one table: standard as the reference sets it; custom takes its budgets; options checked by name', () => {
@@ -127,7 +158,10 @@ test('AutoAttack versions are one table: standard as the reference sets it; cust
   ];
   for (const [o, message] of bad) assert.throws(() => names(o), message);
   const { target, x, y } = fixture();
-  assert.throws(() => attacks.autoAttack(target, x, y, { norm: 'linf', epsilon: 0.03, seed: -2 }), /autoAttack: seed must be a non-negative integer, got -2/);
+  assert.throws(
+    () => attacks.autoAttack(target, x, y, { norm: 'linf', epsilon: 0.03, seed: -2 }),
+    /autoAttack: seed must be a non-negative integer, got -2/,
+  );
 });
 
 test('every attack checks its seed and an infinite epsilon the same way', () => {

@@ -30,7 +30,11 @@ test('L2 projection: per-sample norm at most eps, [0, 1] exactly, points inside 
   const ref = pytorch('attacks.py', 'project', { ...inputs, far, eps: 0.5, norm: 'l2' });
   assertClose(p, ref['p']!, { atol: 1e-6, rtol: 0, what: 'l2 projection' });
   const near = x.add(torch.randn(x.shape).mul(1e-3)).clamp(0, 1);
-  assertClose(attacks.project(near, x, 0.5, 'l2'), { shape: near.shape, dtype: 'float32', data: near.toNumbers() }, { atol: 0, rtol: 0, what: 'inside the ball' });
+  assertClose(
+    attacks.project(near, x, 0.5, 'l2'),
+    { shape: near.shape, dtype: 'float32', data: near.toNumbers() },
+    { atol: 0, rtol: 0, what: 'inside the ball' },
+  );
 });
 
 test('step direction: sign(g) for L-inf, g / ||g||_2 per sample for L2 (a zero gradient gives a zero step)', () => {
@@ -76,13 +80,17 @@ test('inEvalMode puts every model in eval mode and restores each previous mode, 
   const seen = attacks.inEvalMode([target, guidance], () => [target.training, guidance.training]);
   assert.deepEqual(seen, [false, false]);
   assert.deepEqual([target.training, guidance.training], [true, false]);
-  assert.throws(() => attacks.inEvalMode([target, guidance], () => {
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      attacks.inEvalMode([target, guidance], () => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.deepEqual([target.training, guidance.training], [true, false]);
 });
 
-test('withSeed draws reproducibly and leaves the caller\'s random stream as it was', () => {
+test("withSeed draws reproducibly and leaves the caller's random stream as it was", () => {
   torch.manualSeed(5);
   const expected = torch.rand([4]).toNumbers();
   torch.manualSeed(5);

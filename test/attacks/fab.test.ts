@@ -22,8 +22,14 @@ function projectionInputs(rowsCount: number, dim: number): { t: Tensor; w: Tenso
     w = w.indexCopy(0, torch.tensor(new BigInt64Array([1n, 2n])), w.narrow(0, 1, 2).mul(1e-9)); // below the L2 cut-off 1e-8
     w = w.indexCopy(0, torch.tensor(new BigInt64Array([3n])), torch.zeros([1, dim], { dtype: 'float64' }));
   }
-  const scales = torch.tensor([0.003, 0.03, 0.3, 3, 30], { dtype: 'float64' }).repeat([Math.ceil(rowsCount / 5)]).narrow(0, 0, rowsCount);
-  const b = w.mul(t).sum(1).add(torch.randn([rowsCount], { dtype: 'float64' }).mul(scales));
+  const scales = torch
+    .tensor([0.003, 0.03, 0.3, 3, 30], { dtype: 'float64' })
+    .repeat([Math.ceil(rowsCount / 5)])
+    .narrow(0, 0, rowsCount);
+  const b = w
+    .mul(t)
+    .sum(1)
+    .add(torch.randn([rowsCount], { dtype: 'float64' }).mul(scales));
   return { t, w, b };
 }
 
@@ -33,7 +39,8 @@ test('projectionLinf and projectionL2 equal a row-by-row PyTorch transcription o
   const tiny = projectionInputs(6, 2);
   const single = projectionInputs(5, 1);
   const inputs: Record<string, Tensor> = {};
-  for (const [name, v] of Object.entries({ big, tiny, single })) Object.assign(inputs, { [`${name}_t`]: v.t, [`${name}_w`]: v.w, [`${name}_b`]: v.b });
+  for (const [name, v] of Object.entries({ big, tiny, single }))
+    Object.assign(inputs, { [`${name}_t`]: v.t, [`${name}_w`]: v.w, [`${name}_b`]: v.b });
   const ref = pytorch('fab.py', 'projections', { ...inputs, sets: ['big', 'tiny', 'single'] });
   for (const [name, v] of Object.entries({ big, tiny, single })) {
     assertClose(projectionLinf(v.t, v.w, v.b), ref[`${name}_linf`]!, { atol: 1e-12, rtol: 1e-10, what: `${name} linf` });
@@ -42,7 +49,10 @@ test('projectionLinf and projectionL2 equal a row-by-row PyTorch transcription o
   // Every case of both projections occurs in the big set (uncapped / capped / out of reach).
   for (const norm of ['linf', 'l2']) {
     const cases = ref[`big_${norm}_cases`]!.data;
-    assert.ok(cases.every((k) => k >= 2), `${norm} cases ${cases}`);
+    assert.ok(
+      cases.every((k) => k >= 2),
+      `${norm} cases ${cases}`,
+    );
   }
   // t + d stays in the box.
   for (const project of [projectionLinf, projectionL2]) {
@@ -66,8 +76,17 @@ test('FAB-T iterations from the clean point and the targeted loop equal a PyTorc
   // Labels right on 4 of the 6 points, so the loop skips the other two.
   const labels = torch.where(torch.tensor([1, 1, 0, 1, 1, 0], { dtype: 'bool' }), predicted, predicted.add(1).remainder(10));
   const ref = pytorch('fab.py', 'fab', {
-    ...inputs, predicted, second, labels, steps: RUN.steps, alpha_max: RUN.alphaMax, eta: RUN.eta, beta: RUN.beta,
-    budget: BUDGET, loop_steps: 8, targets: 3,
+    ...inputs,
+    predicted,
+    second,
+    labels,
+    steps: RUN.steps,
+    alpha_max: RUN.alphaMax,
+    eta: RUN.eta,
+    beta: RUN.beta,
+    budget: BUDGET,
+    loop_steps: 8,
+    targets: 3,
   });
   for (const norm of ['linf', 'l2'] as const) {
     target.eval(); // fabTargetedRun leaves the mode to its caller
@@ -116,7 +135,7 @@ test('fabTargeted: inside the threat model, detached, misclassified points untou
   for (const [k, v] of before) assert.deepEqual(target.stateDict()[k]!.toNumbers(), v.toNumbers(), `${k} changed (not in eval mode)`);
 });
 
-test('fabTargeted: seeded restarts are reproducible, leave the caller stream alone, and keep the first restart\'s successes', () => {
+test("fabTargeted: seeded restarts are reproducible, leave the caller stream alone, and keep the first restart's successes", () => {
   const { target, x } = fixture();
   target.eval();
   const y = torch.noGrad(() => target.forward(x).argmax(1));
@@ -142,7 +161,10 @@ test('fabTargeted: seeded restarts are reproducible, leave the caller stream alo
 test('fabTargeted: non-square inputs, few classes (targets capped), a batch of one and of zero', () => {
   torch.manualSeed(3);
   const net = new nn.Sequential({
-    conv: new nn.Conv2d(3, 2, 3), relu: new nn.ReLU(), flat: new nn.Flatten(), fc: new nn.Linear(2 * 3 * 5, 5),
+    conv: new nn.Conv2d(3, 2, 3),
+    relu: new nn.ReLU(),
+    flat: new nn.Flatten(),
+    fc: new nn.Linear(2 * 3 * 5, 5),
   });
   const x = torch.rand([4, 3, 5, 7]);
   const y = torch.noGrad(() => net.forward(x).argmax(1));
@@ -157,7 +179,6 @@ test('fabTargeted: non-square inputs, few classes (targets capped), a batch of o
   const empty = fabTargeted(net, x.narrow(0, 0, 0), y.narrow(0, 0, 0), { norm: 'linf', epsilon: 0.1 });
   assert.deepEqual(empty.shape, [0, 3, 5, 7]);
 });
-
 
 test('fabTargeted restores the mode when the model throws and rejects bad inputs and options by name', () => {
   const { target, x } = fixture();

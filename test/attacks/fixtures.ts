@@ -37,7 +37,10 @@ export function settledTensorCount(): number {
 /** Wraps a model, counts its forward calls and throws on call `failOn` (0: never), to check modes come back on error. */
 export class Probe extends Module {
   calls = 0;
-  constructor(readonly inner: Module, readonly failOn = 0) {
+  constructor(
+    readonly inner: Module,
+    readonly failOn = 0,
+  ) {
     super();
     this.registerModule('inner', inner);
   }
@@ -64,7 +67,10 @@ export function fixture(seed = 7): Fixture {
   const x = torch.rand([6, 1, SIDE, SIDE]).mul(1.4).sub(0.2).clamp(0, 1);
   const y = torch.tensor(new BigInt64Array([0n, 1n, 2n, 3n, 4n, 5n]));
   const inputs: Record<string, Tensor> = { x, y };
-  for (const [prefix, m] of [['T.', target], ['G.', guidance]] as const) {
+  for (const [prefix, m] of [
+    ['T.', target],
+    ['G.', guidance],
+  ] as const) {
     for (const [k, v] of Object.entries(m.stateDict())) inputs[prefix + k] = v;
   }
   return { target, guidance, x, y, inputs };

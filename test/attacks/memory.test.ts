@@ -15,7 +15,15 @@ test('5 PGD-20 runs (L-inf and L2, with restarts and early stop) leave the live 
   for (let run = 0; run < 5; run++) {
     const norm = run % 2 === 0 ? 'linf' : 'l2';
     const epsilon = norm === 'linf' ? 0.1 : 0.8;
-    const adv = attacks.pgd(target, x, y, { epsilon, stepSize: epsilon / 4, steps: 20, norm, seed: run, restarts: run === 4 ? 2 : 1, earlyStop: run === 3 });
+    const adv = attacks.pgd(target, x, y, {
+      epsilon,
+      stepSize: epsilon / 4,
+      steps: 20,
+      norm,
+      seed: run,
+      restarts: run === 4 ? 2 : 1,
+      earlyStop: run === 3,
+    });
     assert.equal(torch.memory().numTensors, before + 1, `run ${run}: only the result is alive`);
     adv.dispose();
   }
@@ -28,8 +36,18 @@ test('AutoAttack (standard, small budgets) on a small batch leaves the live tens
   // Labels the model predicts, so every point is attacked; a small epsilon so some survive to Square.
   const predicted = torch.noGrad(() => target.forward(x).argmax(1));
   const before = settledTensorCount();
-  const result = attacks.autoAttack(target, x, predicted, { norm: 'linf', epsilon: 0.01, targets: 2, queries: 50, batchSize: 4, keepAdversarial: true });
-  assert.deepEqual(result.attacks.map((a) => a.name), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+  const result = attacks.autoAttack(target, x, predicted, {
+    norm: 'linf',
+    epsilon: 0.01,
+    targets: 2,
+    queries: 50,
+    batchSize: 4,
+    keepAdversarial: true,
+  });
+  assert.deepEqual(
+    result.attacks.map((a) => a.name),
+    ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
+  );
   result.adversarial!.dispose();
   assert.equal(torch.memory().numTensors, before);
 });
@@ -38,11 +56,16 @@ test('an evaluation by the worst-case protocol (with a state file) leaves the li
   const { target, x, y } = fixture();
   const statePath = join(mkdtempSync(join(tmpdir(), 'd2r-memory-')), 'eval.state.json');
   const named = (name: string, loss: 'ce' | 'margin'): attacks.NamedAttack => ({
-    name, run: (m, xs, ys) => attacks.pgd(m, xs, ys, { epsilon: 0.05, stepSize: 0.0125, steps: 10, loss }),
+    name,
+    run: (m, xs, ys) => attacks.pgd(m, xs, ys, { epsilon: 0.05, stepSize: 0.0125, steps: 10, loss }),
   });
   const before = settledTensorCount();
   const result = attacks.worstCase(target, x, y, [named('pgd10', 'ce'), named('cw10', 'margin')], {
-    batchSize: 4, seed: 0, threatModel: { norm: 'linf', epsilon: 0.05 }, checks: true, keepAdversarial: true,
+    batchSize: 4,
+    seed: 0,
+    threatModel: { norm: 'linf', epsilon: 0.05 },
+    checks: true,
+    keepAdversarial: true,
     state: { path: statePath, key: 'memory' },
   });
   assert.equal(result.attacks.length, 2);

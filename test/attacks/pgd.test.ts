@@ -32,7 +32,6 @@ for (const c of cases) {
   });
 }
 
-
 test('pgd restores the model mode when the model throws, and rejects bad inputs and options', () => {
   const { target, x, y } = fixture();
   const failing = new Probe(target, 3).train();
@@ -47,10 +46,19 @@ test('pgd restores the model mode when the model throws, and rejects bad inputs 
   assert.throws(() => attacks.pgd(target, x.mul(2), y, budget), /pgd: expected x in \[0, 1\]/);
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, steps: 1.5 }), /steps must be a non-negative integer/);
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: -1 }), /pgd: epsilon must be a finite number >= 0, got -1/);
-  assert.throws(() => attacks.pgd(target, x, y, { ...budget, epsilon: Infinity }), /pgd: epsilon must be a finite number >= 0, got Infinity/);
-  assert.throws(() => attacks.pgd(target, x, y, { ...budget, stepSize: Number.NaN }), /pgd: stepSize must be a finite number >= 0, got NaN/);
+  assert.throws(
+    () => attacks.pgd(target, x, y, { ...budget, epsilon: Infinity }),
+    /pgd: epsilon must be a finite number >= 0, got Infinity/,
+  );
+  assert.throws(
+    () => attacks.pgd(target, x, y, { ...budget, stepSize: Number.NaN }),
+    /pgd: stepSize must be a finite number >= 0, got NaN/,
+  );
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, seed: 1.5 }), /pgd: seed must be a non-negative integer, got 1.5/);
-  assert.throws(() => attacks.pgd(target, x, y, { ...budget, randomStart: 'cube' as 'none' }), /pgd: randomStart must be 'uniform', 'gaussian' or 'none', got 'cube'/);
+  assert.throws(
+    () => attacks.pgd(target, x, y, { ...budget, randomStart: 'cube' as 'none' }),
+    /pgd: randomStart must be 'uniform', 'gaussian' or 'none', got 'cube'/,
+  );
   assert.throws(() => attacks.pgd(target, x, y, { ...budget, restarts: 0 }), /restarts must be a positive integer/);
 });
 
@@ -98,7 +106,10 @@ test('pgd with the KL-to-clean loss equals the PyTorch transcription (TRADES inn
   const ref = pytorch('attacks.py', 'pgd', { ...inputs, init, loss: 'kl', eps: 0.1, step: 0.03, steps: 5, norm: 'linf' });
   const adv = attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 5, loss: 'kl', init });
   assertClose(adv, ref['adv']!, { atol: 2e-6, rtol: 0, what: 'pgd kl' });
-  assert.throws(() => attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 1, loss: 'dlr' as 'ce' }), /loss must be 'ce', 'margin' or 'kl'/);
+  assert.throws(
+    () => attacks.pgd(target, x, y, { epsilon: 0.1, stepSize: 0.03, steps: 1, loss: 'dlr' as 'ce' }),
+    /loss must be 'ce', 'margin' or 'kl'/,
+  );
 });
 
 test('pgd with early stop keeps each point at its first fooling iterate', () => {

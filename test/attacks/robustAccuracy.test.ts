@@ -26,7 +26,11 @@ test('robustAccuracy without an attack is the clean accuracy, for any batch size
   const clean = correct(target, x, y).filter(Boolean).length / 6;
   assert.equal(clean, 4 / 6);
   target.train();
-  for (const batchSize of [1, 4, 6, 100]) assert.equal(attacks.robustAccuracy(target, x, y, (_m, xb) => xb, batchSize), clean);
+  for (const batchSize of [1, 4, 6, 100])
+    assert.equal(
+      attacks.robustAccuracy(target, x, y, (_m, xb) => xb, batchSize),
+      clean,
+    );
   assert.equal(target.training, true);
 });
 

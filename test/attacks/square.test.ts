@@ -7,8 +7,18 @@ import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { type Module } from '../../src/nn/index.js';
 import {
-  square, squareFraction, squareSide, squareEta, l2Tiles, linfStart, l2Start, linfProposal, l2Proposal, squareRun,
-  type QueryDraw, type SquareDraws,
+  square,
+  squareFraction,
+  squareSide,
+  squareEta,
+  l2Tiles,
+  linfStart,
+  l2Start,
+  linfProposal,
+  l2Proposal,
+  squareRun,
+  type QueryDraw,
+  type SquareDraws,
 } from '../../src/attacks/square.js';
 import { pytorch, assertClose, type OracleInput } from '../helpers/oracle.js';
 import { fixture, Probe } from './fixtures.js';
@@ -28,7 +38,14 @@ type SideCase = [norm: 'linf' | 'l2', p: number, c: number, h: number, w: number
 /** Square and non-square images, caps, and sqrt(6.25) = 2.5 (Python rounds halves to even). */
 const SIDE_CASES: SideCase[] = [];
 for (const norm of ['linf', 'l2'] as const) {
-  for (const [c, h, w] of [[3, 32, 32], [1, 28, 28], [3, 10, 14], [3, 5, 40], [1, 2, 3], [3, 224, 224]] as const) {
+  for (const [c, h, w] of [
+    [3, 32, 32],
+    [1, 28, 28],
+    [3, 10, 14],
+    [3, 5, 40],
+    [1, 2, 3],
+    [3, 224, 224],
+  ] as const) {
     for (let j = 0; j <= 9; j++) SIDE_CASES.push([norm, 0.8 / 2 ** j, c, h, w]);
   }
   SIDE_CASES.push([norm, 0.25, 3, 5, 5]);
@@ -43,15 +60,59 @@ test('squareFraction: the reference schedule at its boundaries, rescaled to 1000
   const p = 0.8;
   // Budget 10000: the boundaries as stated (<=10: p, <=50: p/2, ..., >8000: p/512).
   const at10000: [number, number][] = [
-    [0, 1], [10, 1], [11, 2], [50, 2], [51, 4], [200, 4], [201, 8], [500, 8], [501, 16], [1000, 16], [1001, 32],
-    [2000, 32], [2001, 64], [4000, 64], [4001, 128], [6000, 128], [6001, 256], [8000, 256], [8001, 512], [9999, 512],
+    [0, 1],
+    [10, 1],
+    [11, 2],
+    [50, 2],
+    [51, 4],
+    [200, 4],
+    [201, 8],
+    [500, 8],
+    [501, 16],
+    [1000, 16],
+    [1001, 32],
+    [2000, 32],
+    [2001, 64],
+    [4000, 64],
+    [4001, 128],
+    [6000, 128],
+    [6001, 256],
+    [8000, 256],
+    [8001, 512],
+    [9999, 512],
   ];
   for (const [i, div] of at10000) assert.equal(squareFraction(p, i, 10000), p / div, `query ${i} of 10000`);
   // Budget 5000: query i counts as int(i / 5000 * 10000) = 2i.
   const at5000: [number, number][] = [
-    [0, 1], [5, 1], [6, 2], [10, 2], [11, 2], [25, 2], [26, 4], [50, 4], [51, 4], [100, 4], [101, 8], [200, 8], [201, 8],
-    [250, 8], [251, 16], [500, 16], [501, 32], [1000, 32], [1001, 64], [2000, 64], [2001, 128], [3000, 128], [3001, 256],
-    [4000, 256], [4001, 512], [4999, 512], [6000, 512], [8000, 512], [8001, 512],
+    [0, 1],
+    [5, 1],
+    [6, 2],
+    [10, 2],
+    [11, 2],
+    [25, 2],
+    [26, 4],
+    [50, 4],
+    [51, 4],
+    [100, 4],
+    [101, 8],
+    [200, 8],
+    [201, 8],
+    [250, 8],
+    [251, 16],
+    [500, 16],
+    [501, 32],
+    [1000, 32],
+    [1001, 64],
+    [2000, 64],
+    [2001, 128],
+    [3000, 128],
+    [3001, 256],
+    [4000, 256],
+    [4001, 512],
+    [4999, 512],
+    [6000, 512],
+    [8000, 512],
+    [8001, 512],
   ];
   for (const [i, div] of at5000) assert.equal(squareFraction(p, i, 5000), p / div, `query ${i} of 5000`);
   // Every query of a few budgets against the transcription (float truncation included).
@@ -64,7 +125,10 @@ test('squareFraction: the reference schedule at its boundaries, rescaled to 1000
 
 test('window sides and patterns equal the transcription (Python rounding, caps, odd L2 sides)', () => {
   const ref = staticOracle();
-  assert.deepEqual(SIDE_CASES.map(([norm, p, c, h, w]) => squareSide(norm, p, c, h, w)), ref['sides']!.data);
+  assert.deepEqual(
+    SIDE_CASES.map(([norm, p, c, h, w]) => squareSide(norm, p, c, h, w)),
+    ref['sides']!.data,
+  );
   assert.equal(squareSide('linf', 0.25, 3, 5, 5), 2);
   const etas = Array.from({ length: 11 }, (_, k) => k + 1).flatMap((s) => [false, true].flatMap((f) => Array.from(squareEta(s, f))));
   assertClose(torch.tensor(etas), ref['eta']!, { atol: 1e-6, rtol: 0, what: 'eta' });
@@ -81,15 +145,27 @@ test('start points and window updates equal the transcription with the same draw
     { name: 'b', shape: [1, 11, 11], eps: 0.05 },
   ];
   const ours: Record<string, Tensor> = {};
-  for (const { name, shape: [c, h, w], eps } of cases) {
+  for (const {
+    name,
+    shape: [c, h, w],
+    eps,
+  } of cases) {
     const x = torch.rand([n, c, h, w]).mul(1.4).sub(0.2).clamp(0, 1); // exact 0s and 1s exercise the box
     const t = l2Tiles(h, w);
     const linfSigns = signs([n, c, 1, w]);
     const tileSigns = signs([t.rows * t.cols, n, c]);
     const flags = Array.from(torch.rand([t.rows * t.cols]).toFloat32Array(), (u) => u > 0.5);
     // Three chained updates from each start: the second window overlaps the first, the last touches the corner.
-    const windows = [[2, 3, 5], [4, 1, 6], [h - 3, w - 3, 3]] as const;
-    const seconds = [[0, 0], [5, 5], [1, 7]] as const;
+    const windows = [
+      [2, 3, 5],
+      [4, 1, 6],
+      [h - 3, w - 3, 3],
+    ] as const;
+    const seconds = [
+      [0, 0],
+      [5, 5],
+      [1, 7],
+    ] as const;
     const channelSigns = windows.map(() => signs([c]));
     const pointSigns = windows.map(() => signs([n, c]));
     let a = linfStart(x, eps, linfSigns);
@@ -133,8 +209,12 @@ class FixedDraws implements SquareDraws {
     const u = this.uniforms[i]!;
     const corner = (v: number, extent: number): number => Math.floor(v * (extent - side));
     return {
-      row: corner(u[0]!, this.h), col: corner(u[1]!, this.w), row2: corner(u[2]!, this.h), col2: corner(u[3]!, this.w),
-      transposed: u[4]! > 0.5, signs: this.signs.select(0, i),
+      row: corner(u[0]!, this.h),
+      col: corner(u[1]!, this.w),
+      row2: corner(u[2]!, this.h),
+      col2: corner(u[3]!, this.w),
+      transposed: u[4]! > 0.5,
+      signs: this.signs.select(0, i),
     };
   }
 }
@@ -164,12 +244,13 @@ test('linf and l2 runs with fixed draws equal the transcription, query by query'
     // The draws matter: the run lowered margins beyond the start and fooled some points but not all.
     const start = ref[`start${norm}`]!.data;
     const end = margin.toNumbers();
-    assert.ok(end.some((m, i) => m < start[i]! - 1e-3), `${norm}: some update was accepted`);
+    assert.ok(
+      end.some((m, i) => m < start[i]! - 1e-3),
+      `${norm}: some update was accepted`,
+    );
     assert.ok(end.some((m) => m < 0) && end.some((m) => m >= 0), `${norm}: fooled some, not all: ${end}`);
   }
 });
-
-
 
 function fooledCount(model: Module, x: Tensor, y: Tensor): number {
   return torch.noGrad(() => model.forward(x).argmax(1).ne(y).sum().item());
@@ -179,7 +260,8 @@ for (const norm of ['linf', 'l2'] as const) {
   test(`square ${norm}: threat model, detached, eval mode, seeding, misclassified points kept, weaker than clean`, () => {
     const { target, x, y } = fixture();
     const eps = norm === 'linf' ? 0.1 : 0.5;
-    const size = (a: Tensor): number => (norm === 'linf' ? a.double().sub(x.double()).abs().amax().item() : a.double().sub(x.double()).flatten(1).norm(2, 1).amax().item());
+    const size = (a: Tensor): number =>
+      norm === 'linf' ? a.double().sub(x.double()).abs().amax().item() : a.double().sub(x.double()).flatten(1).norm(2, 1).amax().item();
     target.train();
     const before = Object.entries(target.stateDict()).map(([k, v]) => [k, v.clone()] as const);
     const o = { norm, epsilon: eps, queries: 300, seed: 3 };
@@ -224,11 +306,19 @@ for (const norm of ['linf', 'l2'] as const) {
 
 test('square: any NCHW size, empty batches, zero epsilon and queries, default budget', () => {
   torch.manualSeed(2);
-  for (const [c, h, w] of [[3, 5, 9], [2, 3, 4], [1, 1, 6], [3, 19, 12]] as const) {
+  for (const [c, h, w] of [
+    [3, 5, 9],
+    [2, 3, 4],
+    [1, 1, 6],
+    [3, 19, 12],
+  ] as const) {
     const model = linearNet(c, h, w);
     const x = torch.rand([5, c, h, w]);
     const y = torch.noGrad(() => model.forward(x).argmax(1));
-    for (const [norm, eps] of [['linf', 0.05], ['l2', 0.5]] as const) {
+    for (const [norm, eps] of [
+      ['linf', 0.05],
+      ['l2', 0.5],
+    ] as const) {
       const adv = square(model, x, y, { norm, epsilon: eps, queries: 30, seed: 1 });
       assert.deepEqual(adv.shape, x.shape);
       const d = adv.double().sub(x.double());
@@ -248,7 +338,14 @@ test('square: any NCHW size, empty batches, zero epsilon and queries, default bu
   const yInner = torch.noGrad(() => model.forward(inner).argmax(1));
   const d = square(model, inner, yInner, { norm: 'linf', epsilon: 0.05, queries: 0, seed: 1 }).sub(inner);
   assert.ok(d.abs().sub(0.05).abs().amax().item() < 1e-6, 'every pixel moved by eps');
-  assert.ok(d.sub(d.narrow(2, 0, 1)).abs().amax().item() < 1e-6, 'one sign per column');
+  assert.ok(
+    d
+      .sub(d.narrow(2, 0, 1))
+      .abs()
+      .amax()
+      .item() < 1e-6,
+    'one sign per column',
+  );
   // The default budget: a clean pass, the start, then 5000 queries (a budget too small to fool anything).
   const counting = new Probe(model);
   const adv = square(counting, x, y, { norm: 'linf', epsilon: 1e-4, seed: 1 });
@@ -270,7 +367,10 @@ test('square rejects bad inputs and options, and restores the mode when the mode
   assert.throws(() => square(target, x, y, { ...o, pInit: 1.5 }), /pInit must be in \(0, 1\]/);
   assert.throws(() => square(target, x, y, { ...o, restarts: 0 }), /restarts must be a positive integer/);
   assert.throws(() => square(target, x, y, { ...o, seed: -1 }), /seed must be a non-negative integer/);
-  for (const [mode, failOn] of [[true, 1], [false, 3]] as const) {
+  for (const [mode, failOn] of [
+    [true, 1],
+    [false, 3],
+  ] as const) {
     const failing = new Probe(target, failOn).train(mode);
     assert.throws(() => square(failing, x, y, { ...o, seed: 1 }), /forward failed/);
     assert.equal(failing.training, mode);

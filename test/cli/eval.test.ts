@@ -17,7 +17,14 @@ interface EvalJson {
   points: { index: number[]; label: number[]; cleanCorrect: boolean[]; robust: boolean[]; brokenBy: (string | null)[] };
   warnings: string[];
   classNames: string[];
-  examples: { file: string; index: number[]; label: number[]; cleanPrediction: number[]; adversarialPrediction: number[]; attack: string[] } | null;
+  examples: {
+    file: string;
+    index: number[];
+    label: number[];
+    cleanPrediction: number[];
+    adversarialPrediction: number[];
+    attack: string[];
+  } | null;
 }
 
 let weights: string | null = null;
@@ -25,16 +32,65 @@ let weights: string | null = null;
 function trainedWeights(): string {
   if (weights) return weights;
   const dir = tempDir();
-  const r = d2r(['train', '--method', 'standard', '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '512', '--batch-size', '64',
-    '--epochs', '1', '--lr', '0.05', '--schedule', 'multistep', '--eval-n', '16', '--eval-steps', '0', '--threads', '1', '--seed', '1', '--out', dir]);
+  const r = d2r([
+    'train',
+    '--method',
+    'standard',
+    '--model',
+    'smallcnn',
+    '--dataset',
+    'fashion-mnist',
+    '--limit',
+    '512',
+    '--batch-size',
+    '64',
+    '--epochs',
+    '1',
+    '--lr',
+    '0.05',
+    '--schedule',
+    'multistep',
+    '--eval-n',
+    '16',
+    '--eval-steps',
+    '0',
+    '--threads',
+    '1',
+    '--seed',
+    '1',
+    '--out',
+    dir,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   weights = join(dir, 'target.safetensors');
   return weights;
 }
 
 const evalArgs = (out: string, attacks: string, extra: string[] = []): string[] => [
-  'eval', '--model', 'smallcnn', '--weights', trainedWeights(), '--dataset', 'fashion-mnist', '--n', '24', '--attacks', attacks,
-  '--norm', 'linf', '--epsilon', '0.1', '--seed', '0', '--batch-size', '8', '--threads', '1', '--out', out, ...extra,
+  'eval',
+  '--model',
+  'smallcnn',
+  '--weights',
+  trainedWeights(),
+  '--dataset',
+  'fashion-mnist',
+  '--n',
+  '24',
+  '--attacks',
+  attacks,
+  '--norm',
+  'linf',
+  '--epsilon',
+  '0.1',
+  '--seed',
+  '0',
+  '--batch-size',
+  '8',
+  '--threads',
+  '1',
+  '--out',
+  out,
+  ...extra,
 ];
 
 test('d2r eval --model --weights with AutoAttack attacks writes the documented eval.json', () => {
@@ -45,7 +101,10 @@ test('d2r eval --model --weights with AutoAttack attacks writes the documented e
   const e = JSON.parse(readFileSync(out, 'utf8')) as EvalJson;
   assert.deepEqual(e.config.attacks, ['pgd5', 'apgd-ce', 'apgd-t']);
   assert.equal(e.seed, 0);
-  assert.deepEqual(e.attacks.map((a) => a.name), ['pgd5', 'apgd-ce', 'apgd-t']);
+  assert.deepEqual(
+    e.attacks.map((a) => a.name),
+    ['pgd5', 'apgd-ce', 'apgd-t'],
+  );
   for (const a of e.attacks) assert.ok(a.seconds >= 0 && a.robustAccuracy <= e.cleanAccuracy);
   assert.equal(e.robustAccuracy, e.attacks[2]!.robustAccuracy);
   assert.equal(e.points.robust.filter(Boolean).length / 24, e.robustAccuracy);
@@ -68,7 +127,10 @@ test('d2r eval --eps-sweep writes robust accuracy per budget, clean at 0', () =>
   const r = d2r([...evalArgs(out, 'pgd5'), '--eps-sweep', '0,0.05,0.2']);
   assert.equal(r.status, 0, r.stderr);
   const s = JSON.parse(readFileSync(out, 'utf8')) as { sweep: { epsilon: number; cleanAccuracy: number; robustAccuracy: number }[] };
-  assert.deepEqual(s.sweep.map((p) => p.epsilon), [0, 0.05, 0.2]);
+  assert.deepEqual(
+    s.sweep.map((p) => p.epsilon),
+    [0, 0.05, 0.2],
+  );
   assert.equal(s.sweep[0]!.robustAccuracy, s.sweep[0]!.cleanAccuracy);
   assert.ok(s.sweep[2]!.robustAccuracy <= s.sweep[1]!.robustAccuracy && s.sweep[1]!.robustAccuracy <= s.sweep[0]!.robustAccuracy);
   const bad = d2r([...evalArgs(out, 'pgd5'), '--eps-sweep', '0,x']);
@@ -83,7 +145,10 @@ test('an interrupted d2r eval resumes from its state file and gives the same res
   const out = join(dir, 'eval.json');
   const state = join(dir, 'eval.state.json');
   // Kill once the state shows a finished batch of an attack.
-  await killWhen(d2rAsync(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4'])), () => existsSync(state) && /"batchesDone": ?[1-9]/.test(readFileSync(state, 'utf8')));
+  await killWhen(
+    d2rAsync(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4'])),
+    () => existsSync(state) && /"batchesDone": ?[1-9]/.test(readFileSync(state, 'utf8')),
+  );
   assert.ok(existsSync(state), 'the state file survives the kill');
   assert.ok(!existsSync(out), 'killed before writing eval.json');
   const r = d2r(evalArgs(out, 'apgd-ce,apgd-t', ['--batch-size', '4']));
@@ -92,5 +157,8 @@ test('an interrupted d2r eval resumes from its state file and gives the same res
   const a = JSON.parse(readFileSync(whole, 'utf8')) as EvalJson;
   const b = JSON.parse(readFileSync(out, 'utf8')) as EvalJson;
   assert.deepEqual(b.points.robust, a.points.robust);
-  assert.deepEqual(b.attacks.map((x) => x.robustAccuracy), a.attacks.map((x) => x.robustAccuracy));
+  assert.deepEqual(
+    b.attacks.map((x) => x.robustAccuracy),
+    a.attacks.map((x) => x.robustAccuracy),
+  );
 });

@@ -8,8 +8,31 @@ import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
 
 function trainRun(seed: number): string {
   const dir = tempDir();
-  const r = d2r(['train', '--method', 'standard', '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '128', '--batch-size', '64',
-    '--epochs', '1', '--eval-n', '16', '--eval-steps', '0', '--threads', '1', '--seed', String(seed), '--out', dir]);
+  const r = d2r([
+    'train',
+    '--method',
+    'standard',
+    '--model',
+    'smallcnn',
+    '--dataset',
+    'fashion-mnist',
+    '--limit',
+    '128',
+    '--batch-size',
+    '64',
+    '--epochs',
+    '1',
+    '--eval-n',
+    '16',
+    '--eval-steps',
+    '0',
+    '--threads',
+    '1',
+    '--seed',
+    String(seed),
+    '--out',
+    dir,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   return dir;
 }
@@ -18,7 +41,20 @@ let shared: string | null = null;
 const run = (): string => (shared ??= trainRun(1));
 
 const withWeights = (weights: string, extra: string[]): string[] => [
-  'eval', '--model', 'smallcnn', '--weights', weights, '--dataset', 'fashion-mnist', '--n', '8', '--attacks', 'none', '--threads', '1', ...extra,
+  'eval',
+  '--model',
+  'smallcnn',
+  '--weights',
+  weights,
+  '--dataset',
+  'fashion-mnist',
+  '--n',
+  '8',
+  '--attacks',
+  'none',
+  '--threads',
+  '1',
+  ...extra,
 ];
 
 test('an output path that is one of the inputs, or another output, is refused and the input is unchanged', () => {
@@ -31,8 +67,14 @@ test('an output path that is one of the inputs, or another output, is refused an
     [withWeights(weights, ['--out', join(tempDir(), 'e.json'), '--state', weights]), /--state .* is --weights/],
     [withWeights(weights, ['--out', join(dir, 'e.json'), '--state', join(dir, 'e.json')]), /--state .* is --out/],
     [withWeights(weights, ['--eps-sweep', '0,0.1', '--out', weights]), /--out .* is --weights/],
-    [['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'config.json')], /--out .* is --checkpoint's config\.json/],
-    [['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'checkpoints', 'epoch-0001', 'target.safetensors')], /--out .* is --checkpoint's weights/],
+    [
+      ['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'config.json')],
+      /--out .* is --checkpoint's config\.json/,
+    ],
+    [
+      ['eval', '--checkpoint', dir, '--n', '8', '--attacks', 'none', '--out', join(dir, 'checkpoints', 'epoch-0001', 'target.safetensors')],
+      /--out .* is --checkpoint's weights/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = d2r(args);
@@ -49,8 +91,25 @@ test('a state file is not resumed for other weights with the same modification t
   const out = join(tempDir(), 'eval.json');
   const state = out.replace(/\.json$/, '.state.json');
   const args = [
-    'eval', '--model', 'smallcnn', '--weights', weights, '--dataset', 'fashion-mnist', '--n', '24', '--attacks', 'apgd-ce,apgd-t',
-    '--epsilon', '0.1', '--batch-size', '4', '--threads', '1', '--out', out,
+    'eval',
+    '--model',
+    'smallcnn',
+    '--weights',
+    weights,
+    '--dataset',
+    'fashion-mnist',
+    '--n',
+    '24',
+    '--attacks',
+    'apgd-ce,apgd-t',
+    '--epsilon',
+    '0.1',
+    '--batch-size',
+    '4',
+    '--threads',
+    '1',
+    '--out',
+    out,
   ];
   // Kill once an attack is under way (AutoAttack's targeted APGD takes seconds).
   await killWhen(d2rAsync(args), () => existsSync(state) && /"name": ?"apgd-t"/.test(readFileSync(state, 'utf8')));

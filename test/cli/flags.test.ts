@@ -47,7 +47,10 @@ test('a config file holds settings; flags override it; unknown keys are named', 
   assert.equal(fromFile['epochs'], 2);
   const json = join(dir, 'run.json');
   writeFileSync(json, JSON.stringify({ epochs: 3, colour: 'blue' }));
-  assert.throws(() => parseFlags(['--config', json], TRAIN_FLAGS), (e: Error) => e instanceof UsageError && /unknown setting 'colour'/.test(e.message));
+  assert.throws(
+    () => parseFlags(['--config', json], TRAIN_FLAGS),
+    (e: Error) => e instanceof UsageError && /unknown setting 'colour'/.test(e.message),
+  );
   writeFileSync(json, JSON.stringify({ epochs: 'many' }));
   assert.throws(() => parseFlags(['--config', json], TRAIN_FLAGS), /setting 'epochs': expected a number, got 'many'/);
 });
@@ -58,7 +61,9 @@ test('derived defaults follow the data set and method', () => {
   assert.ok(Math.abs(fm.stepSize - 0.01) < 1e-12);
   assert.equal(fm.beta, 6);
   assert.equal(fm.lr, 0.01);
-  const cifar = resolveTrainConfig(parseFlags(['--dataset', 'cifar10', '--model', 'preact18', '--method', 'd2r', '--epochs', '100'], TRAIN_FLAGS)!);
+  const cifar = resolveTrainConfig(
+    parseFlags(['--dataset', 'cifar10', '--model', 'preact18', '--method', 'd2r', '--epochs', '100'], TRAIN_FLAGS)!,
+  );
   assert.equal(cifar.guidance, 'resnet18');
   assert.equal(cifar.lr, 0.1);
   assert.ok(Math.abs(cifar.epsilon - 8 / 255) < 1e-12);
@@ -80,7 +85,11 @@ test('a config file value of the wrong kind is refused, naming the file and the 
   for (const [name, text, pattern] of cases) {
     const path = join(dir, name);
     writeFileSync(path, text);
-    assert.throws(() => parseFlags(['--config', path], TRAIN_FLAGS), (e: Error) => e instanceof UsageError && pattern.test(e.message), name);
+    assert.throws(
+      () => parseFlags(['--config', path], TRAIN_FLAGS),
+      (e: Error) => e instanceof UsageError && pattern.test(e.message),
+      name,
+    );
   }
   const good = join(dir, 'good.yaml');
   writeFileSync(good, 'epochs: 2\nlr: 1e-3\nmilestones: [1, 2]\nbeta: 3\n');
@@ -94,12 +103,21 @@ test('flags: hex numbers are refused; list entries are typed; library errors nam
   assert.throws(() => parseFlags(['--epochs', '0x2'], TRAIN_FLAGS), /--epochs: expected a number, got '0x2'/);
   assert.throws(() => parseFlags(['--milestones', '2,x'], TRAIN_FLAGS), /--milestones: expected a number, got 'x'/);
   assert.deepEqual(parseFlags(['--milestones', '2,4'], TRAIN_FLAGS)!['milestones'], [2, 4]);
-  assert.throws(() => resolveTrainConfig({ epochs: null }), (e: Error) => e instanceof OptionError && e.option === 'epochs' && /expected a number, got null/.test(e.message));
-  assert.throws(() => resolveTrainConfig({ milestones: [0] }), (e: Error) => e instanceof OptionError && e.option === 'milestones[0]');
+  assert.throws(
+    () => resolveTrainConfig({ epochs: null }),
+    (e: Error) => e instanceof OptionError && e.option === 'epochs' && /expected a number, got null/.test(e.message),
+  );
+  assert.throws(
+    () => resolveTrainConfig({ milestones: [0] }),
+    (e: Error) => e instanceof OptionError && e.option === 'milestones[0]',
+  );
   const frozen = d2r(['train', '--guidance-mode', 'frozen', '--method', 'd2r']);
   assert.equal(frozen.status, 2);
   assert.match(frozen.stderr, /--guidance-mode frozen needs --guidance-weights \(a pre-trained guidance model\)/);
-  assert.throws(() => resolveTrainConfig({ method: 'd2r', guidanceMode: 'frozen' }), /^OptionError|setting 'guidanceMode' frozen needs setting 'guidanceWeights'/);
+  assert.throws(
+    () => resolveTrainConfig({ method: 'd2r', guidanceMode: 'frozen' }),
+    /^OptionError|setting 'guidanceMode' frozen needs setting 'guidanceWeights'/,
+  );
   const stray = d2r(['train', 'extra']);
   assert.equal(stray.status, 2);
   assert.match(stray.stderr, /unexpected argument 'extra'/);
@@ -108,13 +126,20 @@ test('flags: hex numbers are refused; list entries are typed; library errors nam
 test('the flag help states the method defaults from their one home', () => {
   const help = d2r(['train', '--help']).stdout;
   assert.match(help, new RegExp(`--beta <number>.*\\(default: ${DEFAULT_BETA}\\)`));
-  for (const [flag, weight] of [['mse-weight', D2R_DEFAULT_WEIGHTS.mse], ['clean-weight', D2R_DEFAULT_WEIGHTS.clean], ['adv-weight', D2R_DEFAULT_WEIGHTS.adv]] as const) {
+  for (const [flag, weight] of [
+    ['mse-weight', D2R_DEFAULT_WEIGHTS.mse],
+    ['clean-weight', D2R_DEFAULT_WEIGHTS.clean],
+    ['adv-weight', D2R_DEFAULT_WEIGHTS.adv],
+  ] as const) {
     assert.match(help, new RegExp(`--${flag} <number>.*\\(default: ${weight}\\)`));
   }
   const trades = resolveTrainConfig({ method: 'trades' });
   assert.equal(trades.beta, DEFAULT_BETA);
   assert.equal(resolveTrainConfig({ method: 'pgd-at' }).beta, null);
-  assert.deepEqual([trades.mseWeight, trades.cleanWeight, trades.advWeight], [D2R_DEFAULT_WEIGHTS.mse, D2R_DEFAULT_WEIGHTS.clean, D2R_DEFAULT_WEIGHTS.adv]);
+  assert.deepEqual(
+    [trades.mseWeight, trades.cleanWeight, trades.advWeight],
+    [D2R_DEFAULT_WEIGHTS.mse, D2R_DEFAULT_WEIGHTS.clean, D2R_DEFAULT_WEIGHTS.adv],
+  );
 });
 
 test('--recipe: the help names both recipes, a wrong one exits 2, and the recipe fills epochs unless --epochs is given', () => {

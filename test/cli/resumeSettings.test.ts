@@ -8,13 +8,38 @@ import { d2r, tempDir } from '../helpers/cli.js';
 
 test('--resume with only --out and --epochs continues the recorded run; a changed method is still refused', () => {
   const out = join(tempDir(), 'run');
-  const first = d2r(['train', '--method', 'pgd-at', '--steps', '1', '--limit', '64', '--batch-size', '32', '--epochs', '1', '--eval-n', '8', '--eval-steps', '0', '--dropout', '0', '--out', out]);
+  const first = d2r([
+    'train',
+    '--method',
+    'pgd-at',
+    '--steps',
+    '1',
+    '--limit',
+    '64',
+    '--batch-size',
+    '32',
+    '--epochs',
+    '1',
+    '--eval-n',
+    '8',
+    '--eval-steps',
+    '0',
+    '--dropout',
+    '0',
+    '--out',
+    out,
+  ]);
   assert.equal(first.status, 0, first.stderr);
   const resumed = d2r(['train', '--resume', '--epochs', '2', '--out', out]);
   assert.equal(resumed.status, 0, resumed.stderr);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
-  assert.deepEqual([config.config['method'], config.config['steps'], config.config['dropout'], config.config['epochs']], ['pgd-at', 1, 0, 2]);
-  const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"'));
+  assert.deepEqual(
+    [config.config['method'], config.config['steps'], config.config['dropout'], config.config['epochs']],
+    ['pgd-at', 1, 0, 2],
+  );
+  const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"epoch"'));
   assert.equal(epochs.length, 2);
   const changed = d2r(['train', '--resume', '--epochs', '3', '--method', 'trades', '--out', out]);
   assert.equal(changed.status, 2);

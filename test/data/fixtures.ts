@@ -86,7 +86,7 @@ export function smoothImage(seed: number, size = 64): Uint8Array {
   const out = new Uint8Array(3 * size * size);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) out[(c * size + y) * size + x] = (seed * 40 + c * 60 + 2 * y + x) % 200 + 20;
+      for (let x = 0; x < size; x++) out[(c * size + y) * size + x] = ((seed * 40 + c * 60 + 2 * y + x) % 200) + 20;
     }
   }
   return out;

@@ -57,13 +57,15 @@ export function encodeGrayJpeg(width: number, height: number, blockLevels: numbe
     bits.write(0, 1);
   }
   return Uint8Array.from([
-    0xff, 0xd8,
+    0xff,
+    0xd8,
     ...segment(0xdb, [0x00, ...Array(64).fill(1)]),
     ...segment(0xc0, [8, ...u16(height), ...u16(width), 1, 1, 0x11, 0]),
     ...segment(0xc4, [0x00, ...dcCounts, ...Array.from({ length: 12 }, (_, i) => i)]),
     ...segment(0xc4, [0x10, ...acCounts, 0x00]),
     ...segment(0xda, [1, 1, 0x00, 0, 63, 0]),
     ...bits.finish(),
-    0xff, 0xd9,
+    0xff,
+    0xd9,
   ]);
 }

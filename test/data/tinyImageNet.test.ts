@@ -30,14 +30,27 @@ function writeTinyImageNet(dir: string): { root: string; jpegs: Map<string, Uint
   writeFile(join(root, 'words.txt'), 'n01\tgoldfish, Carassius auratus\nn02\ttabby cat\nn99\tunused\n');
   [...WNIDS].sort().forEach((wnid, k) => {
     put(`train/${wnid}/images/${wnid}_0.JPEG`, rgbJpeg(smoothImage(2 * k)));
-    put(`train/${wnid}/images/${wnid}_1.JPEG`, wnid === 'n02' ? encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 29) % 256)) : rgbJpeg(smoothImage(2 * k + 1)));
+    put(
+      `train/${wnid}/images/${wnid}_1.JPEG`,
+      wnid === 'n02'
+        ? encodeGrayJpeg(
+            64,
+            64,
+            Array.from({ length: 64 }, (_, b) => (b * 29) % 256),
+          )
+        : rgbJpeg(smoothImage(2 * k + 1)),
+    );
   });
-  writeFile(join(root, 'val', 'val_annotations.txt'), 'val_0.JPEG\tn03\t0\t0\t10\t10\nval_1.JPEG\tn01\t1\t2\t30\t40\nval_2.JPEG\tn02\t0\t0\t63\t63\n');
+  writeFile(
+    join(root, 'val', 'val_annotations.txt'),
+    'val_0.JPEG\tn03\t0\t0\t10\t10\nval_1.JPEG\tn01\t1\t2\t30\t40\nval_2.JPEG\tn02\t0\t0\t63\t63\n',
+  );
   for (let i = 0; i < 3; i++) put(`val/images/val_${i}.JPEG`, rgbJpeg(smoothImage(10 + i)));
   return { root, jpegs };
 }
 
-const imageBytes = (set: data.Dataset, i: number): number[] => Array.from(set.images.narrow(0, i, 1).toFloat32Array(), (v) => Math.round(v * 255));
+const imageBytes = (set: data.Dataset, i: number): number[] =>
+  Array.from(set.images.narrow(0, i, 1).toFloat32Array(), (v) => Math.round(v * 255));
 
 test('Tiny-ImageNet train and val: sorted class ids, round-robin train order, pixels exactly as decoded, names from words.txt', () => {
   const parent = tempDir();
@@ -49,7 +62,9 @@ test('Tiny-ImageNet train and val: sorted class ids, round-robin train order, pi
   assert.deepEqual(train.classNames, ['goldfish, Carassius auratus', 'tabby cat', 'n03']);
   assert.deepEqual(train.labels.toNumbers(), [0, 1, 2, 0, 1, 2]);
   const order = ['n01_0', 'n02_0', 'n03_0', 'n01_1', 'n02_1', 'n03_1'];
-  order.forEach((name, i) => assert.deepEqual(imageBytes(train, i), decodedChw(jpegs.get(`train/${name.slice(0, 3)}/images/${name}.JPEG`)!), name));
+  order.forEach((name, i) =>
+    assert.deepEqual(imageBytes(train, i), decodedChw(jpegs.get(`train/${name.slice(0, 3)}/images/${name}.JPEG`)!), name),
+  );
   // The JPEG round trip stays close to the source image.
   const source = smoothImage(0);
   assert.ok(imageBytes(train, 0).every((v, i) => Math.abs(v - source[i]!) <= 6));
@@ -84,15 +99,30 @@ test('Tiny-ImageNet broken inputs: errors name the file and the problem', () => 
   const parent = tempDir();
   const { root } = writeTinyImageNet(parent);
   const small = writeFile(join(root, 'val', 'images', 'val_1.JPEG'), rgbJpeg(smoothImage(1, 32), 32));
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }), (e: Error) => e.message.startsWith(small) && /wrong dims: the image is 32x32, expected 64x64/.test(e.message));
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message.startsWith(small) && /wrong dims: the image is 32x32, expected 64x64/.test(e.message),
+  );
   const garbage = writeFile(join(root, 'val', 'images', 'val_1.JPEG'), Uint8Array.from([0xff, 0xd8, 0xff, 0xdb, 0, 4, 1, 2]));
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }), (e: Error) => e.message.startsWith(garbage) && /not a decodable JPEG/.test(e.message));
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message.startsWith(garbage) && /not a decodable JPEG/.test(e.message),
+  );
   rmSync(garbage);
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }), (e: Error) => e.message === `${garbage}: file not found`);
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message === `${garbage}: file not found`,
+  );
   const annotations = writeFile(join(root, 'val', 'val_annotations.txt'), 'val_0.JPEG\tn07\t0\t0\t1\t1\n');
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }), (e: Error) => e.message.startsWith(annotations) && /line 1: class id n07 is not in wnids.txt/.test(e.message));
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
+    (e: Error) => e.message.startsWith(annotations) && /line 1: class id n07 is not in wnids.txt/.test(e.message),
+  );
   rmSync(join(root, 'train', 'n02'), { recursive: true });
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message.startsWith(join(root, 'train', 'n02', 'images')) && /folder not found/.test(e.message));
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }),
+    (e: Error) => e.message.startsWith(join(root, 'train', 'n02', 'images')) && /folder not found/.test(e.message),
+  );
   rmSync(join(root, 'wnids.txt'));
   assert.throws(
     () => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }),
@@ -118,7 +148,8 @@ test('Tiny-ImageNet: a JPEG declaring a huge frame is refused at its header, nam
   const huge = writeFile(join(root, 'val', 'images', 'val_1.JPEG'), withDeclaredSize(rgbJpeg(smoothImage(1)), 5000, 5000));
   assert.throws(
     () => loadDataset('tiny-imagenet', { split: 'test', dataDir: parent }),
-    (e: Error) => e.message === `${huge}: the JPEG frame is larger than ${16 * 64 * 64} pixels, expected a 64x64 image; refused before decoding`,
+    (e: Error) =>
+      e.message === `${huge}: the JPEG frame is larger than ${16 * 64 * 64} pixels, expected a 64x64 image; refused before decoding`,
   );
 });
 
@@ -132,7 +163,13 @@ test('Tiny-ImageNet listings cannot send the reader outside the data set, and un
     (e: Error) => e.message === `${annotations}: line 2: "../../../outside.JPEG" is not a file name in val/images/`,
   );
   const wnids = writeFile(join(root, 'wnids.txt'), 'n01\n../../etc\n');
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: class id "../../etc" is not a folder name`);
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }),
+    (e: Error) => e.message === `${wnids}: class id "../../etc" is not a folder name`,
+  );
   writeFile(wnids, Uint8Array.from([0x6e, 0xff, 0xfe, 0x0a]));
-  assert.throws(() => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }), (e: Error) => e.message === `${wnids}: is not UTF-8 text`);
+  assert.throws(
+    () => loadDataset('tiny-imagenet', { split: 'train', dataDir: parent }),
+    (e: Error) => e.message === `${wnids}: is not UTF-8 text`,
+  );
 });

@@ -31,10 +31,19 @@ test('createGraph gives differentiable gradients: second derivatives and mixed p
   const f = x.sin().mul(y).add(x.pow(3)).sum(); // df/dx = cos(x) y + 3x^2
   const [gx] = torch.grad(f, x, { createGraph: true });
   assert.equal(gx!.requiresGrad, true);
-  near(gx!.toNumbers(), xs.map((a, i) => Math.cos(a) * ys[i]! + 3 * a * a));
+  near(
+    gx!.toNumbers(),
+    xs.map((a, i) => Math.cos(a) * ys[i]! + 3 * a * a),
+  );
   const [gxx, gxy] = torch.grad(gx!.sum(), [x, y]);
-  near(gxx!.toNumbers(), xs.map((a, i) => -Math.sin(a) * ys[i]! + 6 * a));
-  near(gxy!.toNumbers(), xs.map((a) => Math.cos(a)));
+  near(
+    gxx!.toNumbers(),
+    xs.map((a, i) => -Math.sin(a) * ys[i]! + 6 * a),
+  );
+  near(
+    gxy!.toNumbers(),
+    xs.map((a) => Math.cos(a)),
+  );
   const [plain] = torch.grad(x.pow(2).sum(), x);
   assert.equal(plain!.requiresGrad, false, 'without createGraph the gradient is not differentiable');
 });
@@ -100,9 +109,13 @@ test('noGrad results do not require grad, enableGrad turns recording back on, mo
   assert.equal(inside.plain.requiresGrad, false);
   assert.equal(inside.recorded.requiresGrad, true);
   assert.equal(torch.isGradEnabled(), true);
-  assert.throws(() => torch.noGrad(() => {
-    throw new Error('inside');
-  }), /inside/);
+  assert.throws(
+    () =>
+      torch.noGrad(() => {
+        throw new Error('inside');
+      }),
+    /inside/,
+  );
   assert.equal(torch.isGradEnabled(), true, 'restored after a throw');
   torch.setGradEnabled(false);
   assert.equal(x.add(1).requiresGrad, false);

@@ -6,7 +6,10 @@ import { torch } from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
 import { makeInputs, checkTableAgainstPytorch, rows } from './support.js';
 
-const nested = [[1, 0, 3], [4, 5, 0]];
+const nested = [
+  [1, 0, 3],
+  [4, 5, 0],
+];
 const readbacks: [DType, new (values: number[]) => ArrayLike<number | bigint>, number[]][] = [
   ['float32', Float32Array, [1, 0, 3, 4, 5, 0]],
   ['float64', Float64Array, [1, 0, 3, 4, 5, 0]],
@@ -55,28 +58,39 @@ test('typed arrays keep their dtype, take a shape, and convert on request', () =
 
 test('factories, ranges and *Like match PyTorch (values and dtypes)', () => {
   const t = makeInputs(3);
-  checkTableAgainstPytorch(rows([
-    ['zeros', () => torch.zeros([2, 3]), 'torch.zeros(2, 3)'],
-    ['ones int32', () => torch.ones([2], { dtype: 'int32' }), 'torch.ones(2, dtype=torch.int32)'],
-    ['full float64', () => torch.full([2, 2], 0.1, { dtype: 'float64' }), 'torch.full((2, 2), 0.1, dtype=torch.float64)'],
-    ['full bool', () => torch.full([3], true, { dtype: 'bool' }), 'torch.full((3,), True)'],
-    ['arange(5) is int64', () => torch.arange(5), 'torch.arange(5)'],
-    ['arange(2, 11, 3)', () => torch.arange(2, 11, 3), 'torch.arange(2, 11, 3)'],
-    ['arange(10, 0, -3)', () => torch.arange(10, 0, -3), 'torch.arange(10, 0, -3)'],
-    ['arange(0, 1, 0.1) float32', () => torch.arange(0, 1, 0.1), 'torch.arange(0, 1, 0.1)'],
-    ['arange(1, 2.05, 0.25) float32', () => torch.arange(1, 2.05, 0.25), 'torch.arange(1, 2.05, 0.25)'],
-    ['arange float64', () => torch.arange(0, 3, 1, { dtype: 'float64' }), 'torch.arange(0, 3, 1, dtype=torch.float64)'],
-    ['eye', () => torch.eye(3), 'torch.eye(3)'],
-    ['zerosLike keeps dtype', (t) => torch.zerosLike(t.ia), 'torch.zeros_like(ia)'],
-    ['onesLike with dtype', (t) => torch.onesLike(t.a, { dtype: 'float64' }), 'torch.ones_like(a, dtype=torch.float64)'],
-    ['fullLike', (t) => torch.fullLike(t.c, -1.5), 'torch.full_like(c, -1.5)'],
-    ['float to int64 truncates toward zero', () => torch.tensor([-1.7, -0.2, 0.9, 2.5]).to('int64'), 'torch.tensor([-1.7, -0.2, 0.9, 2.5]).long()'],
-    ['float to bool', () => torch.tensor([0, -0.5, 2]).to('bool'), 'torch.tensor([0, -0.5, 2]).bool()'],
-    ['int64 to uint8 wraps', () => torch.tensor([-1, 256, 3], { dtype: 'int64' }).to('uint8'), 'torch.tensor([-1, 256, 3]).to(torch.uint8)'],
-    ['bool to float', (t) => t.m.float(), 'm.float()'],
-    ['float32 to float64 and back', (t) => t.a.double().float(), 'a.double().float()'],
-    ['long() and bool() helpers', (t) => [t.a.mul(3).long(), t.a.bool()], '[(a * 3).long(), a.bool()]'],
-  ]), t);
+  checkTableAgainstPytorch(
+    rows([
+      ['zeros', () => torch.zeros([2, 3]), 'torch.zeros(2, 3)'],
+      ['ones int32', () => torch.ones([2], { dtype: 'int32' }), 'torch.ones(2, dtype=torch.int32)'],
+      ['full float64', () => torch.full([2, 2], 0.1, { dtype: 'float64' }), 'torch.full((2, 2), 0.1, dtype=torch.float64)'],
+      ['full bool', () => torch.full([3], true, { dtype: 'bool' }), 'torch.full((3,), True)'],
+      ['arange(5) is int64', () => torch.arange(5), 'torch.arange(5)'],
+      ['arange(2, 11, 3)', () => torch.arange(2, 11, 3), 'torch.arange(2, 11, 3)'],
+      ['arange(10, 0, -3)', () => torch.arange(10, 0, -3), 'torch.arange(10, 0, -3)'],
+      ['arange(0, 1, 0.1) float32', () => torch.arange(0, 1, 0.1), 'torch.arange(0, 1, 0.1)'],
+      ['arange(1, 2.05, 0.25) float32', () => torch.arange(1, 2.05, 0.25), 'torch.arange(1, 2.05, 0.25)'],
+      ['arange float64', () => torch.arange(0, 3, 1, { dtype: 'float64' }), 'torch.arange(0, 3, 1, dtype=torch.float64)'],
+      ['eye', () => torch.eye(3), 'torch.eye(3)'],
+      ['zerosLike keeps dtype', (t) => torch.zerosLike(t.ia), 'torch.zeros_like(ia)'],
+      ['onesLike with dtype', (t) => torch.onesLike(t.a, { dtype: 'float64' }), 'torch.ones_like(a, dtype=torch.float64)'],
+      ['fullLike', (t) => torch.fullLike(t.c, -1.5), 'torch.full_like(c, -1.5)'],
+      [
+        'float to int64 truncates toward zero',
+        () => torch.tensor([-1.7, -0.2, 0.9, 2.5]).to('int64'),
+        'torch.tensor([-1.7, -0.2, 0.9, 2.5]).long()',
+      ],
+      ['float to bool', () => torch.tensor([0, -0.5, 2]).to('bool'), 'torch.tensor([0, -0.5, 2]).bool()'],
+      [
+        'int64 to uint8 wraps',
+        () => torch.tensor([-1, 256, 3], { dtype: 'int64' }).to('uint8'),
+        'torch.tensor([-1, 256, 3]).to(torch.uint8)',
+      ],
+      ['bool to float', (t) => t.m.float(), 'm.float()'],
+      ['float32 to float64 and back', (t) => t.a.double().float(), 'a.double().float()'],
+      ['long() and bool() helpers', (t) => [t.a.mul(3).long(), t.a.bool()], '[(a * 3).long(), a.bool()]'],
+    ]),
+    t,
+  );
 });
 
 test('random factories draw from the right ranges and dtypes', () => {
@@ -90,12 +104,21 @@ test('random factories draw from the right ranges and dtypes', () => {
   assert.ok(Math.abs(z.mean().item()) < 0.02 && Math.abs(z.std().item() - 1) < 0.02);
   const ints = torch.randint(-3, 4, [n]);
   assert.equal(ints.dtype, 'int64');
-  assert.deepEqual([...new Set(ints.toNumbers())].sort((a, b) => a - b), [-3, -2, -1, 0, 1, 2, 3]);
+  assert.deepEqual(
+    [...new Set(ints.toNumbers())].sort((a, b) => a - b),
+    [-3, -2, -1, 0, 1, 2, 3],
+  );
   assert.equal(torch.randint(0, 5, [3], { dtype: 'int32' }).dtype, 'int32');
   const perm = torch.randperm(50);
   assert.equal(perm.dtype, 'int64');
-  assert.deepEqual([...perm.toNumbers()].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-  assert.notDeepEqual(perm.toNumbers(), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...perm.toNumbers()].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    perm.toNumbers(),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   const like = torch.randLike(torch.zeros([2, 3], { dtype: 'float64' }));
   assert.deepEqual([like.shape, like.dtype], [[2, 3], 'float64']);
   assert.deepEqual(torch.randnLike(torch.zeros([4])).shape, [4]);
@@ -118,8 +141,20 @@ test('item, clone, detach and contiguous', () => {
   assert.equal(t.isContiguous(), false);
   const c = t.contiguous();
   assert.equal(c.isContiguous(), true);
-  assert.deepEqual(c.toArray(), [[0, 3], [1, 4], [2, 5]]);
-  assert.deepEqual(t.toArray(), [[0, 3], [1, 4], [2, 5]], 'a non-contiguous tensor reads back in logical order');
+  assert.deepEqual(c.toArray(), [
+    [0, 3],
+    [1, 4],
+    [2, 5],
+  ]);
+  assert.deepEqual(
+    t.toArray(),
+    [
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ],
+    'a non-contiguous tensor reads back in logical order',
+  );
   assert.equal(torch.zeros([1]).device, 'cpu');
 });
 
@@ -130,7 +165,11 @@ test('errors: wrong data size, view of a non-contiguous tensor, disposed tensors
     ['negative shape', () => torch.zeros([2, -1]), /non-negative integers/],
     ['view of a transposed tensor', () => torch.zeros([2, 3]).transpose(0, 1).view([6]), /view size is not compatible.*reshape/s],
     ['item() of a 3-element tensor', () => torch.tensor([1, 2, 3]).item(), /has 3 elements; only a one-element tensor/],
-    ['incompatible broadcast', () => torch.zeros([2, 3]).add(torch.zeros([4])), /size of tensor a \(3\) must match the size of tensor b \(4\)/],
+    [
+      'incompatible broadcast',
+      () => torch.zeros([2, 3]).add(torch.zeros([4])),
+      /size of tensor a \(3\) must match the size of tensor b \(4\)/,
+    ],
     ['unknown dtype', () => torch.zeros([1], { dtype: 'float17' as DType }), /unknown dtype 'float17'/],
   ];
   for (const [what, fn, message] of cases) assert.throws(fn, message, what);

@@ -24,8 +24,14 @@ test('iterate keeps only the current state alive: each step frees the previous s
   });
   assert.deepEqual(result.value.toNumbers(), [4, 4]);
   assert.equal(result.count, 4);
-  assert.ok(seen.every((t) => t.isDisposed), 'every earlier state was freed, the initial one included');
-  assert.ok(scratch.every((t) => t.isDisposed), 'every temporary was freed');
+  assert.ok(
+    seen.every((t) => t.isDisposed),
+    'every earlier state was freed, the initial one included',
+  );
+  assert.ok(
+    scratch.every((t) => t.isDisposed),
+    'every temporary was freed',
+  );
 });
 
 test('iterate: STOP ends the loop with the state it was given; a state updated in place stays alive', () => {
@@ -47,12 +53,16 @@ test('iterate: STOP ends the loop with the state it was given; a state updated i
 test('iterate: a kept tensor in the state is never disposed; an error frees what the steps made and rethrows', () => {
   const kept = torch.keep(torch.ones([1]));
   const made: Tensor[] = [];
-  assert.throws(() => torch.iterate([kept], 5, (s, k) => {
-    if (k === 2) throw new Error('boom');
-    const next = torch.ones([1]);
-    made.push(next);
-    return [next];
-  }), /boom/);
+  assert.throws(
+    () =>
+      torch.iterate([kept], 5, (s, k) => {
+        if (k === 2) throw new Error('boom');
+        const next = torch.ones([1]);
+        made.push(next);
+        return [next];
+      }),
+    /boom/,
+  );
   assert.equal(kept.isDisposed, false);
   assert.ok(made.every((t) => t.isDisposed));
   kept.dispose();

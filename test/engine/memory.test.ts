@@ -16,7 +16,10 @@ test('tidy disposes intermediates and keeps what it returns (arrays, objects, Ma
     scratch = [x, y];
     return { list: [y.mul(2)], map: new Map([['k', y.sub(1)]]), n: 3 };
   });
-  assert.deepEqual(scratch.map((t) => t.isDisposed), [true, true]);
+  assert.deepEqual(
+    scratch.map((t) => t.isDisposed),
+    [true, true],
+  );
   assert.equal(result.list[0]!.isDisposed, false);
   assert.deepEqual(result.list[0]!.toNumbers(), [4, 4, 4]);
   assert.deepEqual(result.map.get('k')!.toNumbers(), [1, 1, 1]);
@@ -40,9 +43,11 @@ test('returned tensors move to the parent scope and are disposed when it ends', 
 
 test('keep() survives every scope until disposed by hand', () => {
   let kept: Tensor | undefined;
-  torch.tidy(() => torch.tidy(() => {
-    kept = torch.keep(torch.ones([2]));
-  }));
+  torch.tidy(() =>
+    torch.tidy(() => {
+      kept = torch.keep(torch.ones([2]));
+    }),
+  );
   assert.equal(kept!.isDisposed, false);
   torch.dispose({ nested: [kept] });
   assert.equal(kept!.isDisposed, true);
@@ -51,15 +56,22 @@ test('keep() survives every scope until disposed by hand', () => {
 test('an error inside tidy disposes everything created in it, nested scopes included, and rethrows', () => {
   const created: Tensor[] = [];
   let kept: Tensor | undefined;
-  assert.throws(() => torch.tidy(() => {
-    created.push(torch.ones([2]));
-    kept = torch.keep(torch.ones([2]));
-    torch.tidy(() => {
-      created.push(torch.zeros([2]));
-      throw new Error('boom');
-    });
-  }), /boom/);
-  assert.deepEqual(created.map((t) => t.isDisposed), [true, true]);
+  assert.throws(
+    () =>
+      torch.tidy(() => {
+        created.push(torch.ones([2]));
+        kept = torch.keep(torch.ones([2]));
+        torch.tidy(() => {
+          created.push(torch.zeros([2]));
+          throw new Error('boom');
+        });
+      }),
+    /boom/,
+  );
+  assert.deepEqual(
+    created.map((t) => t.isDisposed),
+    [true, true],
+  );
   assert.equal(kept!.isDisposed, false);
   // The scope stack is intact afterwards: a fresh scope still works.
   const after = torch.tidy(() => torch.ones([1]).add(1));
@@ -76,7 +88,13 @@ test('tensors created outside any scope are left alone; tidy rejects async funct
 // ---- flat memory over a long attack loop -------------------------------------------
 /** A small CNN as plain tensors: conv 1->8 3x3, relu, maxpool 2, conv 8->16 3x3, relu, linear 16*11*11 -> 10. */
 function smallCnn(): (x: Tensor) => Tensor {
-  const param = (shape: number[], fanIn: number): Tensor => torch.keep(torch.randn(shape).mul(1 / Math.sqrt(fanIn)).requiresGrad_());
+  const param = (shape: number[], fanIn: number): Tensor =>
+    torch.keep(
+      torch
+        .randn(shape)
+        .mul(1 / Math.sqrt(fanIn))
+        .requiresGrad_(),
+    );
   const w1 = param([8, 1, 3, 3], 9);
   const b1 = param([8], 9);
   const w2 = param([16, 8, 3, 3], 72);
@@ -117,7 +135,9 @@ test('5,000 PGD steps on a functional CNN keep the resident set flat', () => {
   const seconds = (performance.now() - t0) / 1000;
   const after = process.memoryUsage().rss;
   const growthMb = (after - before) / 2 ** 20;
-  console.log(`PGD 5,000 steps: RSS ${(before / 2 ** 20).toFixed(1)} MB after warm-up -> ${(after / 2 ** 20).toFixed(1)} MB (growth ${growthMb.toFixed(1)} MB) in ${seconds.toFixed(1)} s`);
+  console.log(
+    `PGD 5,000 steps: RSS ${(before / 2 ** 20).toFixed(1)} MB after warm-up -> ${(after / 2 ** 20).toFixed(1)} MB (growth ${growthMb.toFixed(1)} MB) in ${seconds.toFixed(1)} s`,
+  );
   assert.ok(growthMb < 60, `resident set grew by ${growthMb.toFixed(1)} MB`);
   const distance = adv.sub(x).abs().amax().item();
   assert.ok(distance <= eps + 1e-6, `left the eps-ball: ${distance}`);
@@ -154,10 +174,18 @@ test('torch.memory() counts each live handle and its bytes; dispose takes them b
   const b = torch.ones([5], { dtype: 'float64' });
   assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 2, numBytes: start.numBytes + 6 * 4 + 5 * 8 });
   const view = a.narrow(0, 0, 1);
-  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 3, numBytes: start.numBytes + 24 + 40 + 12 }, 'a view is a handle of its own');
+  assert.deepEqual(
+    torch.memory(),
+    { numTensors: start.numTensors + 3, numBytes: start.numBytes + 24 + 40 + 12 },
+    'a view is a handle of its own',
+  );
   a.dispose();
   a.dispose();
-  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + 2, numBytes: start.numBytes + 40 + 12 }, 'a second dispose changes nothing');
+  assert.deepEqual(
+    torch.memory(),
+    { numTensors: start.numTensors + 2, numBytes: start.numBytes + 40 + 12 },
+    'a second dispose changes nothing',
+  );
   torch.dispose([b, view]);
   assert.deepEqual(torch.memory(), start);
 });
@@ -199,7 +227,10 @@ test('a disposed handle stays disposed after its native slot is reused by later 
   assert.throws(() => b.add(a), /disposed/);
   b.dispose();
   a.dispose();
-  assert.deepEqual(later.map((t) => t.toNumbers()[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    later.map((t) => t.toNumbers()[0]),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   torch.dispose(later);
   collectGarbage();
   assert.deepEqual(torch.memory(), start);

@@ -10,11 +10,27 @@ const inputs = makeInputs(11);
 
 const convCases = rows([
   ['conv2d with bias', (t) => torch.conv2d(t.img, t.kw, t.kb), 'F.conv2d(img, kw, kb)'],
-  ['conv2d stride 2 padding 1', (t) => torch.conv2d(t.img, t.kw, null, { stride: 2, padding: 1 }), 'F.conv2d(img, kw, None, stride=2, padding=1)'],
-  ['conv2d stride [1, 2] padding [1, 0]', (t) => torch.conv2d(t.img, t.kw, t.kb, { stride: [1, 2], padding: [1, 0] }), 'F.conv2d(img, kw, kb, stride=(1, 2), padding=(1, 0))'],
-  ['conv2d dilation 2', (t) => torch.conv2d(t.img, t.kw, null, { dilation: 2, padding: 2 }), 'F.conv2d(img, kw, None, dilation=2, padding=2)'],
+  [
+    'conv2d stride 2 padding 1',
+    (t) => torch.conv2d(t.img, t.kw, null, { stride: 2, padding: 1 }),
+    'F.conv2d(img, kw, None, stride=2, padding=1)',
+  ],
+  [
+    'conv2d stride [1, 2] padding [1, 0]',
+    (t) => torch.conv2d(t.img, t.kw, t.kb, { stride: [1, 2], padding: [1, 0] }),
+    'F.conv2d(img, kw, kb, stride=(1, 2), padding=(1, 0))',
+  ],
+  [
+    'conv2d dilation 2',
+    (t) => torch.conv2d(t.img, t.kw, null, { dilation: 2, padding: 2 }),
+    'F.conv2d(img, kw, None, dilation=2, padding=2)',
+  ],
   ['conv2d groups 2', (t) => torch.conv2d(t.img, t.kg, null, { groups: 2, padding: 1 }), 'F.conv2d(img, kg, None, padding=1, groups=2)'],
-  ['conv2d depthwise (groups = channels)', (t) => torch.conv2d(t.img, t.kg.narrow(1, 0, 1), null, { groups: 4 }), 'F.conv2d(img, kg[:, 0:1], None, groups=4)'],
+  [
+    'conv2d depthwise (groups = channels)',
+    (t) => torch.conv2d(t.img, t.kg.narrow(1, 0, 1), null, { groups: 4 }),
+    'F.conv2d(img, kg[:, 0:1], None, groups=4)',
+  ],
   ['linear with bias', (t) => torch.linear(t.a, t.lw, t.lb), 'F.linear(a, lw, lb)'],
   ['linear without bias', (t) => torch.linear(t.a, t.lw), 'F.linear(a, lw)'],
   ['linear on a 3-d input', (t) => torch.linear(t.c, t.lw, t.lb), 'F.linear(c, lw, lb)'],
@@ -30,19 +46,47 @@ const normCases = rows([
     },
     `bn_train(img, runMean, runVar, bnW, bnB, ${momentum})`,
   ]),
-  ['batchNorm train without running stats or affine', (t) => torch.batchNorm(t.img, null, null, { training: true }), 'F.batch_norm(img, None, None, training=True)'],
-  ['batchNorm train eps 0.1', (t) => torch.batchNorm(t.img, null, null, { training: true, eps: 0.1 }), 'F.batch_norm(img, None, None, training=True, eps=0.1)'],
-  ['batchNorm eval uses running stats', (t) => torch.batchNorm(t.img, t.runMean, t.runVar, { weight: t.bnW, bias: t.bnB }), 'F.batch_norm(img, runMean, runVar, bnW, bnB, training=False)'],
-  ['batchNorm on 2-d input', (t) => torch.batchNorm(t.a.transpose(0, 1), null, null, { training: true }), 'F.batch_norm(a.t(), None, None, training=True)'],
+  [
+    'batchNorm train without running stats or affine',
+    (t) => torch.batchNorm(t.img, null, null, { training: true }),
+    'F.batch_norm(img, None, None, training=True)',
+  ],
+  [
+    'batchNorm train eps 0.1',
+    (t) => torch.batchNorm(t.img, null, null, { training: true, eps: 0.1 }),
+    'F.batch_norm(img, None, None, training=True, eps=0.1)',
+  ],
+  [
+    'batchNorm eval uses running stats',
+    (t) => torch.batchNorm(t.img, t.runMean, t.runVar, { weight: t.bnW, bias: t.bnB }),
+    'F.batch_norm(img, runMean, runVar, bnW, bnB, training=False)',
+  ],
+  [
+    'batchNorm on 2-d input',
+    (t) => torch.batchNorm(t.a.transpose(0, 1), null, null, { training: true }),
+    'F.batch_norm(a.t(), None, None, training=True)',
+  ],
 ]);
 
 const poolCases = rows([
   ['maxPool2d(2)', (t) => torch.maxPool2d(t.img, 2), 'F.max_pool2d(img, 2)'],
   ['maxPool2d(3, stride 2, padding 1)', (t) => torch.maxPool2d(t.img, 3, { stride: 2, padding: 1 }), 'F.max_pool2d(img, 3, 2, 1)'],
-  ['maxPool2d([2, 3], ceilMode)', (t) => torch.maxPool2d(t.img, [2, 3], { stride: [2, 2], ceilMode: true }), 'F.max_pool2d(img, (2, 3), (2, 2), ceil_mode=True)'],
+  [
+    'maxPool2d([2, 3], ceilMode)',
+    (t) => torch.maxPool2d(t.img, [2, 3], { stride: [2, 2], ceilMode: true }),
+    'F.max_pool2d(img, (2, 3), (2, 2), ceil_mode=True)',
+  ],
   ['avgPool2d(2)', (t) => torch.avgPool2d(t.img, 2), 'F.avg_pool2d(img, 2)'],
-  ['avgPool2d(3, stride 2, padding 1) counting pad', (t) => torch.avgPool2d(t.img, 3, { stride: 2, padding: 1 }), 'F.avg_pool2d(img, 3, 2, 1)'],
-  ['avgPool2d(3, stride 2, padding 1) excluding pad', (t) => torch.avgPool2d(t.img, 3, { stride: 2, padding: 1, countIncludePad: false }), 'F.avg_pool2d(img, 3, 2, 1, count_include_pad=False)'],
+  [
+    'avgPool2d(3, stride 2, padding 1) counting pad',
+    (t) => torch.avgPool2d(t.img, 3, { stride: 2, padding: 1 }),
+    'F.avg_pool2d(img, 3, 2, 1)',
+  ],
+  [
+    'avgPool2d(3, stride 2, padding 1) excluding pad',
+    (t) => torch.avgPool2d(t.img, 3, { stride: 2, padding: 1, countIncludePad: false }),
+    'F.avg_pool2d(img, 3, 2, 1, count_include_pad=False)',
+  ],
   ['adaptiveAvgPool2d(1)', (t) => torch.adaptiveAvgPool2d(t.img, 1), 'F.adaptive_avg_pool2d(img, 1)'],
   ['adaptiveAvgPool2d([3, 2])', (t) => torch.adaptiveAvgPool2d(t.img, [3, 2]), 'F.adaptive_avg_pool2d(img, (3, 2))'],
   ['adaptiveAvgPool2d(4) uneven windows', (t) => torch.adaptiveAvgPool2d(t.img, 4), 'F.adaptive_avg_pool2d(img, 4)'],
@@ -60,7 +104,11 @@ const lossCases = rows([
     ]),
   ),
   ...reductions.flatMap((reduction): Row[] => [
-    [`nllLoss ${reduction}`, (t) => torch.nllLoss(t.logits.logSoftmax(1), t.target, { reduction }), `F.nll_loss(logits.log_softmax(1), target, reduction='${reduction}')`],
+    [
+      `nllLoss ${reduction}`,
+      (t) => torch.nllLoss(t.logits.logSoftmax(1), t.target, { reduction }),
+      `F.nll_loss(logits.log_softmax(1), target, reduction='${reduction}')`,
+    ],
     [`mseLoss ${reduction}`, (t) => torch.mseLoss(t.a, t.b, { reduction }), `F.mse_loss(a, b, reduction='${reduction}')`],
   ]),
   ...(['none', 'mean', 'sum', 'batchmean'] as const).flatMap((reduction) =>
@@ -79,7 +127,10 @@ test('pooling and dropout identities match PyTorch', () => checkTableAgainstPyto
 test('losses match PyTorch for every reduction', () => checkTableAgainstPytorch(lossCases, inputs));
 
 test('batch norm in train mode moves the running stats by momentum towards the batch stats', () => {
-  const x = torch.tensor([[1, 10], [3, 14]]);
+  const x = torch.tensor([
+    [1, 10],
+    [3, 14],
+  ]);
   const runningMean = torch.zeros([2]);
   const runningVar = torch.ones([2]);
   torch.batchNorm(x, runningMean, runningVar, { training: true, momentum: 0.5 });
@@ -107,7 +158,10 @@ test('dropout in training zeroes a fraction p and scales survivors by 1 / (1 - p
 });
 
 test('crossEntropy mean equals the mean of the per-sample losses, and smoothing raises a confident loss', () => {
-  const logits = torch.tensor([[8, 0, 0], [0, 8, 0]]);
+  const logits = torch.tensor([
+    [8, 0, 0],
+    [0, 8, 0],
+  ]);
   const target = torch.tensor([0, 1], { dtype: 'int64' });
   const perSample: Tensor = torch.crossEntropy(logits, target, { reduction: 'none' });
   assert.ok(Math.abs(perSample.mean().item() - torch.crossEntropy(logits, target).item()) < 1e-7);

@@ -86,10 +86,26 @@ const elementwiseCases: Case[] = rows([
   ['ia.abs()', (t) => t.ia.abs(), 'ia.abs()'],
   ['ia.sign()', (t) => t.ia.sign(), 'ia.sign()'],
   ['a.mul(2.5).round()', (t) => t.a.mul(2.5).round(), '(a * 2.5).round()'],
-  ['round of exact halves', () => torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]).round(), 'torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]).round()'],
-  ['isnan', () => torch.tensor([1, NaN, Infinity, -Infinity]).isnan(), "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isnan()"],
-  ['isinf', () => torch.tensor([1, NaN, Infinity, -Infinity]).isinf(), "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isinf()"],
-  ['isfinite', () => torch.tensor([1, NaN, Infinity, -Infinity]).isfinite(), "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isfinite()"],
+  [
+    'round of exact halves',
+    () => torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]).round(),
+    'torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]).round()',
+  ],
+  [
+    'isnan',
+    () => torch.tensor([1, NaN, Infinity, -Infinity]).isnan(),
+    "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isnan()",
+  ],
+  [
+    'isinf',
+    () => torch.tensor([1, NaN, Infinity, -Infinity]).isinf(),
+    "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isinf()",
+  ],
+  [
+    'isfinite',
+    () => torch.tensor([1, NaN, Infinity, -Infinity]).isfinite(),
+    "torch.tensor([1, float('nan'), float('inf'), -float('inf')]).isfinite()",
+  ],
   ['matmul 2-d', (t) => t.a.matmul(t.b.transpose(0, 1)), 'a @ b.t()'],
   ['matmul batched 3-d by 2-d', (t) => t.c.matmul(t.lw.transpose(0, 1)), 'c @ lw.t()'],
   ['matmul matrix by vector', (t) => t.a.matmul(t.row), 'a @ row'],
@@ -104,10 +120,24 @@ const elementwiseCases: Case[] = rows([
 
 // Unary float functions, each on an input inside its domain (source, Python method name).
 const unaryFloat: [keyof Tensor & string, InputName, string][] = [
-  ['neg', 'a', 'neg'], ['abs', 'a', 'abs'], ['sign', 'a', 'sign'], ['exp', 'a', 'exp'], ['log', 'pos', 'log'],
-  ['log1p', 'pos', 'log1p'], ['sqrt', 'pos', 'sqrt'], ['rsqrt', 'pos', 'rsqrt'], ['square', 'a', 'square'],
-  ['reciprocal', 'pos', 'reciprocal'], ['relu', 'a', 'relu'], ['sigmoid', 'a', 'sigmoid'], ['tanh', 'a', 'tanh'],
-  ['sin', 'a', 'sin'], ['cos', 'a', 'cos'], ['floor', 'a', 'floor'], ['ceil', 'a', 'ceil'], ['round', 'a', 'round'],
+  ['neg', 'a', 'neg'],
+  ['abs', 'a', 'abs'],
+  ['sign', 'a', 'sign'],
+  ['exp', 'a', 'exp'],
+  ['log', 'pos', 'log'],
+  ['log1p', 'pos', 'log1p'],
+  ['sqrt', 'pos', 'sqrt'],
+  ['rsqrt', 'pos', 'rsqrt'],
+  ['square', 'a', 'square'],
+  ['reciprocal', 'pos', 'reciprocal'],
+  ['relu', 'a', 'relu'],
+  ['sigmoid', 'a', 'sigmoid'],
+  ['tanh', 'a', 'tanh'],
+  ['sin', 'a', 'sin'],
+  ['cos', 'a', 'cos'],
+  ['floor', 'a', 'floor'],
+  ['ceil', 'a', 'ceil'],
+  ['round', 'a', 'round'],
 ];
 const unaryCases: Case[] = unaryFloat.map(([op, src, py]) => ({
   name: `${src}.${op}()`,
@@ -162,7 +192,13 @@ const inplaceCases: Case[] = rows([
 const dimChoices: (number | number[] | undefined)[] = [undefined, 1, [0, 2], -1];
 type ReduceName = 'sum' | 'mean' | 'amax' | 'amin' | 'logsumexp' | 'var' | 'std';
 const reducePy: Record<ReduceName, string> = {
-  sum: 'c.sum', mean: 'c.mean', amax: 'c.amax', amin: 'c.amin', logsumexp: 'c.logsumexp', var: 'c.var', std: 'c.std',
+  sum: 'c.sum',
+  mean: 'c.mean',
+  amax: 'c.amax',
+  amin: 'c.amin',
+  logsumexp: 'c.logsumexp',
+  var: 'c.var',
+  std: 'c.std',
 };
 const allDimsPy = '(0, 1, 2)';
 const reductionCases: Case[] = (Object.keys(reducePy) as ReduceName[]).flatMap((op) =>
@@ -312,9 +348,19 @@ for (const [title, cases] of Object.entries(tables)) {
 test('in-place ops return the very tensor they changed', () => {
   const x = torch.zeros([2]);
   const updates: ((t: Tensor) => Tensor)[] = [
-    (t) => t.add_(1), (t) => t.sub_(1), (t) => t.mul_(2), (t) => t.div_(2), (t) => t.fill_(3), (t) => t.zero_(),
-    (t) => t.clamp_(0, 1), (t) => t.copy_(torch.ones([2])), (t) => t.maximum_(0), (t) => t.minimum_(5),
-    (t) => t.addcmul_(t, t), (t) => t.addcdiv_(t, torch.ones([2])), (t) => t.lerp_(torch.ones([2]), 0.5),
+    (t) => t.add_(1),
+    (t) => t.sub_(1),
+    (t) => t.mul_(2),
+    (t) => t.div_(2),
+    (t) => t.fill_(3),
+    (t) => t.zero_(),
+    (t) => t.clamp_(0, 1),
+    (t) => t.copy_(torch.ones([2])),
+    (t) => t.maximum_(0),
+    (t) => t.minimum_(5),
+    (t) => t.addcmul_(t, t),
+    (t) => t.addcdiv_(t, torch.ones([2])),
+    (t) => t.lerp_(torch.ones([2]), 0.5),
   ];
   for (const update of updates) assert.equal(update(x), x);
 });
@@ -325,8 +371,15 @@ test('view ops share storage with their base; copies do not', () => {
     derive(base).fill_(1);
     assert.equal(base.sum().item() > 0, expected, derive.toString());
   };
-  for (const f of [(t: Tensor) => t.view([6]), (t: Tensor) => t.transpose(0, 1), (t: Tensor) => t.select(0, 1),
-    (t: Tensor) => t.narrow(1, 0, 2), (t: Tensor) => t.slice(1, 1), (t: Tensor) => t.unsqueeze(0), (t: Tensor) => t.permute([1, 0])]) {
+  for (const f of [
+    (t: Tensor) => t.view([6]),
+    (t: Tensor) => t.transpose(0, 1),
+    (t: Tensor) => t.select(0, 1),
+    (t: Tensor) => t.narrow(1, 0, 2),
+    (t: Tensor) => t.slice(1, 1),
+    (t: Tensor) => t.unsqueeze(0),
+    (t: Tensor) => t.permute([1, 0]),
+  ]) {
     shares(f, true);
   }
   for (const f of [(t: Tensor) => t.clone(), (t: Tensor) => t.flip([0]), (t: Tensor) => t.repeat([1, 1]), (t: Tensor) => t.add(0)]) {

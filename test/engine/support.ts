@@ -58,8 +58,16 @@ export function makeInputs(seed = 7): Inputs {
     u8: torch.randint(0, 200, [3, 4], { dtype: 'uint8' }),
     m: torch.rand([3, 4]).gt(0.5),
     m2: torch.rand([3, 4]).gt(0.4),
-    idx: ints([[0, 3], [2, 1], [1, 2]]),
-    dupIdx: ints([[0, 0], [3, 1], [2, 2]]),
+    idx: ints([
+      [0, 3],
+      [2, 1],
+      [1, 2],
+    ]),
+    dupIdx: ints([
+      [0, 0],
+      [3, 1],
+      [2, 2],
+    ]),
     rowsIdx: torch.tensor([2, 0], { dtype: 'int64' }),
     img: randn([2, 4, 6, 6]),
     kw: randn([6, 4, 3, 3], 0.3),
@@ -135,7 +143,7 @@ export function checkTableAgainstPytorch(cases: Case[], t: Inputs): void {
       try {
         assertMatches(c.ours(t), ref, `v${n}`, c);
       } catch (err) {
-        failures.push(`${(err as Error).message.split("\n")[0]}`);
+        failures.push(`${(err as Error).message.split('\n')[0]}`);
       }
     });
   });

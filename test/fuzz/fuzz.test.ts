@@ -18,7 +18,11 @@ for (const target of FUZZ_TARGETS) {
     assert.deepEqual(report.findings, []);
     // The mutations must produce both refusals and accepted inputs, or they test little.
     const refused = Object.values(report.errors).reduce((a, b) => a + b, 0);
-    if (target.mayThrow !== false) assert.ok(refused > 0 && refused < iterations, `${target.name}: ${refused} of ${iterations} inputs refused; the mutations should produce both`);
+    if (target.mayThrow !== false)
+      assert.ok(
+        refused > 0 && refused < iterations,
+        `${target.name}: ${refused} of ${iterations} inputs refused; the mutations should produce both`,
+      );
   });
 }
 
@@ -31,7 +35,11 @@ test('the harness catches non-Error throws, errors not naming the file, hangs an
   };
   for (const target of BROKEN_TARGETS) {
     const report = await fuzz(target, { seed: 1, iterations: 2, inputTimeoutMs: 1000, startTimeoutMs: 120_000 });
-    assert.deepEqual(report.findings.map((f) => f.input), [0, 1], target.name);
+    assert.deepEqual(
+      report.findings.map((f) => f.input),
+      [0, 1],
+      target.name,
+    );
     for (const f of report.findings) assert.match(f.problem, expected[target.name]!, target.name);
   }
 });

@@ -41,7 +41,9 @@ interface WorkerResult {
 
 function runWorker(target: FuzzTarget, options: FuzzOptions, from: number, to: number): Promise<WorkerResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WORKER, target.name, String(options.seed), String(from), String(to)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER, target.name, String(options.seed), String(from), String(to)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const findings: FuzzFinding[] = [];
     let errors: Record<string, number> = {};
     let current = -1;

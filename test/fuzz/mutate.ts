@@ -6,7 +6,23 @@ import { type SeededRandom } from '../../src/data/seededRandom.js';
 /** Values that break size and offset fields: zero, all ones, sign bits, just past small limits. */
 const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 /** The same for text formats (JSON headers, listing files): numbers past every limit, signs, fractions. */
-const INTERESTING_TEXT = ['0', '-1', '1e308', '-0', '0.5', '4294967296', '9007199254740993', '18446744073709551616', 'null', '""', '[]', '{}', '"\\ud800"', '\u0000', '../../..'];
+const INTERESTING_TEXT = [
+  '0',
+  '-1',
+  '1e308',
+  '-0',
+  '0.5',
+  '4294967296',
+  '9007199254740993',
+  '18446744073709551616',
+  'null',
+  '""',
+  '[]',
+  '{}',
+  '"\\ud800"',
+  '\u0000',
+  '../../..',
+];
 
 const pick = <T>(random: SeededRandom, items: readonly T[]): T => items[random.nextInt(items.length)]!;
 
@@ -22,7 +38,8 @@ const flipBits: Mutation = (bytes, random) => {
 const overwriteBytes: Mutation = (bytes, random) => {
   const out = Uint8Array.from(bytes);
   const count = 1 + random.nextInt(4);
-  for (let k = 0; k < count && out.length > 0; k++) out[random.nextInt(out.length)] = pick(random, [0, 0xff, 0x7f, 0x80, 0x22, 0x5c, 0x7b, 0x7d]);
+  for (let k = 0; k < count && out.length > 0; k++)
+    out[random.nextInt(out.length)] = pick(random, [0, 0xff, 0x7f, 0x80, 0x22, 0x5c, 0x7b, 0x7d]);
   return out;
 };
 

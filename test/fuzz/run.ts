@@ -39,7 +39,9 @@ async function main(): Promise<number> {
     const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
     for (const target of targets) {
       console.log(`${target.name} seed ${seed} input ${input}: files in ${join(dir, String(input))}`);
-      const r = spawnSync(process.execPath, [worker, target.name, String(seed), String(input), String(input + 1), dir], { stdio: 'inherit' });
+      const r = spawnSync(process.execPath, [worker, target.name, String(seed), String(input), String(input + 1), dir], {
+        stdio: 'inherit',
+      });
       if (r.status !== 0) console.log(`the worker exited with ${r.signal ?? `code ${r.status}`}`);
     }
     return 0;
@@ -49,12 +51,16 @@ async function main(): Promise<number> {
     const started = Date.now();
     const report = await fuzz(target, { seed, iterations, inputTimeoutMs, startTimeoutMs: 120_000 });
     const refused = Object.values(report.errors).reduce((a, b) => a + b, 0);
-    console.log(`${target.name}: ${report.inputs} inputs (seed ${seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${refused} refused, ${report.findings.length} findings`);
+    console.log(
+      `${target.name}: ${report.inputs} inputs (seed ${seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${refused} refused, ${report.findings.length} findings`,
+    );
     const kinds = Object.entries(report.errors).sort((a, b) => b[1] - a[1]);
     for (const [kind, n] of kinds.slice(0, 12)) console.log(`  ${String(n).padStart(6)}  ${kind}`);
     for (const f of report.findings) {
       failed = true;
-      console.log(`  FINDING input ${f.input}: ${f.problem}\n    rerun: node dist/test/fuzz/run.js --target ${f.target} --seed ${f.seed} --only ${f.input}`);
+      console.log(
+        `  FINDING input ${f.input}: ${f.problem}\n    rerun: node dist/test/fuzz/run.js --target ${f.target} --seed ${f.seed} --only ${f.input}`,
+      );
     }
   }
   return failed ? 1 : 0;

@@ -46,7 +46,13 @@ const cifar: FuzzTarget = {
   name: 'cifar',
   files: async () => ({
     'cifar10.bin': cifarBytes([[3], [9], [0]], patternBytes(3 * 3072, 5)),
-    'cifar100.bin': cifarBytes([[19, 99], [0, 5]], patternBytes(2 * 3072, 6)),
+    'cifar100.bin': cifarBytes(
+      [
+        [19, 99],
+        [0, 5],
+      ],
+      patternBytes(2 * 3072, 6),
+    ),
   }),
   run(dir) {
     readCifarFile(join(dir, 'cifar10.bin'), 1, 0, 10);
@@ -58,11 +64,17 @@ const jpeg: FuzzTarget = {
   name: 'jpeg',
   files: async () => ({
     'rgb.jpeg': rgbJpeg(smoothImage(1)),
-    'gray.jpeg': encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 29) % 256)),
+    'gray.jpeg': encodeGrayJpeg(
+      64,
+      64,
+      Array.from({ length: 64 }, (_, b) => (b * 29) % 256),
+    ),
   }),
   run(dir) {
     const out = new Uint8Array(2 * 3 * 64 * 64);
-    ['rgb.jpeg', 'gray.jpeg'].forEach((name, slot) => decodeJpegInto(join(dir, name), readFileSync(join(dir, name)), [3, 64, 64], out, slot));
+    ['rgb.jpeg', 'gray.jpeg'].forEach((name, slot) =>
+      decodeJpegInto(join(dir, name), readFileSync(join(dir, name)), [3, 64, 64], out, slot),
+    );
   },
 };
 
@@ -83,23 +95,29 @@ const safetensors: FuzzTarget = {
   async files() {
     const { torch, io } = await import('../../src/index.js');
     const mixed = io.serializeSafetensors({
-        weight: torch.tensor([1, 2, 3, 4, 5, 6], [2, 3]),
-        steps: torch.tensor(BigInt64Array.of(1n, 2n)),
-        mask: torch.tensor([1, 0, 1]).gt(0),
-        empty: torch.zeros([0, 4]),
-        scalar: torch.tensor(3.5).to('float64'),
-      });
+      weight: torch.tensor([1, 2, 3, 4, 5, 6], [2, 3]),
+      steps: torch.tensor(BigInt64Array.of(1n, 2n)),
+      mask: torch.tensor([1, 0, 1]).gt(0),
+      empty: torch.zeros([0, 4]),
+      scalar: torch.tensor(3.5).to('float64'),
+    });
     const headerEnd = 8 + Number(new DataView(mixed.buffer, mixed.byteOffset).getBigUint64(0, true));
     return {
       'mixed.safetensors': mixed,
       'header.json': mixed.slice(8, headerEnd),
       'data.bin': mixed.slice(headerEnd),
-      'metadata.safetensors': io.serializeSafetensors({ 'a.b': torch.ones([2, 2]).to('float16'), c: torch.zeros([3]).to('uint8') }, { format: 'pt', epoch: '3' }),
+      'metadata.safetensors': io.serializeSafetensors(
+        { 'a.b': torch.ones([2, 2]).to('float16'), c: torch.zeros([3]).to('uint8') },
+        { format: 'pt', epoch: '3' },
+      ),
     };
   },
   async run(dir) {
     const { io, torch } = await import('../../src/index.js');
-    writeFileSync(join(dir, 'framed.safetensors'), frameSafetensors(readFileSync(join(dir, 'header.json')), readFileSync(join(dir, 'data.bin'))));
+    writeFileSync(
+      join(dir, 'framed.safetensors'),
+      frameSafetensors(readFileSync(join(dir, 'header.json')), readFileSync(join(dir, 'data.bin'))),
+    );
     for (const name of SAFETENSORS_FILES) {
       const { tensors } = io.readSafetensors(join(dir, name));
       // Use what was loaded, as a checkpoint load would.
@@ -118,7 +136,11 @@ const tinyImageNet: FuzzTarget = {
     'wnids.txt': text(WNIDS.join('\n') + '\n'),
     'words.txt': text('n01\tgoldfish\nn02\ttabby cat\n'),
     'train/n01/images/n01_0.JPEG': rgbJpeg(smoothImage(2)),
-    'train/n02/images/n02_0.JPEG': encodeGrayJpeg(64, 64, Array.from({ length: 64 }, (_, b) => (b * 13) % 256)),
+    'train/n02/images/n02_0.JPEG': encodeGrayJpeg(
+      64,
+      64,
+      Array.from({ length: 64 }, (_, b) => (b * 13) % 256),
+    ),
     'val/val_annotations.txt': text('val_0.JPEG\tn02\t0\t0\t10\t10\nval_1.JPEG\tn01\t1\t2\t30\t40\n'),
     'val/images/val_0.JPEG': rgbJpeg(smoothImage(3)),
     'val/images/val_1.JPEG': rgbJpeg(smoothImage(4)),
@@ -139,7 +161,9 @@ const jsonKeys: FuzzTarget = {
   namesFile: false,
   mayThrow: false,
   files: async () => ({
-    'header.json': text('{"__metadata__":{"format":"pt"},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b\\"\\u00e9":{"dtype":"I64","shape":[],"data_offsets":[24,32]}}'),
+    'header.json': text(
+      '{"__metadata__":{"format":"pt"},"a.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b\\"\\u00e9":{"dtype":"I64","shape":[],"data_offsets":[24,32]}}',
+    ),
     'nested.json': text('{"a":[1,{"b":{"c":[[],{}]}},"x\\\\"],"d":{"e":null,"f":true,"g":-1.5e3}}'),
   }),
   run(dir) {
@@ -168,7 +192,7 @@ const broken = (name: string, run: (dir: string) => void): FuzzTarget => ({
 
 export const BROKEN_TARGETS: FuzzTarget[] = [
   broken('broken-throws-string', () => {
-    throw 'a string';  
+    throw 'a string';
   }),
   broken('broken-unnamed-error', () => {
     throw new Error('no file named here');

@@ -17,12 +17,19 @@ const say = (line: string): void => {
 };
 
 /** The files of input i: the valid set with one file replaced by its mutation. */
-export function fuzzInput(target: FuzzTarget, files: Record<string, Uint8Array>, seed: number, i: number): { files: Record<string, Uint8Array>; mutated: string } {
+export function fuzzInput(
+  target: FuzzTarget,
+  files: Record<string, Uint8Array>,
+  seed: number,
+  i: number,
+): { files: Record<string, Uint8Array>; mutated: string } {
   // Keyed by the target's name, so adding targets never changes another's inputs.
   const random = new SeededRandom(seed, i, ...Buffer.from(target.name, 'utf8'));
   const names = Object.keys(files);
   const mutated = names[random.nextInt(names.length)]!;
-  const donors = Object.entries(files).filter(([name]) => name !== mutated).map(([, bytes]) => bytes);
+  const donors = Object.entries(files)
+    .filter(([name]) => name !== mutated)
+    .map(([, bytes]) => bytes);
   return { files: { ...files, [mutated]: mutate(files[mutated]!, random, donors) }, mutated };
 }
 
@@ -44,7 +51,11 @@ function contractBreach(target: FuzzTarget, err: unknown, dir: string): string |
 /** A short name for a kind of error: its message without the path, numbers and quoted parts. */
 function errorKind(err: unknown, dir: string): string {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return message.split(dir).join('<dir>').replace(/'[^']*'|"[^"]*"|\d+/g, '#').slice(0, 120);
+  return message
+    .split(dir)
+    .join('<dir>')
+    .replace(/'[^']*'|"[^"]*"|\d+/g, '#')
+    .slice(0, 120);
 }
 
 async function main(): Promise<void> {

@@ -26,7 +26,7 @@ function sample(): Record<string, Tensor> {
   };
 }
 
-test('Python reads our files and we read Python\'s, every dtype', () => {
+test("Python reads our files and we read Python's, every dtype", () => {
   const dir = tempDir();
   const ours = join(dir, 'ours.safetensors');
   const theirs = join(dir, 'theirs.safetensors');
@@ -43,7 +43,16 @@ test('Python reads our files and we read Python\'s, every dtype', () => {
   );
   const { tensors, metadata } = io.readSafetensors(theirs);
   assert.deepEqual(metadata, { framework: 'pt' });
-  const dtypes = { weight: 'float32', half: 'float16', brain: 'bfloat16', steps: 'int64', flags: 'bool', small: 'int8', '0': 'float32', value: 'float64' };
+  const dtypes = {
+    weight: 'float32',
+    half: 'float16',
+    brain: 'bfloat16',
+    steps: 'int64',
+    flags: 'bool',
+    small: 'int8',
+    '0': 'float32',
+    value: 'float64',
+  };
   for (const [name, dtype] of Object.entries(dtypes)) {
     const t = tensors[name]!;
     assert.equal(t.dtype, dtype, name);

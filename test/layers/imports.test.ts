@@ -8,14 +8,29 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Each layer's rank; layers of one rank (io, nn, optim, data) may not import one another. */
-const RANK: Record<string, number> = { engine: 0, io: 1, nn: 1, optim: 1, data: 1, models: 2, attacks: 3, methods: 4, eval: 5, train: 6, report: 7, cli: 8 };
+const RANK: Record<string, number> = {
+  engine: 0,
+  io: 1,
+  nn: 1,
+  optim: 1,
+  data: 1,
+  models: 2,
+  attacks: 3,
+  methods: 4,
+  eval: 5,
+  train: 6,
+  report: 7,
+  cli: 8,
+};
 
 // The tests run from dist/test/layers; the sources are at the repository root.
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SRC = join(ROOT, 'src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The relative module paths a file imports or re-exports (static and dynamic). */

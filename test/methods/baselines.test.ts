@@ -50,7 +50,15 @@ for (const [name, b] of Object.entries(BASELINES)) {
     const method = b.make();
     const twoModels = method.needsGuidance;
     const ref = pytorch('methods.py', 'baseline', {
-      ...inputs, init, xa, method: name, generation: b.generation, eps: EPS, step: STEP, steps: 3, two_models: twoModels,
+      ...inputs,
+      init,
+      xa,
+      method: name,
+      generation: b.generation,
+      eps: EPS,
+      step: STEP,
+      steps: 3,
+      two_models: twoModels,
     });
     const models = twoModels ? { target, guidance } : { target };
     target.train();

@@ -7,7 +7,10 @@ import { torch, methods, attacks } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
 import { fixture, Probe } from '../attacks/fixtures.js';
 
-for (const [norm, eps, alpha] of [['linf', 0.1, 0.02], ['l2', 0.8, 0.25]] as const) {
+for (const [norm, eps, alpha] of [
+  ['linf', 0.1, 0.02],
+  ['l2', 0.8, 0.25],
+] as const) {
   test(`CAG ${norm} from a fixed init equals PyTorch, stays in the threat model, restores modes`, () => {
     const { target, guidance, x, inputs } = fixture();
     const init = x.add(torch.randn(x.shape).mul(0.001)); // like the default start: slightly outside [0, 1] where x is 0 or 1
@@ -28,7 +31,6 @@ for (const [norm, eps, alpha] of [['linf', 0.1, 0.02], ['l2', 0.8, 0.25]] as con
     for (const m of [target, guidance]) for (const p of m.parameters()) assert.equal(p.grad, null, 'CAG touched a parameter gradient');
   });
 }
-
 
 test('CAG computes p_G once and runs the target once per step', () => {
   const { target, guidance, x } = fixture();

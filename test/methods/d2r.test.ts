@@ -68,7 +68,11 @@ test("D2R generation: 'cag' is CAG, 'target' is the target-only KL ascent of PyT
   const models = { target, guidance };
   const viaCag = new methods.D2r(budget).generate(models, x, y, init);
   assert.deepEqual(viaCag.toNumbers(), methods.cag(target, guidance, x, { ...budget, init }).toNumbers());
-  assertClose(new methods.D2r({ ...budget, generation: 'target' }).generate(models, x, y, init), ref['adv']!, { atol: 2e-6, rtol: 0, what: 'target-only generation' });
+  assertClose(new methods.D2r({ ...budget, generation: 'target' }).generate(models, x, y, init), ref['adv']!, {
+    atol: 2e-6,
+    rtol: 0,
+    what: 'target-only generation',
+  });
   assert.throws(() => new methods.D2r(budget).batchLoss({ target }, x, y), /d2r needs a guidance model/);
 });
 
@@ -76,7 +80,12 @@ test('one D2R training step (CAG, loss, one SGD step over both models) equals Py
   const { target, guidance, x, y, inputs } = fixture();
   const init = x.add(torch.randn(x.shape).mul(0.001));
   const ref = pytorch('methods.py', 'd2r_step', {
-    ...inputs, init, eps: EPS, step: STEP, steps: 3, sgd: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 },
+    ...inputs,
+    init,
+    eps: EPS,
+    step: STEP,
+    steps: 3,
+    sgd: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 },
   });
   const before = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.clone()])); // state-dict tensors share the weights' storage
   const method = new methods.D2r(budget);
@@ -88,11 +97,19 @@ test('one D2R training step (CAG, loss, one SGD step over both models) equals Py
   assertClose(xAdv, ref['xadv']!, { atol: 2e-6, rtol: 0, what: 'CAG in the step' });
   method.lossOn({ target, guidance }, x, xAdv, y).loss.backward();
   opt.step();
-  for (const [prefix, m] of [['T.', target], ['G.', guidance]] as const) {
+  for (const [prefix, m] of [
+    ['T.', target],
+    ['G.', guidance],
+  ] as const) {
     let changed = false;
     for (const [name, v] of Object.entries(m.stateDict())) {
       assertClose(v, ref[prefix + name]!, { atol: 1e-5, rtol: 1e-4, what: `after the step ${prefix}${name}` });
-      changed ||= v.sub(before[prefix + name]!).abs().amax().item() > 0;
+      changed ||=
+        v
+          .sub(before[prefix + name]!)
+          .abs()
+          .amax()
+          .item() > 0;
     }
     assert.ok(changed, `${prefix} did not change`);
   }

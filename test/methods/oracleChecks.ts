@@ -5,7 +5,12 @@ import type { Tensor } from '../../src/index.js';
 import type { Module } from '../../src/nn/index.js';
 import { assertClose, type OracleTensor } from '../helpers/oracle.js';
 
-export function assertLossAndGradients(loss: Tensor, models: Record<string, Module>, ref: Record<string, OracleTensor>, what: string): void {
+export function assertLossAndGradients(
+  loss: Tensor,
+  models: Record<string, Module>,
+  ref: Record<string, OracleTensor>,
+  what: string,
+): void {
   assertClose(loss, ref['loss']!, { atol: 1e-5, rtol: 1e-4, what: `${what} loss` });
   for (const [prefix, m] of Object.entries(models)) {
     for (const [name, p] of m.namedParameters()) {

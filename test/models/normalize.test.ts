@@ -18,7 +18,13 @@ test('a model with normalize equals the plain model on normalised input and keep
   const expected = plain.forward(x.sub(mean).div(std));
   assert.ok(torch.allclose(normalized.forward(x), expected, 1e-5, 1e-5));
   assert.ok(!torch.allclose(plain.forward(x), expected, 1e-3, 1e-3), 'normalisation changes the output');
-  assert.deepEqual(normalized.namedBuffers().slice(0, 2).map(([n]) => n), ['normalize.mean', 'normalize.std']);
+  assert.deepEqual(
+    normalized
+      .namedBuffers()
+      .slice(0, 2)
+      .map(([n]) => n),
+    ['normalize.mean', 'normalize.std'],
+  );
 });
 
 test('normalize must have one value per input channel; gradients reach the input through it', () => {

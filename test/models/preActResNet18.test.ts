@@ -15,7 +15,10 @@ test('preActResNet18 (CIFAR 32x32) matches the reference PreActResNet18 in PyTor
 test('preActResNet18 on 1x28x28 with 7 classes matches PyTorch', () => {
   const model = models.preActResNet18({ inChannels: 1, numClasses: 7 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { reference: torchModule('PreActResNet18', [], { num_classes: 7, in_channels: 1 }), input: torch.rand([2, 1, 28, 28]) });
+  checkAgainstPytorch(model, {
+    reference: torchModule('PreActResNet18', [], { num_classes: 7, in_channels: 1 }),
+    input: torch.rand([2, 1, 28, 28]),
+  });
 });
 
 test('preActResNet18 averages the whole final map for larger inputs', () => {

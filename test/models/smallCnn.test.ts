@@ -25,7 +25,10 @@ test('smallCnn (MNIST 28x28) matches the TRADES SmallCNN in PyTorch', () => {
 test('smallCnn sizes fc1 from imageSize and inChannels (3x32x32, 5 classes)', () => {
   const model = withRandomLastLayer(models.smallCnn({ dropout: 0, inChannels: 3, imageSize: 32, numClasses: 5 }));
   assert.deepEqual(model.stateDict()['classifier.fc1.weight']!.shape, [200, 64 * 5 * 5]);
-  checkAgainstPytorch(model, { reference: torchModule('SmallCNN', [], { drop: 0, in_channels: 3, num_labels: 5, side: 5 }), input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, {
+    reference: torchModule('SmallCNN', [], { drop: 0, in_channels: 3, num_labels: 5, side: 5 }),
+    input: torch.rand([2, 3, 32, 32]),
+  });
 });
 
 const std = (t: Tensor): number => {
@@ -36,7 +39,11 @@ const std = (t: Tensor): number => {
 test('smallCnn uses the TRADES initialisation: kaiming-normal convs, zero conv biases, zero fc3', () => {
   const model = models.smallCnn();
   const sd = model.stateDict();
-  for (const [name, fanIn] of [['conv2', 32 * 9], ['conv3', 32 * 9], ['conv4', 64 * 9]] as const) {
+  for (const [name, fanIn] of [
+    ['conv2', 32 * 9],
+    ['conv3', 32 * 9],
+    ['conv4', 64 * 9],
+  ] as const) {
     const expected = Math.sqrt(2 / fanIn);
     const got = std(sd[`feature_extractor.${name}.weight`]!);
     assert.ok(Math.abs(got - expected) < 0.05 * expected, `${name} std ${got}, expected ${expected}`);
@@ -45,7 +52,10 @@ test('smallCnn uses the TRADES initialisation: kaiming-normal convs, zero conv b
   assert.ok(sd['classifier.fc3.weight']!.toNumbers().every((w) => w === 0));
   assert.ok(sd['classifier.fc3.bias']!.toNumbers().every((b) => b === 0));
   const fc1Bound = 1 / Math.sqrt(1024);
-  assert.ok(sd['classifier.fc1.weight']!.toNumbers().every((w) => Math.abs(w) <= fc1Bound), 'fc1 keeps the default Linear init');
+  assert.ok(
+    sd['classifier.fc1.weight']!.toNumbers().every((w) => Math.abs(w) <= fc1Bound),
+    'fc1 keeps the default Linear init',
+  );
 });
 
 test('smallCnn applies dropout in train mode only', () => {

@@ -9,14 +9,20 @@ torch.manualSeed(5);
 test('wideResNet 16-2 matches the TRADES WideResNet in PyTorch (sub_block1 included, unused)', () => {
   const model = models.wideResNet({ depth: 16, widenFactor: 2 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { reference: torchModule('WideResNet', [], { depth: 16, widen_factor: 2 }), input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, {
+    reference: torchModule('WideResNet', [], { depth: 16, widen_factor: 2 }),
+    input: torch.rand([2, 3, 32, 32]),
+  });
   assert.equal(model.subBlock1.parameters()[0]!.grad, null);
 });
 
 test('wideResNet 10-1 (block1 keeps 16 channels: identity shortcut) matches PyTorch', () => {
   const model = models.wideResNet({ depth: 10, widenFactor: 1, numClasses: 4 });
   randomizeBatchNorms(model);
-  checkAgainstPytorch(model, { reference: torchModule('WideResNet', [], { depth: 10, widen_factor: 1, num_classes: 4 }), input: torch.rand([2, 3, 32, 32]) });
+  checkAgainstPytorch(model, {
+    reference: torchModule('WideResNet', [], { depth: 10, widen_factor: 1, num_classes: 4 }),
+    input: torch.rand([2, 3, 32, 32]),
+  });
 });
 
 test('wideResNet 34-10 has the TRADES state-dict layout (keys, order, shapes)', () => {
@@ -32,7 +38,10 @@ const rms = (t: Tensor): number => Math.sqrt(t.square().mean().item());
 test('wideResNet uses the reference initialisation and rejects depths that are not 6n + 4', () => {
   const model = models.wideResNet({ depth: 16, widenFactor: 4 });
   const sd = model.stateDict();
-  for (const [name, outChannels] of [['block2.layer.0.conv1.weight', 128], ['block3.layer.1.conv2.weight', 256]] as const) {
+  for (const [name, outChannels] of [
+    ['block2.layer.0.conv1.weight', 128],
+    ['block3.layer.1.conv2.weight', 256],
+  ] as const) {
     const expected = Math.sqrt(2 / (9 * outChannels));
     assert.ok(Math.abs(rms(sd[name]!) - expected) < 0.03 * expected, `${name}: ${rms(sd[name]!)} vs ${expected}`);
   }

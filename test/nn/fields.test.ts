@@ -20,11 +20,13 @@ class FieldNet extends nn.Module {
   }
 }
 
-
 test('modules and parameters assigned as class fields are registered with PyTorch names, order and results', () => {
   const net = new FieldNet();
   assert.equal(net.parameters().length, 9);
-  assert.deepEqual(net.namedChildren().map(([name]) => name), ['conv', 'bn', 'fc1', 'fc2']);
+  assert.deepEqual(
+    net.namedChildren().map(([name]) => name),
+    ['conv', 'bn', 'fc1', 'fc2'],
+  );
   checkAgainstPytorch(net, { reference: torchModule('FieldNet'), input: torch.randn([2, 1, 4, 4]) });
 });
 
@@ -48,11 +50,18 @@ class Mixed extends nn.Module {
   }
 }
 
-
 test('fields and explicit registrations interleave in assignment order, as in PyTorch', () => {
   const net = new Mixed();
   assert.deepEqual(Object.keys(net.stateDict()), [
-    'offset', 'first.weight', 'first.bias', 'second.weight', 'second.bias', 'third.weight', 'third.bias', 'layers.0.weight', 'layers.0.bias',
+    'offset',
+    'first.weight',
+    'first.bias',
+    'second.weight',
+    'second.bias',
+    'third.weight',
+    'third.bias',
+    'layers.0.weight',
+    'layers.0.bias',
   ]);
   checkAgainstPytorch(net, { reference: torchModule('Mixed'), input: torch.randn([4, 3]) });
 });
@@ -70,10 +79,19 @@ test('a field holding a registered member is not registered twice; a reassigned 
     }
   }
   const net = new Aliased();
-  assert.deepEqual(net.namedChildren().map(([name]) => name), ['body', 'classifier']);
+  assert.deepEqual(
+    net.namedChildren().map(([name]) => name),
+    ['body', 'classifier'],
+  );
   const replacement = new nn.Linear(2, 2);
   net.body = replacement;
-  assert.deepEqual(net.namedChildren().map(([name, m]) => [name, m === replacement]), [['body', true], ['classifier', false]]);
+  assert.deepEqual(
+    net.namedChildren().map(([name, m]) => [name, m === replacement]),
+    [
+      ['body', true],
+      ['classifier', false],
+    ],
+  );
   assert.equal(net.parameters().length, 4);
 });
 
@@ -85,7 +103,10 @@ test('modules or parameters in an array, Map or object field are refused loudly,
     }
   }
   const net = new Listed();
-  assert.throws(() => net.parameters(), /Listed: field 'blocks' holds an array of modules that are not registered.*assign new Sequential\(\.\.\.\) instead/);
+  assert.throws(
+    () => net.parameters(),
+    /Listed: field 'blocks' holds an array of modules that are not registered.*assign new Sequential\(\.\.\.\) instead/,
+  );
   class Keyed extends nn.Module {
     heads = new Map([['a', new nn.Linear(2, 2)]]);
     weights = { w: new nn.Parameter(torch.zeros([1])) };
@@ -100,7 +121,10 @@ test('modules or parameters in an array, Map or object field are refused loudly,
       return x;
     }
   }
-  assert.throws(() => new Weights().parameters(), /Weights: field 'weights' holds an array of parameters that are not registered.*registerParameter/);
+  assert.throws(
+    () => new Weights().parameters(),
+    /Weights: field 'weights' holds an array of parameters that are not registered.*registerParameter/,
+  );
   // The bundled models keep arrays of registered stages: that is fine.
   class Staged extends nn.Module {
     readonly stages: nn.Module[];

@@ -12,7 +12,10 @@ test('Linear matches PyTorch', () => {
 });
 
 test('Linear without bias matches PyTorch', () => {
-  checkAgainstPytorch(new nn.Linear(7, 5, { bias: false }), { reference: torchModule('Linear', [7, 5], { bias: false }), input: torch.randn([4, 7]) });
+  checkAgainstPytorch(new nn.Linear(7, 5, { bias: false }), {
+    reference: torchModule('Linear', [7, 5], { bias: false }),
+    input: torch.randn([4, 7]),
+  });
 });
 
 test('Conv2d matches PyTorch', () => {
@@ -54,7 +57,10 @@ class Branches extends nn.Module {
     layers.forEach((m, i) => this.registerModule(String(i), m));
   }
   forward(x: Tensor): Tensor {
-    return torch.cat(this.children().map((m) => m.forward(x).flatten(1)), 1);
+    return torch.cat(
+      this.children().map((m) => m.forward(x).flatten(1)),
+      1,
+    );
   }
 }
 
@@ -64,7 +70,10 @@ test('pooling, activation and reshaping layers match PyTorch', () => {
     [new nn.MaxPool2d(2), torchModule('MaxPool2d', [2])],
     [new nn.MaxPool2d(3, { stride: 2, padding: 1 }), torchModule('MaxPool2d', [3], { stride: 2, padding: 1 })],
     [new nn.AvgPool2d(2), torchModule('AvgPool2d', [2])],
-    [new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), torchModule('AvgPool2d', [3], { stride: 2, padding: 1, count_include_pad: false })],
+    [
+      new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }),
+      torchModule('AvgPool2d', [3], { stride: 2, padding: 1, count_include_pad: false }),
+    ],
     [new nn.AdaptiveAvgPool2d(1), torchModule('AdaptiveAvgPool2d', [1])],
     [new nn.AdaptiveAvgPool2d([3, 2]), torchModule('AdaptiveAvgPool2d', [[3, 2]])],
     [new nn.Flatten(), torchModule('Flatten')],
@@ -79,14 +88,25 @@ test('pooling, activation and reshaping layers match PyTorch', () => {
 });
 
 test('Sequential of positional children matches PyTorch', () => {
-  const ours = new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(36, 3));
+  const ours = new nn.Sequential(
+    new nn.Conv2d(2, 4, 3, { padding: 1 }),
+    new nn.BatchNorm2d(4),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(36, 3),
+  );
   randomizeBatchNorms(ours);
   checkAgainstPytorch(ours, {
     reference: {
       type: 'Sequential',
       children: [
-        torchModule('Conv2d', [2, 4, 3], { padding: 1 }), torchModule('BatchNorm2d', [4]), torchModule('ReLU'), torchModule('MaxPool2d', [2]),
-        torchModule('Flatten'), torchModule('Linear', [36, 3]),
+        torchModule('Conv2d', [2, 4, 3], { padding: 1 }),
+        torchModule('BatchNorm2d', [4]),
+        torchModule('ReLU'),
+        torchModule('MaxPool2d', [2]),
+        torchModule('Flatten'),
+        torchModule('Linear', [36, 3]),
       ],
     },
     input: image(2, 6),
@@ -98,7 +118,12 @@ test('Sequential of named children matches PyTorch', () => {
   checkAgainstPytorch(ours, {
     reference: {
       type: 'Sequential',
-      children: { conv: torchModule('Conv2d', [2, 3, 3]), act: torchModule('ReLU'), flat: torchModule('Flatten'), fc: torchModule('Linear', [48, 2]) },
+      children: {
+        conv: torchModule('Conv2d', [2, 3, 3]),
+        act: torchModule('ReLU'),
+        flat: torchModule('Flatten'),
+        fc: torchModule('Linear', [48, 2]),
+      },
     },
     input: image(2, 6),
   });

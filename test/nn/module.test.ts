@@ -16,14 +16,32 @@ function smallNet(): nn.Sequential {
 test('names follow registration order, parameters before buffers, then children', () => {
   const net = smallNet();
   assert.deepEqual(Object.keys(net.stateDict()), [
-    'features.0.weight', 'features.0.bias',
-    'features.1.weight', 'features.1.bias', 'features.1.running_mean', 'features.1.running_var', 'features.1.num_batches_tracked',
-    'head.weight', 'head.bias',
+    'features.0.weight',
+    'features.0.bias',
+    'features.1.weight',
+    'features.1.bias',
+    'features.1.running_mean',
+    'features.1.running_var',
+    'features.1.num_batches_tracked',
+    'head.weight',
+    'head.bias',
   ]);
-  assert.deepEqual(net.namedParameters().map(([n]) => n), ['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'head.weight', 'head.bias']);
-  assert.deepEqual(net.namedBuffers().map(([n]) => n), ['features.1.running_mean', 'features.1.running_var', 'features.1.num_batches_tracked']);
-  assert.deepEqual(net.namedModules().map(([n]) => n), ['', 'features', 'features.0', 'features.1', 'features.2', 'flat', 'head']);
-  assert.deepEqual(net.namedChildren().map(([n]) => n), ['features', 'flat', 'head']);
+  assert.deepEqual(
+    net.namedParameters().map(([n]) => n),
+    ['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'head.weight', 'head.bias'],
+  );
+  assert.deepEqual(
+    net.namedBuffers().map(([n]) => n),
+    ['features.1.running_mean', 'features.1.running_var', 'features.1.num_batches_tracked'],
+  );
+  assert.deepEqual(
+    net.namedModules().map(([n]) => n),
+    ['', 'features', 'features.0', 'features.1', 'features.2', 'flat', 'head'],
+  );
+  assert.deepEqual(
+    net.namedChildren().map(([n]) => n),
+    ['features', 'flat', 'head'],
+  );
   assert.equal(net.children().length, 3);
   assert.equal(net.parameters().length, 6);
   assert.equal(net.buffers().length, 3);
@@ -34,15 +52,26 @@ test('names follow registration order, parameters before buffers, then children'
 test('Sequential: positional names, lookup by index and name, a Map keeps integer-like names in order', () => {
   const relu = new nn.ReLU();
   const seq = new nn.Sequential(new nn.Identity(), relu);
-  assert.deepEqual(seq.namedChildren().map(([n]) => n), ['0', '1']);
+  assert.deepEqual(
+    seq.namedChildren().map(([n]) => n),
+    ['0', '1'],
+  );
   assert.equal(seq.length, 2);
   assert.equal(seq.at(-1), relu);
   assert.equal(seq.get('1'), relu);
   assert.throws(() => seq.at(2), /index 2 out of range/);
   assert.throws(() => seq.get('x'), /no child named 'x'/);
-  const fromMap = new nn.Sequential(new Map<string, nn.Module>([['b', new nn.ReLU()], ['0', new nn.Linear(2, 2)]]));
+  const fromMap = new nn.Sequential(
+    new Map<string, nn.Module>([
+      ['b', new nn.ReLU()],
+      ['0', new nn.Linear(2, 2)],
+    ]),
+  );
   assert.deepEqual(Object.keys(fromMap.stateDict()), ['0.weight', '0.bias']);
-  assert.deepEqual(fromMap.namedChildren().map(([n]) => n), ['b', '0']);
+  assert.deepEqual(
+    fromMap.namedChildren().map(([n]) => n),
+    ['b', '0'],
+  );
 });
 
 test('train() and eval() switch the whole tree', () => {
@@ -136,7 +165,10 @@ test('loadStateDict suggests the closest expected key for each unexpected one, a
   );
   const flood: Record<string, Tensor> = { ...smallNet().stateDict() };
   for (let i = 0; i < 1000; i++) flood[`stray${i}`] = torch.zeros([1]);
-  assert.throws(() => net.loadStateDict(flood), (err: Error) => /stray19 \(did you mean [^)]*\), \.\.\. and 980 more$/.test(err.message) && !err.message.includes('stray20'));
+  assert.throws(
+    () => net.loadStateDict(flood),
+    (err: Error) => /stray19 \(did you mean [^)]*\), \.\.\. and 980 more$/.test(err.message) && !err.message.includes('stray20'),
+  );
 });
 
 test('loadStateDict with strict false skips missing and unexpected keys but still rejects shape mismatches', () => {
@@ -145,7 +177,10 @@ test('loadStateDict with strict false skips missing and unexpected keys but stil
   assert.deepEqual(net.stateDict()['head.bias']!.toNumbers(), [1, 2, 3]);
   assert.deepEqual(result.unexpectedKeys, ['stray']);
   assert.equal(result.missingKeys.length, 8);
-  assert.throws(() => net.loadStateDict({ 'head.bias': torch.zeros([2]) }, { strict: false }), /size mismatch for head\.bias: expected shape \[3\], found \[2\]/);
+  assert.throws(
+    () => net.loadStateDict({ 'head.bias': torch.zeros([2]) }, { strict: false }),
+    /size mismatch for head\.bias: expected shape \[3\], found \[2\]/,
+  );
 });
 
 test('loadStateDict converts dtypes (float64 weights, float32 step counter) and keeps the module dtypes', () => {
@@ -169,7 +204,10 @@ test('parameters survive tidy scopes; gradients accumulate in .grad and zeroGrad
   const head = net.parameters()[5]!;
   const first = head.grad!.toNumbers();
   torch.tidy(() => net.forward(x).sum().backward());
-  assert.deepEqual(head.grad!.toNumbers(), first.map((g) => 2 * g));
+  assert.deepEqual(
+    head.grad!.toNumbers(),
+    first.map((g) => 2 * g),
+  );
   net.zeroGrad();
   assert.ok(net.parameters().every((p) => p.grad === null));
   assert.ok(net.buffers().every((b) => !b.isDisposed));
@@ -179,10 +217,16 @@ test("to('cpu') keeps parameter identities, values and gradients", () => {
   const net = smallNet();
   const params = net.parameters();
   const values = params.map((p) => p.toNumbers());
-  net.forward(torch.randn([2, 1, 4, 4])).sum().backward();
+  net
+    .forward(torch.randn([2, 1, 4, 4]))
+    .sum()
+    .backward();
   assert.equal(net.to('cpu'), net);
   assert.deepEqual(net.parameters(), params);
-  assert.deepEqual(params.map((p) => p.toNumbers()), values);
+  assert.deepEqual(
+    params.map((p) => p.toNumbers()),
+    values,
+  );
   assert.ok(params.every((p) => p.device === 'cpu' && p.requiresGrad && p.grad !== null));
   assert.ok(net.buffers().every((b) => b.device === 'cpu'));
 });
@@ -216,7 +260,10 @@ test('registration rejects duplicate and dotted names', () => {
 test('Normalize keeps its constants out of the state dict', () => {
   const norm = new nn.Normalize({ mean: [0.5, 0.25], std: [0.5, 0.25] });
   assert.deepEqual(Object.keys(norm.stateDict()), []);
-  assert.deepEqual(norm.namedBuffers().map(([n]) => n), ['mean', 'std']);
+  assert.deepEqual(
+    norm.namedBuffers().map(([n]) => n),
+    ['mean', 'std'],
+  );
   const out = norm.forward(torch.ones([1, 2, 1, 1]));
   assert.deepEqual(out.toNumbers(), [1, 3]);
   assert.throws(() => new nn.Normalize({ mean: [0], std: [0] }), /std must be positive/);

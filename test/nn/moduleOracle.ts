@@ -67,16 +67,32 @@ export function checkAgainstPytorch(module: Module, check: OracleCheck): void {
       lossWeights = torch.randnLike(evalOutput);
       writeTensors(paths.data_path, { x: input, w: lossWeights });
     }
-    const ref = pytorch('modules.py', 'module', { ...paths, spec: check.reference as unknown as OracleInput, run: input !== undefined }) as unknown as {
+    const ref = pytorch('modules.py', 'module', {
+      ...paths,
+      spec: check.reference as unknown as OracleInput,
+      run: input !== undefined,
+    }) as unknown as {
       keys: string[];
       shapes: number[][];
       dtypes: string[];
       parameter_names: string[];
     };
     assert.deepEqual(Object.keys(ours), ref.keys, 'state-dict keys and order');
-    assert.deepEqual(Object.values(ours).map((t) => t.shape), ref.shapes, 'state-dict shapes');
-    assert.deepEqual(Object.values(ours).map((t) => t.dtype), ref.dtypes, 'state-dict dtypes');
-    assert.deepEqual(module.namedParameters().map(([name]) => name), ref.parameter_names, 'parameter names and order');
+    assert.deepEqual(
+      Object.values(ours).map((t) => t.shape),
+      ref.shapes,
+      'state-dict shapes',
+    );
+    assert.deepEqual(
+      Object.values(ours).map((t) => t.dtype),
+      ref.dtypes,
+      'state-dict dtypes',
+    );
+    assert.deepEqual(
+      module.namedParameters().map(([name]) => name),
+      ref.parameter_names,
+      'parameter names and order',
+    );
     if (input === undefined) return;
 
     const result = readTensors(paths.result_path);
@@ -93,7 +109,11 @@ export function checkAgainstPytorch(module: Module, check: OracleCheck): void {
       const grad = p.grad;
       const expected = result[`grad.${name}`];
       if (grad === null || expected === undefined) {
-        assert.equal(grad === null, expected === undefined, `${name}: gradient present here ${grad !== null}, in PyTorch ${expected !== undefined}`);
+        assert.equal(
+          grad === null,
+          expected === undefined,
+          `${name}: gradient present here ${grad !== null}, in PyTorch ${expected !== undefined}`,
+        );
         continue;
       }
       assertTensorClose(grad, expected, `grad of ${name}`, tolerance);

@@ -9,15 +9,39 @@ const cases: [string, (p: Tensor[]) => optim.Optimizer, TorchOptimizer][] = [
   ['SGD', (p) => new optim.SGD(p, { lr: 0.1 }), { type: 'SGD', options: { lr: 0.1 } }],
   ['SGD weight decay', (p) => new optim.SGD(p, { lr: 0.1, weightDecay: 0.05 }), { type: 'SGD', options: { lr: 0.1, weight_decay: 0.05 } }],
   ['SGD momentum', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9 }), { type: 'SGD', options: { lr: 0.1, momentum: 0.9 } }],
-  ['SGD momentum weight decay', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 2e-4 }), { type: 'SGD', options: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 } }],
-  ['SGD dampening', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }), { type: 'SGD', options: { lr: 0.05, momentum: 0.8, dampening: 0.3, weight_decay: 0.01 } }],
-  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), { type: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-3 } }],
+  [
+    'SGD momentum weight decay',
+    (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 2e-4 }),
+    { type: 'SGD', options: { lr: 0.1, momentum: 0.9, weight_decay: 2e-4 } },
+  ],
+  [
+    'SGD dampening',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }),
+    { type: 'SGD', options: { lr: 0.05, momentum: 0.8, dampening: 0.3, weight_decay: 0.01 } },
+  ],
+  [
+    'SGD nesterov',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+    { type: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-3 } },
+  ],
   ['Adam', (p) => new optim.Adam(p, { lr: 0.01 }), { type: 'Adam', options: { lr: 0.01 } }],
-  ['Adam weight decay betas eps', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-3 }), { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, betas: [0.8, 0.99], eps: 1e-3 } }],
-  ['Adam amsgrad', (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, amsgrad: true } }],
+  [
+    'Adam weight decay betas eps',
+    (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99], eps: 1e-3 }),
+    { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, betas: [0.8, 0.99], eps: 1e-3 } },
+  ],
+  [
+    'Adam amsgrad',
+    (p) => new optim.Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true }),
+    { type: 'Adam', options: { lr: 0.01, weight_decay: 0.1, amsgrad: true } },
+  ],
   ['AdamW', (p) => new optim.AdamW(p, { lr: 0.01, weightDecay: 0.05 }), { type: 'AdamW', options: { lr: 0.01, weight_decay: 0.05 } }],
   ['AdamW default weight decay', (p) => new optim.AdamW(p, { lr: 0.3 }), { type: 'AdamW', options: { lr: 0.3 } }],
-  ['AdamW amsgrad', (p) => new optim.AdamW(p, { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] }), { type: 'AdamW', options: { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] } }],
+  [
+    'AdamW amsgrad',
+    (p) => new optim.AdamW(p, { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] }),
+    { type: 'AdamW', options: { lr: 0.02, amsgrad: true, betas: [0.5, 0.9] } },
+  ],
 ];
 
 for (const [name, make, torchOptimizer] of cases) {
@@ -45,12 +69,19 @@ test('the formulas agree with torch.optim to float64 precision', () => {
 
 test('parameter groups keep their own hyper-parameters', () => {
   const problem = makeProblem(4);
-  const ref = runTorch(problem, { type: 'Adam', options: { lr: 0.01 }, groups: [{ params: [0] }, { params: [1, 2], lr: 0.5, betas: [0.5, 0.6], amsgrad: true }] });
+  const ref = runTorch(problem, {
+    type: 'Adam',
+    options: { lr: 0.01 },
+    groups: [{ params: [0] }, { params: [1, 2], lr: 0.5, betas: [0.5, 0.6], amsgrad: true }],
+  });
   const [w, b, c] = problem.params;
   const opt = new optim.Adam([{ params: [w!] }, { params: [b!, c!], lr: 0.5, betas: [0.5, 0.6], amsgrad: true }], { lr: 0.01 });
   runOurs(opt, problem);
   assertMatchesTorch(opt, problem, ref, 'Adam groups');
-  assert.deepEqual(opt.paramGroups.map((g) => g.options.lr), [0.01, 0.5]);
+  assert.deepEqual(
+    opt.paramGroups.map((g) => g.options.lr),
+    [0.01, 0.5],
+  );
 });
 
 test('addParamGroup during a run matches add_param_group', () => {
@@ -114,6 +145,9 @@ test('step frees its temporaries and keeps its state: memory stays flat over 3,0
   assert.deepEqual(Object.keys(tensors).sort(), ['0.exp_avg', '0.exp_avg_sq', '0.max_exp_avg_sq']);
   assert.equal(meta.steps['0'], 4500);
   opt.dispose();
-  assert.ok(Object.values(tensors).every((t) => t.isDisposed), 'dispose frees the state');
+  assert.ok(
+    Object.values(tensors).every((t) => t.isDisposed),
+    'dispose frees the state',
+  );
   assert.deepEqual(opt.stateDict().tensors, {});
 });

@@ -38,7 +38,12 @@ test('step schedules change only where an epoch starts', () => {
 });
 
 test('piecewise schedules, both forms, hand-checked', () => {
-  const byEpoch = optim.piecewiseByEpoch([[1, 0.02], [75, 0.1], [90, 0.01], [100, 0.001]]);
+  const byEpoch = optim.piecewiseByEpoch([
+    [1, 0.02],
+    [75, 0.1],
+    [90, 0.01],
+    [100, 0.001],
+  ]);
   assert.deepEqual([1, 1.5, 2, 75, 76, 90, 91, 100, 120].map(byEpoch), [0.02, 0.02, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001, 0.001]);
   const byBoundaries = optim.piecewiseConstant([2, 76, 91], [0.02, 0.1, 0.01, 0.001]);
   for (const e of [1, 2, 75, 76, 90, 91, 100]) assert.equal(byBoundaries(e), byEpoch(e), `epoch ${e}`);
@@ -63,7 +68,10 @@ test('setLearningRate sets every group', () => {
   const b = torch.zeros([1]).requiresGrad_();
   const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.5 }], { lr: 0.1 });
   optim.setLearningRate(opt, 0.02);
-  assert.deepEqual(opt.paramGroups.map((g) => g.options.lr), [0.02, 0.02]);
+  assert.deepEqual(
+    opt.paramGroups.map((g) => g.options.lr),
+    [0.02, 0.02],
+  );
   b.grad = torch.ones([1]);
   opt.step();
   assert.ok(Math.abs(b.item() + 0.02) < 1e-9);

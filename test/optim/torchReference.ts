@@ -44,7 +44,11 @@ export interface TorchOptimizer {
  * after step `addGroup.afterStep`. Returns the final parameters as p0, p1, ...
  * and the state as '<index>.<name>' (steps as numbers).
  */
-export function runTorch(problem: Problem, optimizer: TorchOptimizer, addGroup?: { afterStep: number; group: TorchGroup }): Record<string, OracleTensor & number> {
+export function runTorch(
+  problem: Problem,
+  optimizer: TorchOptimizer,
+  addGroup?: { afterStep: number; group: TorchGroup },
+): Record<string, OracleTensor & number> {
   return pytorch('optim.py', 'optimizer_run', {
     params: problem.params,
     grads: problem.grads,
@@ -54,7 +58,13 @@ export function runTorch(problem: Problem, optimizer: TorchOptimizer, addGroup?:
 }
 
 /** Asserts our parameters and optimiser state equal torch.optim's. */
-export function assertMatchesTorch(opt: optim.Optimizer, problem: Problem, ref: Record<string, OracleTensor & number>, what: string, tolerance = { atol: 1e-6, rtol: 1e-5 }): void {
+export function assertMatchesTorch(
+  opt: optim.Optimizer,
+  problem: Problem,
+  ref: Record<string, OracleTensor & number>,
+  what: string,
+  tolerance = { atol: 1e-6, rtol: 1e-5 },
+): void {
   problem.params.forEach((p, i) => assertClose(p, ref[`p${i}`]!, { ...tolerance, what: `${what} param ${i}` }));
   const { meta, tensors } = opt.stateDict();
   const torchTensors = Object.keys(ref).filter((k) => /^\d+\./.test(k) && !k.endsWith('.step'));

@@ -13,14 +13,26 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 /** The paths `npm pack` would put in the tarball (without running the build). */
 function packedFiles(): Set<string> {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return new Set((JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
 }
 
 const files = packedFiles();
 
 test('the package ships the library, the addon build and the documents, and no tests, benchmarks or experiments', () => {
-  for (const needed of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']) {
+  for (const needed of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'binding.gyp',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli/main.js',
+  ]) {
     assert.ok(files.has(needed), `${needed} is not packed`);
   }
   const strays = [...files].filter((f) => /^(dist\/)?(test|bench|experiments)\//.test(f) || f.startsWith('dist-') || f.endsWith('.tgz'));
@@ -32,7 +44,9 @@ test('everything the install step compiles and runs is packed', () => {
   const sources = [...gyp.matchAll(/"(native\/[^"]+)"/g)].map((m) => m[1]!);
   const scripts = [...gyp.matchAll(/node (scripts\/[^ ")]+)/g)].map((m) => m[1]!);
   assert.ok(sources.length > 0 && scripts.length > 0, 'binding.gyp lists sources and scripts');
-  const headers = sources.flatMap((source) => [...readFileSync(join(ROOT, source), 'utf8').matchAll(/#include "([^"]+)"/g)].map((m) => normalize(join(dirname(source), m[1]!))));
+  const headers = sources.flatMap((source) =>
+    [...readFileSync(join(ROOT, source), 'utf8').matchAll(/#include "([^"]+)"/g)].map((m) => normalize(join(dirname(source), m[1]!))),
+  );
   for (const f of [...sources, ...headers, ...scripts]) {
     assert.ok(files.has(f), `${f} is used by the install step but not packed`);
   }

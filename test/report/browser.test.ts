@@ -13,7 +13,14 @@ import { tempDir } from '../helpers/cli.js';
 import { makeRun } from './fixtures.js';
 
 const CHROMIUM = process.env['D2R_CHROMIUM'] ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-extensions', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-extensions',
+  '--no-first-run',
+];
 
 interface Opened {
   page: Page;
@@ -61,16 +68,30 @@ const charts = (page: Page): Promise<ChartBox[]> =>
     figures.map((f) => {
       const svg = f.querySelector('svg');
       const box = svg?.getBoundingClientRect();
-      return { chart: f.getAttribute('data-chart'), width: box?.width ?? 0, height: box?.height ?? 0, paths: svg?.querySelectorAll('path').length ?? 0, texts: svg?.querySelectorAll('text').length ?? 0 };
+      return {
+        chart: f.getAttribute('data-chart'),
+        width: box?.width ?? 0,
+        height: box?.height ?? 0,
+        paths: svg?.querySelectorAll('path').length ?? 0,
+        texts: svg?.querySelectorAll('text').length ?? 0,
+      };
     }),
   );
 
 const images = (page: Page): Promise<{ complete: boolean; naturalWidth: number; width: number }[]> =>
-  page.$$eval('.gallery img', (imgs) => (imgs as HTMLImageElement[]).map((i) => ({ complete: i.complete, naturalWidth: i.naturalWidth, width: i.getBoundingClientRect().width })));
+  page.$$eval('.gallery img', (imgs) =>
+    (imgs as HTMLImageElement[]).map((i) => ({
+      complete: i.complete,
+      naturalWidth: i.naturalWidth,
+      width: i.getBoundingClientRect().width,
+    })),
+  );
 
 test('reports open offline in headless Chromium: charts and gallery render; a screenshot', { timeout: 60_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
-    assert.fail(`Chromium not found at ${CHROMIUM}: the report's browser test needs it. Install it with scripts/setup-system.sh (Debian package chromium), or set D2R_CHROMIUM to a Chromium binary.`);
+    assert.fail(
+      `Chromium not found at ${CHROMIUM}: the report's browser test needs it. Install it with scripts/setup-system.sh (Debian package chromium), or set D2R_CHROMIUM to a Chromium binary.`,
+    );
   }
   const parent = tempDir('d2r-report-browser-');
   const alpha = makeRun({ name: 'alpha', guidance: true, epochs: 5, examples: 4 }, parent);
@@ -83,7 +104,10 @@ test('reports open offline in headless Chromium: charts and gallery render; a sc
     const one = await open(browser, single.html);
     assert.equal(await one.page.title(), 'd2r report: alpha');
     const boxes = await charts(one.page);
-    assert.deepEqual(boxes.map((b) => b.chart), ['curves', 'eps-sweep']);
+    assert.deepEqual(
+      boxes.map((b) => b.chart),
+      ['curves', 'eps-sweep'],
+    );
     for (const b of boxes) {
       assert.ok(b.width > 300 && b.height > 150, `chart ${b.chart} is ${b.width}x${b.height}`);
       assert.ok(b.paths > 10 && b.texts > 10, `chart ${b.chart} has ${b.paths} paths and ${b.texts} texts`);
@@ -104,7 +128,10 @@ test('reports open offline in headless Chromium: charts and gallery render; a sc
     t.diagnostic(`screenshot: ${screenshot}`);
 
     const two = await open(browser, compared.html);
-    assert.deepEqual((await charts(two.page)).map((b) => b.chart), ['curves', 'eps-sweep']);
+    assert.deepEqual(
+      (await charts(two.page)).map((b) => b.chart),
+      ['curves', 'eps-sweep'],
+    );
     const both = await images(two.page);
     assert.equal(both.length, (4 + 2) * 3);
     assert.ok(both.every((im) => im.complete && im.naturalWidth > 0));

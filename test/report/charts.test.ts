@@ -9,14 +9,18 @@ import { tempDir } from '../helpers/cli.js';
 import { makeRun } from './fixtures.js';
 
 /** Vega labels every plotted point with its data (for screen readers): "epoch: 2; accuracy: 56%; model: target". */
-const pointLabels = (svg: string): string[] => [...svg.matchAll(/<path aria-label="([^"]*)"[^>]*aria-roledescription="point"/g)].map((m) => m[1]!);
+const pointLabels = (svg: string): string[] =>
+  [...svg.matchAll(/<path aria-label="([^"]*)"[^>]*aria-roledescription="point"/g)].map((m) => m[1]!);
 const lineCount = (svg: string): number => (svg.match(/aria-roledescription="line mark"/g) ?? []).length;
 const legendLabels = (svg: string): string[] => [...svg.matchAll(/role-legend-label[^]*?<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
 
 test('training curves of one two-model run: loss, and clean and robust accuracy of target and guidance', async () => {
   const run = loadRun(makeRun({ guidance: true, epochs: 4, eval: false, sweep: false }));
   const { loss, accuracy } = curveRows([run]);
-  assert.deepEqual(loss.map((r) => r.epoch), [1, 2, 3, 4]);
+  assert.deepEqual(
+    loss.map((r) => r.epoch),
+    [1, 2, 3, 4],
+  );
   // Epoch 1 has no robust accuracy (null in metrics.jsonl): 4 + 3 points per model.
   assert.equal(accuracy.filter((r) => r.series === 'target (smallcnn)').length, 7);
   assert.equal(accuracy.filter((r) => r.series === 'guidance (smallcnn)').length, 8);
@@ -26,7 +30,8 @@ test('training curves of one two-model run: loss, and clean and robust accuracy 
   assert.match(svg, />Training loss</);
   assert.match(svg, />Test accuracy</);
   const labels = legendLabels(svg);
-  for (const name of ['target (smallcnn)', 'guidance (smallcnn)', 'clean', 'robust']) assert.ok(labels.includes(name), `legend lacks ${name}: ${labels.join(', ')}`);
+  for (const name of ['target (smallcnn)', 'guidance (smallcnn)', 'clean', 'robust'])
+    assert.ok(labels.includes(name), `legend lacks ${name}: ${labels.join(', ')}`);
   // One line per series: the loss, and clean and robust accuracy of both models.
   assert.equal(lineCount(svg), 5);
   const points = pointLabels(svg);
@@ -37,7 +42,9 @@ test('training curves of one two-model run: loss, and clean and robust accuracy 
     assert.ok(Math.abs(Number(label.split('loss: ')[1]) - e.trainLoss!) < 1e-2, label); // Vega rounds the labels
   }
   assert.equal(points.filter((p) => p.endsWith('model: guidance (smallcnn)')).length, 8);
-  assert.ok(points.includes(`epoch: 4; accuracy: ${Math.round(100 * run.metrics.epochs[3]!.testCleanAccuracy!)}%; model: target (smallcnn)`));
+  assert.ok(
+    points.includes(`epoch: 4; accuracy: ${Math.round(100 * run.metrics.epochs[3]!.testCleanAccuracy!)}%; model: target (smallcnn)`),
+  );
   const dashes = [...svg.matchAll(/aria-roledescription="line mark"[^>]*stroke-dasharray="([^"]*)"/g)].map((m) => m[1]);
   assert.deepEqual(dashes.filter((d) => d !== '1,0').length, 2, `robust lines are dashed, clean ones solid: ${dashes.join(' ')}`);
 });
@@ -84,7 +91,8 @@ test('chart PNGs are valid and twice the size of the SVG', async () => {
 });
 
 test('inline SVGs get their own ids and lose the XML namespaces', () => {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="2"><clipPath id="clip1"/><g clip-path="url(#clip1)"/><use xlink:href="#clip1"/></svg>';
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="2"><clipPath id="clip1"/><g clip-path="url(#clip1)"/><use xlink:href="#clip1"/></svg>';
   assert.equal(namespaceIds(svg, 'a-'), svg.replace(/clip1/g, 'a-clip1'));
   const inline = inlineSvg(svg, 'b-');
   assert.ok(!inline.includes('http'), inline);

@@ -27,7 +27,15 @@ export const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat
 export const ATTACKS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
 
 export function facts(config: Record<string, unknown>, command: string): Record<string, unknown> {
-  return { config, seed: config['seed'] ?? 0, command, versions: { d2r: '0.1.0', node: 'v20.0.0', libtorch: '1.13.0' }, threads: 2, host: 'test-host', startedAt: '2026-01-02T03:04:05.000Z' };
+  return {
+    config,
+    seed: config['seed'] ?? 0,
+    command,
+    versions: { d2r: '0.1.0', node: 'v20.0.0', libtorch: '1.13.0' },
+    threads: 2,
+    host: 'test-host',
+    startedAt: '2026-01-02T03:04:05.000Z',
+  };
 }
 
 /** A run directory under a new temp dir (or `parent`); returns its path. */
@@ -39,7 +47,20 @@ export function makeRun(o: FixtureOptions = {}, parent = tempDir('d2r-report-'))
   const offset = o.offset ?? 0;
   const method = o.method ?? (o.guidance ? 'd2r' : 'pgd-at');
   // A run with no epoch logged yet is one in progress: it still plans at least one.
-  const config = { method, model: 'smallcnn', guidance: 'smallcnn', dataset: 'fashion-mnist', epochs: Math.max(epochs, 1), batchSize: 64, lr: 0.01, epsilon: 0.1, norm: 'linf', seed: 7, out: dir, positionals: [] };
+  const config = {
+    method,
+    model: 'smallcnn',
+    guidance: 'smallcnn',
+    dataset: 'fashion-mnist',
+    epochs: Math.max(epochs, 1),
+    batchSize: 64,
+    lr: 0.01,
+    epsilon: 0.1,
+    norm: 'linf',
+    seed: 7,
+    out: dir,
+    positionals: [],
+  };
   const runFacts = facts(config, `d2r train --method ${method} --epochs ${epochs} --seed 7 --out ${dir}`);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(runFacts, null, 2));
   const lines = [JSON.stringify({ type: 'run', resumedAfterEpoch: 0, ...runFacts })];
@@ -74,7 +95,16 @@ function writeEval(dir: string, o: FixtureOptions): void {
   const attacks = ATTACKS.map((name, i) => ({ name, robustAccuracy: 0.5 - offset - 0.05 * i, seconds: 10 + i }));
   const brokenBy = Array.from({ length: n }, (_, i) => (i < 4 ? ATTACKS[i % 4]! : i < 6 ? 'apgd-ce' : null));
   const k = o.examples ?? 3;
-  const evalConfig = { checkpoint: dir, dataset: 'fashion-mnist', split: 'test', n, attacks: ['autoattack'], norm: 'linf', epsilon: 0.1, seed: 0 };
+  const evalConfig = {
+    checkpoint: dir,
+    dataset: 'fashion-mnist',
+    split: 'test',
+    n,
+    attacks: ['autoattack'],
+    norm: 'linf',
+    epsilon: 0.1,
+    seed: 0,
+  };
   const examples = k > 0 ? writeExamples(dir, k, o.channels ?? 1, o.size ?? 28) : null;
   const ev = {
     ...facts(evalConfig, `d2r eval --checkpoint ${dir} --attacks autoattack --n ${n}`),
@@ -134,5 +164,8 @@ function writeSweep(dir: string, o: FixtureOptions): void {
     attacks: [{ name: 'apgd-ce', robustAccuracy: Math.max(0, 0.8 - offset - 3 * epsilon), seconds: 5 }],
   }));
   const config = { checkpoint: dir, epsSweep: eps, attacks: ['apgd-ce'], norm: 'linf', seed: 0 };
-  writeFileSync(join(dir, 'eps-sweep.json'), JSON.stringify({ ...facts(config, `d2r eval --checkpoint ${dir} --eps-sweep 0,0.05,0.1,0.2`), sweep }, null, 2));
+  writeFileSync(
+    join(dir, 'eps-sweep.json'),
+    JSON.stringify({ ...facts(config, `d2r eval --checkpoint ${dir} --eps-sweep 0,0.05,0.1,0.2`), sweep }, null, 2),
+  );
 }

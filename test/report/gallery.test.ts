@@ -7,7 +7,8 @@ import { svgToPng } from '../../src/report/render.js';
 
 const image = (channels: number, height: number, width: number, f: (c: number, y: number, x: number) => number): Image => {
   const data = new Float32Array(channels * height * width);
-  for (let c = 0; c < channels; c++) for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = f(c, y, x);
+  for (let c = 0; c < channels; c++)
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = f(c, y, x);
   return { channels, height, width, data };
 };
 
@@ -42,14 +43,25 @@ test('the perturbation is centred on grey and amplified to the full range', () =
   const { image: delta, amplification, linf } = perturbation(clean, adv);
   assert.ok(Math.abs(linf - 0.02) < 1e-6);
   assert.ok(Math.abs(amplification! - 25) < 1e-3);
-  assert.deepEqual(Array.from(delta.data, (v) => Number(v.toFixed(3))), [0, 0.5, 0.75]);
+  assert.deepEqual(
+    Array.from(delta.data, (v) => Number(v.toFixed(3))),
+    [0, 0.5, 0.75],
+  );
   assert.equal(perturbation(clean, clean).amplification, null);
 });
 
 test('gallery items and the labelled gallery PNG', () => {
   const clean = image(1, 28, 28, (_, y, x) => (x + y) / 56);
   const adversarial = image(1, 28, 28, (_, y, x) => (x + y) / 56 + ((x + y) % 2 ? 0.03 : -0.03));
-  const examples: Example[] = [0, 1, 2].map((i) => ({ index: 10 + i, label: i, cleanPrediction: i, adversarialPrediction: 9 - i, attack: 'apgd-ce', clean, adversarial }));
+  const examples: Example[] = [0, 1, 2].map((i) => ({
+    index: 10 + i,
+    label: i,
+    cleanPrediction: i,
+    adversarialPrediction: 9 - i,
+    attack: 'apgd-ce',
+    clean,
+    adversarial,
+  }));
   const items = galleryItems(examples, ['zero', 'one', 'two', '3', '4', '5', '6', '7', 'eight', 'nine <&>']);
   assert.equal(items.length, 3);
   assert.deepEqual([items[0]!.trueName, items[0]!.adversarialName, items[1]!.adversarialName], ['zero', 'nine <&>', 'eight']);

@@ -21,12 +21,21 @@ test('a complete run loads: facts, epochs, evaluation, sweep and example images'
   assert.equal(run.label, 'run-a');
   assert.equal(run.facts.seed, 7);
   assert.match(run.facts.command!, /^d2r train --method d2r/);
-  assert.deepEqual(run.metrics.epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    run.metrics.epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   assert.equal(run.metrics.epochs[0]!.testRobustAccuracy, null);
   assert.equal(typeof run.metrics.epochs[1]!.guidanceRobustAccuracy, 'number');
-  assert.deepEqual(run.eval!.attacks.map((a) => a.name), ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+  assert.deepEqual(
+    run.eval!.attacks.map((a) => a.name),
+    ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
+  );
   assert.equal(run.eval!.points!.brokenBy!.length, 20);
-  assert.deepEqual(run.sweep!.points.map((p) => p.epsilon), [0, 0.05, 0.1, 0.2]);
+  assert.deepEqual(
+    run.sweep!.points.map((p) => p.epsilon),
+    [0, 0.05, 0.1, 0.2],
+  );
   const examples = run.examples!.examples!;
   assert.equal(examples.length, 2);
   assert.deepEqual([examples[0]!.clean.channels, examples[0]!.clean.height, examples[0]!.clean.width], [1, 28, 28]);
@@ -55,7 +64,10 @@ test('a resumed run: a second "run" line, repeated epochs keep their last record
   const run = loadRun(dir);
   assert.equal(run.metrics.segments.length, 2);
   assert.equal(run.metrics.segments[1]!.resumedAfterEpoch, 2);
-  assert.deepEqual(run.metrics.epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    run.metrics.epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   assert.equal(run.metrics.epochs[2]!.trainLoss, 0.123);
 });
 

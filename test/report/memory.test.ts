@@ -14,6 +14,9 @@ test('a report with a gallery leaves the live tensor handles where they started'
   const dir = makeRun({ guidance: true, epochs: 2, examples: 4 });
   const before = settledTensorCount();
   const files = await buildReport([dir], { now: new Date('2026-02-03T04:05:06Z') });
-  assert.ok(files.pngs.some((p) => p.endsWith('gallery.png')), 'the gallery was drawn from the examples');
+  assert.ok(
+    files.pngs.some((p) => p.endsWith('gallery.png')),
+    'the gallery was drawn from the examples',
+  );
   assert.equal(torch.memory().numTensors, before);
 });

@@ -9,7 +9,11 @@ import { makeRun } from './fixtures.js';
 
 /** Everything the page would load: src, href and CSS url() targets, other than in-page anchors and data: URIs. */
 function externalReferences(html: string): string[] {
-  const refs = [...html.matchAll(/\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?([^"'\s>]+)/gi), ...html.matchAll(/url\(\s*["']?([^"')]+)/gi), ...html.matchAll(/@import\s+["']?([^"';]+)/gi)].map((m) => m[1]!);
+  const refs = [
+    ...html.matchAll(/\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?([^"'\s>]+)/gi),
+    ...html.matchAll(/url\(\s*["']?([^"')]+)/gi),
+    ...html.matchAll(/@import\s+["']?([^"';]+)/gi),
+  ].map((m) => m[1]!);
   return refs.filter((r) => !r.startsWith('#') && !r.startsWith('data:'));
 }
 
@@ -42,7 +46,8 @@ test('one run: index.html in RUN/report with all sections, and the PNG charts ne
   assert.match(html, /<th>seed<\/th><td>7<\/td>/);
   // Charts inline, the attack table with every attack and the warnings, the gallery.
   assert.equal((html.match(/<figure class="chart" data-chart="(curves|eps-sweep)"><svg/g) ?? []).length, 2);
-  for (const a of ['apgd-ce', 'apgd-t', 'fab-t', 'square']) assert.match(html, new RegExp(`<td>${a}</td><td class="num">\\d+\\.\\d\\d%</td>`));
+  for (const a of ['apgd-ce', 'apgd-t', 'fab-t', 'square'])
+    assert.match(html, new RegExp(`<td>${a}</td><td class="num">\\d+\\.\\d\\d%</td>`));
   assert.match(html, /<li>apgd-t: the model has 10 classes, so 9 target classes are used<\/li>/);
   assert.equal((html.match(/<figure class="example">/g) ?? []).length, 4);
   assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 12);
@@ -59,8 +64,16 @@ test('missing files: each section says what is missing and which command produce
   const html = readFileSync(files.html, 'utf8');
   assertSelfContained(html);
   assert.match(html, /<title>Mine &lt;&amp;&gt;<\/title>/);
-  assert.ok(html.includes(`no <code>eps-sweep.json</code> in the run directory. Produce it with <code>d2r eval --checkpoint ${dir} --eps-sweep 0,0.025,0.05,0.1,0.15,0.2</code>`));
-  assert.ok(html.includes(`no <code>eval.json</code> in the run directory. Produce it with <code>d2r eval --checkpoint ${dir} --attacks autoattack</code>`));
+  assert.ok(
+    html.includes(
+      `no <code>eps-sweep.json</code> in the run directory. Produce it with <code>d2r eval --checkpoint ${dir} --eps-sweep 0,0.025,0.05,0.1,0.15,0.2</code>`,
+    ),
+  );
+  assert.ok(
+    html.includes(
+      `no <code>eval.json</code> in the run directory. Produce it with <code>d2r eval --checkpoint ${dir} --attacks autoattack</code>`,
+    ),
+  );
   assert.equal((html.match(/class="missing"/g) ?? []).length, 3, 'sweep, attacks, gallery');
 });
 
@@ -71,7 +84,12 @@ test('several runs: one line per run, one column per run, labels made unique and
   const c = makeRun({ name: 'odd <b>&"name"', eval: false, sweep: false }, root);
   const files = await buildReport([a, b, c], { cwd: root });
   assert.equal(files.html, join(root, 'report', 'index.html'));
-  assert.deepEqual(files.pngs.map((p) => p.slice(root.length + 8)).sort(), ['curves.png', 'eps-sweep.png', 'gallery-x-same.png', 'gallery-y-same.png']);
+  assert.deepEqual(files.pngs.map((p) => p.slice(root.length + 8)).sort(), [
+    'curves.png',
+    'eps-sweep.png',
+    'gallery-x-same.png',
+    'gallery-y-same.png',
+  ]);
   for (const p of files.pngs) assertPng(p);
   const html = readFileSync(files.html, 'utf8');
   assertSelfContained(html);
@@ -90,7 +108,8 @@ test('several runs: one line per run, one column per run, labels made unique and
   // Curves of all three runs.
   const curves = html.slice(html.indexOf('data-chart="curves"'), html.indexOf('</figure>', html.indexOf('data-chart="curves"')));
   // Vega escapes text too (quotes need no escape in text content).
-  for (const label of ['x/same', 'y/same', 'x/same · guidance', 'odd &lt;b&gt;&amp;"name"']) assert.ok(curves.includes(`>${label}</text>`), `curves legend lacks ${label}`);
+  for (const label of ['x/same', 'y/same', 'x/same · guidance', 'odd &lt;b&gt;&amp;"name"'])
+    assert.ok(curves.includes(`>${label}</text>`), `curves legend lacks ${label}`);
   assert.equal((html.match(/<figure class="example">/g) ?? []).length, 5);
 });
 
@@ -117,7 +136,12 @@ test('d2r report prints the absolute path; bad runs fail with the file and line'
   writeFileSync(join(broken, 'eval.json'), '{"cleanAccuracy": 0.5,\n "attacks": [}\n');
   const empty = join(tempDir(), 'empty');
   mkdirSync(empty);
-  const [ok, usage, bad, notRun] = await Promise.all([run(['report', dir, '--out', join(dir, 'r.html')]), run(['report']), run(['report', broken]), run(['report', empty])]);
+  const [ok, usage, bad, notRun] = await Promise.all([
+    run(['report', dir, '--out', join(dir, 'r.html')]),
+    run(['report']),
+    run(['report', broken]),
+    run(['report', empty]),
+  ]);
 
   assert.equal(ok.stderr, '');
   assert.equal(ok.status, 0);

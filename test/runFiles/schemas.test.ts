@@ -28,7 +28,8 @@ test('each schema documents an object with typed properties', () => {
 
 test('docs/run-files.md links every published schema and states the method defaults as the code has them', () => {
   const doc = readFileSync(join(DOCS, '..', 'run-files.md'), 'utf8');
-  for (const file of Object.keys(schemaFiles())) assert.ok(doc.includes(`(schemas/${file})`), `docs/run-files.md does not link schemas/${file}`);
+  for (const file of Object.keys(schemaFiles()))
+    assert.ok(doc.includes(`(schemas/${file})`), `docs/run-files.md does not link schemas/${file}`);
   assert.ok(doc.includes(`\`DEFAULT_BETA\` (${DEFAULT_BETA})`), 'docs/run-files.md states another DEFAULT_BETA');
   const { mse, clean, adv } = D2R_DEFAULT_WEIGHTS;
   assert.ok(doc.includes(`\`D2R_DEFAULT_WEIGHTS\` (${mse}, ${clean}, ${adv})`), 'docs/run-files.md states other D2R_DEFAULT_WEIGHTS');

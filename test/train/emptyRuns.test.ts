@@ -23,7 +23,23 @@ test('a training set without images is an error, not a run with loss 0', () => {
     writeFileSync(join(data, `${split}-labels-idx1-ubyte`), idx(0x801, [0]));
   }
   const out = tempDir();
-  const r = d2r(['train', '--method', 'standard', '--model', 'smallcnn', '--dataset', 'mnist', '--data-dir', data, '--epochs', '1', '--threads', '1', '--out', out]);
+  const r = d2r([
+    'train',
+    '--method',
+    'standard',
+    '--model',
+    'smallcnn',
+    '--dataset',
+    'mnist',
+    '--data-dir',
+    data,
+    '--epochs',
+    '1',
+    '--threads',
+    '1',
+    '--out',
+    out,
+  ]);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /training set in .* has no images/);
 });
@@ -31,12 +47,38 @@ test('a training set without images is an error, not a run with loss 0', () => {
 test('--eval-n 0 evaluates no point and reports no accuracy; --threads beyond the cores is bounded', () => {
   const out = tempDir();
   const threads = 100000;
-  const r = d2r(['train', '--method', 'standard', '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '64', '--batch-size', '64',
-    '--epochs', '1', '--eval-n', '0', '--threads', String(threads), '--out', out]);
+  const r = d2r([
+    'train',
+    '--method',
+    'standard',
+    '--model',
+    'smallcnn',
+    '--dataset',
+    'fashion-mnist',
+    '--limit',
+    '64',
+    '--batch-size',
+    '64',
+    '--epochs',
+    '1',
+    '--eval-n',
+    '0',
+    '--threads',
+    String(threads),
+    '--out',
+    out,
+  ]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, new RegExp(`threads ${threads} is more than the ${availableParallelism()} cores of this machine: using ${availableParallelism()}`));
+  assert.match(
+    r.stderr,
+    new RegExp(`threads ${threads} is more than the ${availableParallelism()} cores of this machine: using ${availableParallelism()}`),
+  );
   assert.match(r.stderr, /not evaluated \(--eval-n 0\)/);
-  const row = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.type === 'epoch');
+  const row = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((x) => x.type === 'epoch');
   assert.equal(row.evalPoints, 0);
   assert.equal(row.testCleanAccuracy, null);
   assert.equal(row.testRobustAccuracy, null);

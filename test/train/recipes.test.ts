@@ -24,7 +24,11 @@ test('a long D2R or LBGAT run keeps the reference table: 0.02, 0.1 to 75, 0.01 t
     assert.equal(config.weightDecay, 2e-4, method);
     assert.equal(config.schedule, 'reference', method);
     assert.deepEqual(config.milestones, [75, 90], method);
-    assert.deepEqual(at(lrs({ method, model: 'resnet18', dataset: 'cifar10' }), [1, 2, 75, 76, 90, 91, 100]), [0.02, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001], method);
+    assert.deepEqual(
+      at(lrs({ method, model: 'resnet18', dataset: 'cifar10' }), [1, 2, 75, 76, 90, 91, 100]),
+      [0.02, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001],
+      method,
+    );
   }
 });
 
@@ -57,11 +61,16 @@ test("recipe 'shared' trains every method under D2R's recipe", () => {
 });
 
 test('explicit settings win over the recipe', () => {
-  const config = resolveTrainConfig({ method: 'mart', model: 'wrn', epochs: 20, weightDecay: 5e-4, schedule: 'cosine', milestones: [3], lr: 0.2 });
-  assert.deepEqual(
-    [config.epochs, config.weightDecay, config.schedule, config.milestones, config.lr],
-    [20, 5e-4, 'cosine', [3], 0.2],
-  );
+  const config = resolveTrainConfig({
+    method: 'mart',
+    model: 'wrn',
+    epochs: 20,
+    weightDecay: 5e-4,
+    schedule: 'cosine',
+    milestones: [3],
+    lr: 0.2,
+  });
+  assert.deepEqual([config.epochs, config.weightDecay, config.schedule, config.milestones, config.lr], [20, 5e-4, 'cosine', [3], 0.2]);
   // With a set --lr the reduced first epoch stays lr/5.
   assert.deepEqual(at(lrs({ method: 'd2r', model: 'resnet18', epochs: 100, lr: 0.05 }), [1, 2, 76]), [0.01, 0.05, 0.005]);
   // A shorter run scales the recipe's decays.
@@ -93,8 +102,29 @@ test('a short run has no reduced first epoch, and smallcnn a peak lr that learns
 test('d2r train prints the schedule and records the recipe and the resolved values in config.json', () => {
   const out = tempDir();
   const r = d2r([
-    'train', '--method', 'trades', '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '64', '--batch-size', '64',
-    '--epochs', '2', '--steps', '1', '--eval-n', '16', '--eval-steps', '0', '--threads', '1', '--out', out,
+    'train',
+    '--method',
+    'trades',
+    '--model',
+    'smallcnn',
+    '--dataset',
+    'fashion-mnist',
+    '--limit',
+    '64',
+    '--batch-size',
+    '64',
+    '--epochs',
+    '2',
+    '--steps',
+    '1',
+    '--eval-n',
+    '16',
+    '--eval-steps',
+    '0',
+    '--threads',
+    '1',
+    '--out',
+    out,
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.05; weight decay 0\.0002, momentum 0\.9\n/);

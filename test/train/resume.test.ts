@@ -7,9 +7,31 @@ import { join } from 'node:path';
 import { d2r, d2rAsync, tempDir } from '../helpers/cli.js';
 
 const small = (method: string, out: string, epochs: number): string[] => [
-  'train', '--method', method, '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '192',
-  '--batch-size', '64', '--epochs', String(epochs), '--steps', '2', '--eval-n', '32', '--eval-steps', '2',
-  '--threads', '1', '--seed', '3', '--out', out,
+  'train',
+  '--method',
+  method,
+  '--model',
+  'smallcnn',
+  '--dataset',
+  'fashion-mnist',
+  '--limit',
+  '192',
+  '--batch-size',
+  '64',
+  '--epochs',
+  String(epochs),
+  '--steps',
+  '2',
+  '--eval-n',
+  '32',
+  '--eval-steps',
+  '2',
+  '--threads',
+  '1',
+  '--seed',
+  '3',
+  '--out',
+  out,
 ];
 
 async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise<void> {
@@ -52,8 +74,15 @@ for (const method of ['standard', 'd2r']) {
       const gb = readFileSync(join(broken, 'checkpoints', 'epoch-0003', 'guidance.safetensors'));
       assert.ok(ga.equals(gb), 'final guidance weights differ');
     }
-    const epochs = readFileSync(join(broken, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
-    assert.deepEqual(epochs.map((r) => r.epoch), [1, 2, 3]);
+    const epochs = readFileSync(join(broken, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'epoch');
+    assert.deepEqual(
+      epochs.map((r) => r.epoch),
+      [1, 2, 3],
+    );
   });
 }
 
@@ -116,10 +145,21 @@ test('an interrupt (SIGINT) stops training after the batch in progress; the run 
   });
   assert.equal(status, 130, stderr);
   assert.match(stderr, /interrupt received: stopping after this batch/);
-  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'epoch');
   assert.ok(epochs.length >= 1 && epochs.length < 6, `${epochs.length} epochs logged before the interrupt took effect`);
   const resumed = d2r([...args, '--resume']);
   assert.equal(resumed.status, 0, resumed.stderr);
-  const after = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
-  assert.deepEqual(after.map((r) => r.epoch), [1, 2, 3, 4, 5, 6]);
+  const after = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'epoch');
+  assert.deepEqual(
+    after.map((r) => r.epoch),
+    [1, 2, 3, 4, 5, 6],
+  );
 });

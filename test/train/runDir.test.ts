@@ -10,13 +10,40 @@ import { join } from 'node:path';
 import { d2r, tempDir } from '../helpers/cli.js';
 
 const small = (out: string, epochs: number, method = 'standard'): string[] => [
-  'train', '--method', method, '--model', 'smallcnn', '--dataset', 'fashion-mnist', '--limit', '128',
-  '--batch-size', '64', '--epochs', String(epochs), '--steps', '1', '--eval-n', '16', '--eval-steps', '0',
-  '--threads', '1', '--seed', '3', '--out', out,
+  'train',
+  '--method',
+  method,
+  '--model',
+  'smallcnn',
+  '--dataset',
+  'fashion-mnist',
+  '--limit',
+  '128',
+  '--batch-size',
+  '64',
+  '--epochs',
+  String(epochs),
+  '--steps',
+  '1',
+  '--eval-n',
+  '16',
+  '--eval-steps',
+  '0',
+  '--threads',
+  '1',
+  '--seed',
+  '3',
+  '--out',
+  out,
 ];
 
 const epochLines = (dir: string): number[] =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; epoch?: number }).filter((r) => r.type === 'epoch').map((r) => r.epoch!);
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; epoch?: number })
+    .filter((r) => r.type === 'epoch')
+    .map((r) => r.epoch!);
 
 test('training deletes only the checkpoints it wrote, also through a symbolic link to checkpoints/', () => {
   const dir = tempDir();
