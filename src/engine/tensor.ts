@@ -6,6 +6,7 @@ import { native, type Handle } from './native.js';
 import { type DType, dtypeCode, dtypeFromCode, typedView } from './dtype.js';
 import { track, type Disposable } from './scope.js';
 import { TensorOps, handleOrScalar } from './ops.generated.js';
+import { formatTensor } from './format.js';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -63,6 +64,11 @@ export class Tensor extends TensorOps implements Disposable {
 
   override toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
+  }
+
+  /** console.log and util.inspect show the values, shape, dtype and device, as PyTorch prints a tensor. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
   }
 
   // ---- data ----------------------------------------------------------------
