@@ -264,7 +264,7 @@ function setUp(f: EvalFlags): Setup {
   }
   const model = createModelFor(modelName, data, run?.dropout ?? TRAIN_DEFAULTS.dropout, f.device);
   if (f.checkpoint) loadRunWeights(f.checkpoint, model, f.which);
-  else torch.tidy(() => model.loadStateDict(loadSafetensors(f.weights!)));
+  else torch.tidy(() => model.loadStateDict(loadSafetensors(f.weights!), { from: f.weights! }));
   return { model, images, labels, indices, classNames: [...data.classNames], dataset, epsilon, norm, modelName };
 }
 

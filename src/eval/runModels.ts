@@ -36,7 +36,7 @@ export function createRunModel(run: RunArchitecture, which: 'target' | 'guidance
 export function loadRunWeights(runDir: string, model: Module, which: 'target' | 'guidance' = 'target'): number {
   return torch.tidy(() => {
     const { epoch, weights } = loadCheckpointWeights(runDir, which);
-    model.loadStateDict(weights);
+    model.loadStateDict(weights, { from: `the ${which} weights of epoch ${epoch} in ${runDir}` });
     return epoch;
   });
 }

@@ -294,7 +294,7 @@ export abstract class Module {
    * always throw: such weights would be evaluated as if they were fine.
    * Every problem is listed, and nothing is copied then.
    */
-  loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): LoadResult {
+  loadStateDict(dict: StateDict | Map<string, Tensor>, { strict = true, from }: { strict?: boolean; from?: string } = {}): LoadResult {
     const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const entries = this.stateEntries();
     const expected = new Set(entries.map(([name]) => name));
@@ -324,7 +324,8 @@ export abstract class Module {
       ...firstFew(nonFinite, undefined, ' non-finite tensors'),
     ];
     if (problems.length > 0) {
-      throw new Error(`loadStateDict: cannot load into ${this.constructor.name}:${problems.map((p) => `\n  ${p}`).join('')}`);
+      const origin = from === undefined ? '' : ` from ${from}`;
+      throw new Error(`loadStateDict: cannot load${origin} into ${this.constructor.name}:${problems.map((p) => `\n  ${p}`).join('')}`);
     }
     torch.noGrad(() => {
       for (const [name, target] of entries) {

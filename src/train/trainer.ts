@@ -167,7 +167,8 @@ function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod)
   const target = createRunModel(config, 'target', data, config.device);
   if (!method.needsGuidance) return { target };
   const guidance = createRunModel(config, 'guidance', data, config.device);
-  if (config.guidanceWeights) torch.tidy(() => guidance.loadStateDict(loadSafetensors(config.guidanceWeights!)));
+  if (config.guidanceWeights)
+    torch.tidy(() => guidance.loadStateDict(loadSafetensors(config.guidanceWeights!), { from: config.guidanceWeights! }));
   // A frozen guidance model is a fixed function: no gradients are kept for it.
   if (config.guidanceMode === 'frozen') for (const p of guidance.parameters()) p.requiresGrad = false;
   return { target, guidance };
@@ -308,8 +309,9 @@ function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
         }
       }
     }
-    models.target.loadStateDict(c.target);
-    if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance);
+    const from = `the checkpoint of epoch ${c.epoch} in ${config.out}`;
+    models.target.loadStateDict(c.target, { from });
+    if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance, { from });
     optimizer.loadStateDict(c.optimizer as ReturnType<SGD['stateDict']>);
     torch.setRngState(c.rng);
     return c.epoch;
