@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
 import { io } from '../../src/index.js';
 
 interface EvalJson {
@@ -32,35 +32,7 @@ let weights: string | null = null;
 function trainedWeights(): string {
   if (weights) return weights;
   const dir = tempDir();
-  const r = d2r([
-    'train',
-    '--method',
-    'standard',
-    '--model',
-    'smallcnn',
-    '--dataset',
-    'fashion-mnist',
-    '--limit',
-    '512',
-    '--batch-size',
-    '64',
-    '--epochs',
-    '1',
-    '--lr',
-    '0.05',
-    '--schedule',
-    'multistep',
-    '--eval-n',
-    '16',
-    '--eval-steps',
-    '0',
-    '--threads',
-    '1',
-    '--seed',
-    '1',
-    '--out',
-    dir,
-  ]);
+  const r = d2r(trainArgs(dir, { limit: 512, lr: 0.05, schedule: 'multistep', seed: 1 }));
   assert.equal(r.status, 0, r.stderr);
   weights = join(dir, 'target.safetensors');
   return weights;

@@ -4,35 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, killWhen, tempDir } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
 
 function trainRun(seed: number): string {
   const dir = tempDir();
-  const r = d2r([
-    'train',
-    '--method',
-    'standard',
-    '--model',
-    'smallcnn',
-    '--dataset',
-    'fashion-mnist',
-    '--limit',
-    '128',
-    '--batch-size',
-    '64',
-    '--epochs',
-    '1',
-    '--eval-n',
-    '16',
-    '--eval-steps',
-    '0',
-    '--threads',
-    '1',
-    '--seed',
-    String(seed),
-    '--out',
-    dir,
-  ]);
+  const r = d2r(trainArgs(dir, { seed }));
   assert.equal(r.status, 0, r.stderr);
   return dir;
 }

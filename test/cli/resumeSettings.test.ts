@@ -4,31 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
 test('--resume with only --out and --epochs continues the recorded run; a changed method is still refused', () => {
   const out = join(tempDir(), 'run');
-  const first = d2r([
-    'train',
-    '--method',
-    'pgd-at',
-    '--steps',
-    '1',
-    '--limit',
-    '64',
-    '--batch-size',
-    '32',
-    '--epochs',
-    '1',
-    '--eval-n',
-    '8',
-    '--eval-steps',
-    '0',
-    '--dropout',
-    '0',
-    '--out',
-    out,
-  ]);
+  const first = d2r(trainArgs(out, { method: 'pgd-at', steps: 1, limit: 64, batchSize: 32, evalN: 8, dropout: 0 }));
   assert.equal(first.status, 0, first.stderr);
   const resumed = d2r(['train', '--resume', '--epochs', '2', '--out', out]);
   assert.equal(resumed.status, 0, resumed.stderr);

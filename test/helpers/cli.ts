@@ -16,6 +16,36 @@ export function d2rAsync(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
 }
 
+type FlagValue = string | number | boolean | null;
+
+/**
+ * `d2r train` arguments for a tiny run into `out`: standard training of smallcnn on
+ * the first 128 Fashion-MNIST images, one epoch at batch 64, 16 clean evaluation
+ * points, one thread, seed 0. `settings` (camelCase flag names) add or replace
+ * flags; true is a bare flag, null leaves the flag out.
+ */
+export function trainArgs(out: string, settings: Record<string, FlagValue> = {}): string[] {
+  const all: Record<string, FlagValue> = {
+    method: 'standard',
+    model: 'smallcnn',
+    dataset: 'fashion-mnist',
+    limit: 128,
+    batchSize: 64,
+    epochs: 1,
+    evalN: 16,
+    evalSteps: 0,
+    threads: 1,
+    seed: 0,
+    ...settings,
+    out,
+  };
+  const flag = (name: string): string => '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  return [
+    'train',
+    ...Object.entries(all).flatMap(([k, v]) => (v === null || v === false ? [] : v === true ? [flag(k)] : [flag(k), String(v)])),
+  ];
+}
+
 export function tempDir(prefix = 'd2r-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

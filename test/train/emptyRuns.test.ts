@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
 function idx(magic: number, dims: number[]): Buffer {
   const b = Buffer.alloc(4 + 4 * dims.length);
@@ -23,23 +23,9 @@ test('a training set without images is an error, not a run with loss 0', () => {
     writeFileSync(join(data, `${split}-labels-idx1-ubyte`), idx(0x801, [0]));
   }
   const out = tempDir();
-  const r = d2r([
-    'train',
-    '--method',
-    'standard',
-    '--model',
-    'smallcnn',
-    '--dataset',
-    'mnist',
-    '--data-dir',
-    data,
-    '--epochs',
-    '1',
-    '--threads',
-    '1',
-    '--out',
-    out,
-  ]);
+  const r = d2r(
+    trainArgs(out, { dataset: 'mnist', dataDir: data, limit: null, batchSize: null, evalN: null, evalSteps: null, seed: null }),
+  );
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /training set in .* has no images/);
 });
@@ -47,27 +33,7 @@ test('a training set without images is an error, not a run with loss 0', () => {
 test('--eval-n 0 evaluates no point and reports no accuracy; --threads beyond the cores is bounded', () => {
   const out = tempDir();
   const threads = 100000;
-  const r = d2r([
-    'train',
-    '--method',
-    'standard',
-    '--model',
-    'smallcnn',
-    '--dataset',
-    'fashion-mnist',
-    '--limit',
-    '64',
-    '--batch-size',
-    '64',
-    '--epochs',
-    '1',
-    '--eval-n',
-    '0',
-    '--threads',
-    String(threads),
-    '--out',
-    out,
-  ]);
+  const r = d2r(trainArgs(out, { limit: 64, evalN: 0, evalSteps: null, threads, seed: null }));
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stderr,

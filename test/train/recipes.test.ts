@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { learningRateAt, scheduleSteps } from '../../src/train/schedule.js';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
 const lrs = (settings: Record<string, unknown>): number[] => {
   const config = resolveTrainConfig(settings);
@@ -101,31 +101,7 @@ test('a short run has no reduced first epoch, and smallcnn a peak lr that learns
 
 test('d2r train prints the schedule and records the recipe and the resolved values in config.json', () => {
   const out = tempDir();
-  const r = d2r([
-    'train',
-    '--method',
-    'trades',
-    '--model',
-    'smallcnn',
-    '--dataset',
-    'fashion-mnist',
-    '--limit',
-    '64',
-    '--batch-size',
-    '64',
-    '--epochs',
-    '2',
-    '--steps',
-    '1',
-    '--eval-n',
-    '16',
-    '--eval-steps',
-    '0',
-    '--threads',
-    '1',
-    '--out',
-    out,
-  ]);
+  const r = d2r(trainArgs(out, { method: 'trades', limit: 64, epochs: 2, steps: 1, seed: null }));
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.05; weight decay 0\.0002, momentum 0\.9\n/);
   const config = (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;

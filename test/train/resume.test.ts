@@ -4,35 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, tempDir } from '../helpers/cli.js';
+import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
 
-const small = (method: string, out: string, epochs: number): string[] => [
-  'train',
-  '--method',
-  method,
-  '--model',
-  'smallcnn',
-  '--dataset',
-  'fashion-mnist',
-  '--limit',
-  '192',
-  '--batch-size',
-  '64',
-  '--epochs',
-  String(epochs),
-  '--steps',
-  '2',
-  '--eval-n',
-  '32',
-  '--eval-steps',
-  '2',
-  '--threads',
-  '1',
-  '--seed',
-  '3',
-  '--out',
-  out,
-];
+const small = (method: string, out: string, epochs: number): string[] =>
+  trainArgs(out, { method, limit: 192, epochs, steps: 2, evalN: 32, evalSteps: 2, seed: 3 });
 
 async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise<void> {
   const child = d2rAsync(args);

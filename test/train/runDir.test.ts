@@ -7,35 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
-const small = (out: string, epochs: number, method = 'standard'): string[] => [
-  'train',
-  '--method',
-  method,
-  '--model',
-  'smallcnn',
-  '--dataset',
-  'fashion-mnist',
-  '--limit',
-  '128',
-  '--batch-size',
-  '64',
-  '--epochs',
-  String(epochs),
-  '--steps',
-  '1',
-  '--eval-n',
-  '16',
-  '--eval-steps',
-  '0',
-  '--threads',
-  '1',
-  '--seed',
-  '3',
-  '--out',
-  out,
-];
+const small = (out: string, epochs: number, method = 'standard'): string[] => trainArgs(out, { method, epochs, steps: 1, seed: 3 });
 
 const epochLines = (dir: string): number[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
