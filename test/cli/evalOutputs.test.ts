@@ -16,7 +16,7 @@ function trainRun(seed: number): string {
 let shared: string | null = null;
 const run = (): string => (shared ??= trainRun(1));
 
-const withWeights = (weights: string, extra: string[]): string[] => [
+const withWeights = (weights: string, extra: string[], n = 8, attacks = 'none'): string[] => [
   'eval',
   '--model',
   'smallcnn',
@@ -25,9 +25,9 @@ const withWeights = (weights: string, extra: string[]): string[] => [
   '--dataset',
   'fashion-mnist',
   '--n',
-  '8',
+  String(n),
   '--attacks',
-  'none',
+  attacks,
   '--threads',
   '1',
   ...extra,
@@ -66,27 +66,7 @@ test('a state file is not resumed for other weights with the same modification t
   copyFileSync(join(run(), 'target.safetensors'), weights);
   const out = join(tempDir(), 'eval.json');
   const state = out.replace(/\.json$/, '.state.json');
-  const args = [
-    'eval',
-    '--model',
-    'smallcnn',
-    '--weights',
-    weights,
-    '--dataset',
-    'fashion-mnist',
-    '--n',
-    '24',
-    '--attacks',
-    'apgd-ce,apgd-t',
-    '--epsilon',
-    '0.1',
-    '--batch-size',
-    '4',
-    '--threads',
-    '1',
-    '--out',
-    out,
-  ];
+  const args = withWeights(weights, ['--epsilon', '0.1', '--batch-size', '4', '--out', out], 24, 'apgd-ce,apgd-t');
   // Kill once an attack is under way (AutoAttack's targeted APGD takes seconds).
   await killWhen(d2rAsync(args), () => existsSync(state) && /"name": ?"apgd-t"/.test(readFileSync(state, 'utf8')));
   assert.ok(existsSync(state), 'killed with a state file');
