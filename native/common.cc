@@ -29,9 +29,9 @@ Napi::TypeError argError(const Napi::CallbackInfo& info, size_t i, const char* e
 // ---- the slab of boxes -------------------------------------------------------------
 // Chunks of boxes that never move (a reference into a box stays valid while
 // other boxes are made), a free list threaded through the free slots, and a
-// mutex because worker threads share the slab. A handle's External carries
+// mutex because worker threads share the slab. A handle is the BigInt
 // (generation << 32 | index), never a pointer, so a stale handle can be told
-// apart from the box's next owner.
+// apart from the box's next owner. Generations start at 1: 0n is never live.
 constexpr uint32_t kChunkBits = 12;
 constexpr uint32_t kChunkSize = 1u << kChunkBits;
 constexpr uint32_t kMaxChunks = 1u << 18;  // 2^30 live handles at most
@@ -75,14 +75,12 @@ void freeBox(TensorBox* box) {
   freeHead = box->index;
 }
 
-void* handleData(const TensorBox* box) {
-  uint64_t packed = (static_cast<uint64_t>(box->generation.load(std::memory_order_relaxed)) << 32) | box->index;
-  return reinterpret_cast<void*>(static_cast<uintptr_t>(packed));
+uint64_t packedHandle(const TensorBox* box) {
+  return (static_cast<uint64_t>(box->generation.load(std::memory_order_relaxed)) << 32) | box->index;
 }
 
-// The live box a handle's data names, or the empty box for a stale handle.
-TensorBox* boxFromData(void* data) {
-  auto packed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
+// The live box a packed handle names, or the empty box for a stale handle.
+TensorBox* boxFromPacked(uint64_t packed) {
   auto index = static_cast<uint32_t>(packed);
   auto generation = static_cast<uint32_t>(packed >> 32);
   if ((index >> kChunkBits) >= kMaxChunks) return &emptyBox;
@@ -115,9 +113,9 @@ void deleteFinalizedRefs() {
 
 // A plain function pointer, not node-addon-api's templated finalizer, which
 // allocates and frees a record of its own for every handle. Runs only for
-// handles nobody disposed (dispose deletes the weak reference).
+// tensors nobody disposed (dispose deletes the weak reference).
 void finalizeBox(Napi::node_addon_api_basic_env env, void* data, void* /*hint*/) {
-  TensorBox* box = boxFromData(data);
+  TensorBox* box = boxFromPacked(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data)));
   if (box == &emptyBox) return;
   if (box->tensor.defined()) releaseTensor(Napi::BasicEnv(env), box);
   finalizedRefs.emplace_back(const_cast<napi_env>(static_cast<const napi_env__*>(env)), box->ref);
@@ -158,15 +156,20 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
     box->reportedBytes = box->bytes;
     Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
   }
-  void* data = handleData(box);
   napi_value handle;
-  napi_status status = napi_create_external(env, data, nullptr, nullptr, &handle);
-  if (status == napi_ok) status = napi_add_finalizer(env, handle, data, finalizeBox, nullptr, &box->ref);
+  napi_status status = napi_create_bigint_uint64(env, packedHandle(box), &handle);
   if (status != napi_ok) {
     releaseBox(env, box);
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
   return Napi::Value(env, handle);
+}
+
+void collectWhenUnreachable(Napi::Env env, Napi::Object owner, TensorBox* box) {
+  if (!finalizedRefs.empty()) deleteFinalizedRefs();
+  if (box == &emptyBox || !box->tensor.defined() || box->ref != nullptr) return;
+  void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(packedHandle(box)));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_finalizer(env, owner, data, finalizeBox, nullptr, &box->ref));
 }
 
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
@@ -186,11 +189,12 @@ bool isMissing(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();
 }
 
-// One Node-API call: napi_get_value_external fails for anything but an External.
+// One Node-API call: napi_get_value_bigint_uint64 fails for anything but a BigInt.
 static TensorBox* boxIfHandle(const Napi::CallbackInfo& info, napi_value v) {
-  void* data = nullptr;
-  if (napi_get_value_external(info.Env(), v, &data) != napi_ok) return nullptr;
-  return boxFromData(data);
+  uint64_t packed = 0;
+  bool lossless = false;
+  if (napi_get_value_bigint_uint64(info.Env(), v, &packed, &lossless) != napi_ok) return nullptr;
+  return lossless ? boxFromPacked(packed) : &emptyBox;
 }
 
 static TensorBox* boxFromValue(const Napi::CallbackInfo& info, Napi::Value v, size_t i) {
@@ -334,6 +338,11 @@ int64_t reductionArg(const Napi::CallbackInfo& info, size_t i) {
   if (r == "mean") return at::Reduction::Mean;
   if (r == "sum") return at::Reduction::Sum;
   throw Napi::RangeError::New(info.Env(), "reduction must be 'none', 'mean' or 'sum', got '" + r + "'");
+}
+
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsObject()) throw argError(info, i, "an object");
+  return info[i].As<Napi::Object>();
 }
 
 Napi::TypedArray typedArrayArg(const Napi::CallbackInfo& info, size_t i) {

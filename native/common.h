@@ -14,26 +14,29 @@
 namespace d2r {
 
 // One JS handle owns exactly one native reference. dispose() drops it early;
-// the garbage collector's finalizer drops it for handles nobody disposed.
+// a finalizer on the Tensor object drops it for tensors nobody disposed.
 //
-// Boxes live in a slab of fixed slots, never moved, and a handle is a JS
-// External whose data is not a pointer but the slot's index and generation.
-// dispose() frees the slot at once (its generation moves on, so the old
-// handle reads as disposed even after the slot is reused) and deletes the
-// handle's weak reference, so the collector has nothing left to do for a
-// disposed handle: no phantom callback, no finalizer. Only handles that were
-// never disposed keep their weak reference until the collector finds them.
-// The finalizer is a "basic" one (it touches no JS state), so Node runs it
-// during garbage collection itself instead of deferring it to the event loop:
-// a long synchronous loop (an attack of thousands of steps) then frees its
-// handles as it goes rather than only when it returns.
+// Boxes live in a slab of fixed slots, never moved, and a handle is a plain
+// JS BigInt holding the slot's index and generation: not an External, which
+// in Node 20 costs a heap object and a weak handle the collector must visit
+// for every tensor. dispose() frees the slot at once (its generation moves
+// on, so the old handle reads as disposed even after the slot is reused).
+//
+// A handle has no finalizer of its own. The TypeScript Tensor asks for one
+// (collectWhenUnreachable) only once no memory scope holds it: a tensor
+// inside tidy() is reachable from its scope until the scope disposes it, so a
+// finalizer could never run for it, and the common case (an op in a scope)
+// costs the collector nothing. The finalizer is a "basic" one (it touches no
+// JS state), so Node runs it during garbage collection itself instead of
+// deferring it to the event loop: a long synchronous loop frees collected
+// tensors as it goes rather than only when it returns.
 struct TensorBox {
   at::Tensor tensor;
   // Bytes counted for torch.memory() (numel x element size when wrapped).
   int64_t bytes = 0;
   // Bytes reported to V8 as external memory (CPU tensors only).
   int64_t reportedBytes = 0;
-  // The handle's weak reference (its GC finalizer); null once released.
+  // The weak reference of the owner's GC finalizer (collectWhenUnreachable); null if none.
   napi_ref ref = nullptr;
   // Bumped each time the slot is freed; the handle carries the value it was made with.
   std::atomic<uint32_t> generation{0};
@@ -54,6 +57,9 @@ HandleCounts liveHandleCounts();
 
 // Wraps a tensor in a new JS handle (undefined tensors become null).
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
+// Frees the box's tensor when `owner` (the JS object holding the handle) is
+// garbage collected, unless it was disposed before; a second call does nothing.
+void collectWhenUnreachable(Napi::Env env, Napi::Object owner, TensorBox* box);
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 
 // Argument conversion for the generated functions (native/ops.generated.cc);
@@ -89,6 +95,7 @@ at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<at::Device> optionalDeviceArg(const Napi::CallbackInfo& info, size_t i);
 // 'none' | 'mean' | 'sum' as at::Reduction.
 int64_t reductionArg(const Napi::CallbackInfo& info, size_t i);
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i);
 Napi::TypedArray typedArrayArg(const Napi::CallbackInfo& info, size_t i);
 bool isMissing(const Napi::CallbackInfo& info, size_t i);
 

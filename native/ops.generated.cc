@@ -165,6 +165,15 @@ Napi::Value op_dispose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value op_collectWhenUnreachable(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "collectWhenUnreachable");
+  Napi::Object owner = objectArg(info, 0);
+  TensorBox* handle = boxArg(info, 1);
+  collectWhenUnreachable(env, owner, handle);
+  return env.Undefined();
+}
+
 Napi::Value op_clone(const Napi::CallbackInfo& info) {
   [[maybe_unused]] Napi::Env env = info.Env();
   checkArgCount(info, 1, "clone");
@@ -1432,6 +1441,7 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("isContiguous", op_isContiguous);
   D2R_EXPORT("isDisposed", op_isDisposed);
   D2R_EXPORT("dispose", op_dispose);
+  D2R_EXPORT("collectWhenUnreachable", op_collectWhenUnreachable);
   D2R_EXPORT("clone", op_clone);
   D2R_EXPORT("detach", op_detach);
   D2R_EXPORT("contiguous", op_contiguous);

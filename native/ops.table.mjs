@@ -27,6 +27,7 @@
 //   ScalarType                 at::ScalarType from a dtype code; Device? at::Device or none
 //   Reduction                  'none' | 'mean' | 'sum' as at::Reduction
 //   Bytes                      Napi::TypedArray; Box: the raw handle box (may be disposed)
+//   Object                     Napi::Object; any JS object
 // Returns: Tensor, Tensor? (null for an undefined tensor), TensorList, TensorList?,
 //   (a: Tensor, b: Tensor) (a pair; methods return { a, b }), void, Self (void
 //   natively, the method returns this), bool, int, double, string, IntList,
@@ -63,6 +64,8 @@ export const ops = [
   { sig: 'isContiguous(self: Tensor) -> bool', cpp: 'self.is_contiguous()', method: true },
   { sig: 'isDisposed(handle: Box) -> bool', cpp: '!handle->tensor.defined()' },
   { sig: 'dispose(handle: Box) -> void', cpp: 'releaseBox(env, handle)' },
+  // Frees the tensor when `owner` is garbage collected, unless disposed before (see common.h).
+  { sig: 'collectWhenUnreachable(owner: Object, handle: Box) -> void', cpp: 'collectWhenUnreachable(env, owner, handle)' },
   { sig: 'clone(self: Tensor) -> Tensor', cpp: 'self.clone()', method: true },
   { sig: 'detach(self: Tensor) -> Tensor', cpp: 'self.detach()', method: true, doc: 'Same data, cut from the autograd graph.' },
   { sig: 'contiguous(self: Tensor) -> Tensor', cpp: 'self.contiguous()', method: true },

@@ -52,6 +52,7 @@ const ARG_TYPES = {
   Reduction: { cpp: (n, i) => `int64_t ${n} = reductionArg(info, ${i});`, native: "'none' | 'mean' | 'sum'", param: "'none' | 'mean' | 'sum'", pass: (x) => x },
   Bytes: { cpp: (n, i) => `Napi::TypedArray ${n} = typedArrayArg(info, ${i});`, native: 'ArrayBufferView', param: 'ArrayBufferView', pass: (x) => x },
   Box: { cpp: (n, i) => `TensorBox* ${n} = boxArg(info, ${i});`, native: 'Handle', param: 'Tensor', pass: handleOf },
+  Object: { cpp: (n, i) => `Napi::Object ${n} = objectArg(info, ${i});`, native: 'object', param: 'object', pass: (x) => x },
 };
 
 // cpp(expr): the C++ statements returning the value; native: the TS type; method(call): the TS body.

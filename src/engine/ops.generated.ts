@@ -23,6 +23,7 @@ export interface NativeBinding {
   isContiguous(self: Handle): boolean;
   isDisposed(handle: Handle): boolean;
   dispose(handle: Handle): void;
+  collectWhenUnreachable(owner: object, handle: Handle): void;
   clone(self: Handle): Handle;
   detach(self: Handle): Handle;
   contiguous(self: Handle): Handle;

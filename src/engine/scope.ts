@@ -1,7 +1,8 @@
 // Memory scopes: tidy(fn) disposes every tensor created inside fn except what
-// fn returns and what was kept. Finalizers on the native handles are only the
-// safety net; loops of thousands of steps stay flat because of these scopes
-// (and the loop idiom of loop.ts, built on them). docs/memory.md tells the rules.
+// fn returns and what was kept. Finalizers are only the safety net, and only
+// tensors no scope holds get one (see untracked); loops of thousands of steps
+// stay flat because of these scopes (and the loop idiom of loop.ts, built on
+// them). docs/memory.md tells the rules.
 
 /** Anything the scope machinery can dispose. */
 export interface Disposable {
@@ -9,13 +10,23 @@ export interface Disposable {
   readonly isDisposed: boolean;
   /** Set by keep(): the tensor outlives every scope. */
   kept: boolean;
+  /**
+   * Called once no scope holds the tensor (made outside every scope, kept, or
+   * returned from the outermost one): from then on the garbage collector frees
+   * it if nobody disposes it. A tensor a scope holds is reachable until the
+   * scope disposes it, so it needs no finalizer before.
+   */
+  untracked(): void;
 }
 
 const stack: Disposable[][] = [];
 
-export function track(t: Disposable): void {
+/** Puts t in the innermost scope; false when no scope is open. */
+export function track(t: Disposable): boolean {
   const top = stack[stack.length - 1];
-  if (top !== undefined) top.push(t);
+  if (top === undefined) return false;
+  top.push(t);
+  return true;
 }
 
 /** Marks t to survive every enclosing scope; the caller disposes it. */
@@ -71,19 +82,23 @@ export function tidy<T>(fn: () => T): T {
     result = fn();
   } catch (err) {
     stack.pop();
-    for (const t of scope) if (!t.kept) t.dispose();
+    for (const t of scope) {
+      if (t.kept) t.untracked();
+      else t.dispose();
+    }
     throw err;
   }
   stack.pop();
   if (result instanceof Promise) {
+    for (const t of scope) t.untracked();
     throw new Error('tidy(fn): fn must be synchronous; the tensors it creates after an await cannot be tracked');
   }
   const survivors = tensorsIn(result);
   const parent = stack[stack.length - 1];
   for (const t of scope) {
-    if (t.kept) continue;
-    if (survivors.has(t)) parent?.push(t);
-    else t.dispose();
+    if (!t.kept && !survivors.has(t)) t.dispose();
+    else if (!t.kept && parent !== undefined) parent.push(t);
+    else t.untracked();
   }
   return result;
 }

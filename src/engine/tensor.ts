@@ -26,7 +26,12 @@ export class Tensor extends TensorOps implements Disposable {
     super();
     if (handle === null) throw new Error('internal: a null handle cannot become a Tensor');
     this.handle = handle;
-    if (tracked) track(this);
+    if (!tracked || !track(this)) this.untracked();
+  }
+
+  /** Lets the garbage collector free the tensor if nobody disposes it (see Disposable). */
+  untracked(): void {
+    native.collectWhenUnreachable(this, this.handle);
   }
 
   protected fromHandle(handle: Handle): Tensor {

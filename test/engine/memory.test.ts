@@ -253,3 +253,51 @@ test('handles nobody disposes are finalized during one long synchronous loop, an
   collectGarbage();
   assert.deepEqual(torch.memory(), start);
 });
+
+// Only tensors no scope holds get a finalizer (a scope disposes the others):
+// those made outside every scope, kept ones and the results of the outermost
+// scope. Each must still be freed by the collector once dropped.
+test('tensors that leave every scope (kept, returned from the outermost tidy, kept when an error unwinds) are finalized once dropped', () => {
+  collectGarbage();
+  const start = torch.memory();
+  const leaveScopes = (): Tensor[] => {
+    const made: Tensor[] = [];
+    made.push(
+      torch.tidy(() =>
+        torch.tidy(() => {
+          made.push(torch.keep(torch.ones([3])));
+          return torch.zeros([2]);
+        }),
+      ),
+    );
+    assert.throws(() =>
+      torch.tidy(() => {
+        made.push(torch.keep(torch.ones([4])));
+        throw new Error('boom');
+      }),
+    );
+    return made;
+  };
+  let dropped: Tensor[] | null = leaveScopes();
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + dropped.length, numBytes: start.numBytes + 12 + 8 + 16 });
+  dropped = null;
+  collectGarbage();
+  assert.deepEqual(torch.memory(), start);
+});
+
+test('a disposed tensor that had a finalizer is not released twice when collected', () => {
+  collectGarbage();
+  const start = torch.memory();
+  let outside: Tensor | null = torch.ones([2]);
+  outside.dispose();
+  const reused = torch.tidy(() => torch.keep(torch.full([2], 7)));
+  outside = null;
+  collectGarbage();
+  assert.deepEqual(
+    torch.memory(),
+    { numTensors: start.numTensors + 1, numBytes: start.numBytes + 8 },
+    'the slot now owned by another tensor survives the old owner being collected',
+  );
+  reused.dispose();
+  assert.deepEqual(torch.memory(), start);
+});
