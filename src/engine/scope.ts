@@ -1,8 +1,8 @@
 // Memory scopes: tidy(fn) disposes every tensor created inside fn except what
 // fn returns and what was kept. Finalizers are only the safety net, and only
-// tensors no scope holds get one (see untracked); loops of thousands of steps
-// stay flat because of these scopes (and the loop idiom of loop.ts, built on
-// them). docs/memory.md tells the rules.
+// tensors no scope holds get one (see collectWhenUnreachable); loops of
+// thousands of steps stay flat because of these scopes (and the loop idiom of
+// loop.ts, built on them). docs/memory.md tells the rules.
 
 /** Anything the scope machinery can dispose. */
 export interface Disposable {
@@ -16,7 +16,7 @@ export interface Disposable {
    * it if nobody disposes it. A tensor a scope holds is reachable until the
    * scope disposes it, so it needs no finalizer before.
    */
-  untracked(): void;
+  collectWhenUnreachable(): void;
 }
 
 const stack: Disposable[][] = [];
@@ -83,14 +83,14 @@ export function tidy<T>(fn: () => T): T {
   } catch (err) {
     stack.pop();
     for (const t of scope) {
-      if (t.kept) t.untracked();
+      if (t.kept) t.collectWhenUnreachable();
       else t.dispose();
     }
     throw err;
   }
   stack.pop();
   if (result instanceof Promise) {
-    for (const t of scope) t.untracked();
+    for (const t of scope) t.collectWhenUnreachable();
     throw new Error('tidy(fn): fn must be synchronous; the tensors it creates after an await cannot be tracked');
   }
   const survivors = tensorsIn(result);
@@ -98,7 +98,7 @@ export function tidy<T>(fn: () => T): T {
   for (const t of scope) {
     if (!t.kept && !survivors.has(t)) t.dispose();
     else if (!t.kept && parent !== undefined) parent.push(t);
-    else t.untracked();
+    else t.collectWhenUnreachable();
   }
   return result;
 }

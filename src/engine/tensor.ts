@@ -26,11 +26,11 @@ export class Tensor extends TensorOps implements Disposable {
     super();
     if (handle === null) throw new Error('internal: a null handle cannot become a Tensor');
     this.handle = handle;
-    if (!tracked || !track(this)) this.untracked();
+    if (!tracked || !track(this)) this.collectWhenUnreachable();
   }
 
   /** Lets the garbage collector free the tensor if nobody disposes it (see Disposable). */
-  untracked(): void {
+  collectWhenUnreachable(): void {
     native.collectWhenUnreachable(this, this.handle);
   }
 
