@@ -204,14 +204,19 @@ test('torch.memory() is back at its start value after tidy, except for what tidy
   assert.deepEqual(torch.memory(), start);
 });
 
-test('torch.memory() drops handles the garbage collector finalizes', () => {
+/** Counts the tensors `make` returns (and their bytes), drops them, and expects the collector to free every one. */
+function assertCollectorFrees(make: () => Tensor[], bytes: number): void {
   collectGarbage();
   const start = torch.memory();
-  let dropped: Tensor[] | null = Array.from({ length: 100 }, () => torch.ones([10]));
-  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + dropped.length, numBytes: start.numBytes + 100 * 40 });
+  let dropped: Tensor[] | null = make();
+  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + dropped.length, numBytes: start.numBytes + bytes });
   dropped = null;
   collectGarbage();
   assert.deepEqual(torch.memory(), start);
+}
+
+test('torch.memory() drops handles the garbage collector finalizes', () => {
+  assertCollectorFrees(() => Array.from({ length: 100 }, () => torch.ones([10])), 100 * 40);
 });
 
 test('a disposed handle stays disposed after its native slot is reused by later tensors', () => {
@@ -258,8 +263,6 @@ test('handles nobody disposes are finalized during one long synchronous loop, an
 // those made outside every scope, kept ones and the results of the outermost
 // scope. Each must still be freed by the collector once dropped.
 test('tensors that leave every scope (kept, returned from the outermost tidy, kept when an error unwinds) are finalized once dropped', () => {
-  collectGarbage();
-  const start = torch.memory();
   const leaveScopes = (): Tensor[] => {
     const made: Tensor[] = [];
     made.push(
@@ -278,11 +281,7 @@ test('tensors that leave every scope (kept, returned from the outermost tidy, ke
     );
     return made;
   };
-  let dropped: Tensor[] | null = leaveScopes();
-  assert.deepEqual(torch.memory(), { numTensors: start.numTensors + dropped.length, numBytes: start.numBytes + 12 + 8 + 16 });
-  dropped = null;
-  collectGarbage();
-  assert.deepEqual(torch.memory(), start);
+  assertCollectorFrees(leaveScopes, 12 + 8 + 16);
 });
 
 test('a disposed tensor that had a finalizer is not released twice when collected', () => {
