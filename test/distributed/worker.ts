@@ -1,7 +1,8 @@
 // One rank of the distributed tests (started by workers.ts with torchrun's
 // variables): runs the scenario named by argv[2] through the library and
 // prints one JSON line with what it saw.
-import { distributed, nn, torch, type Tensor } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { distributed, nn, optim, torch, type Tensor } from '../../src/index.js';
 
 const TIMEOUT_SECONDS = Number(process.env.D2R_TEST_TIMEOUT ?? '5');
 
@@ -107,6 +108,46 @@ function peerStuck(): Record<string, unknown> {
   }
 }
 
+/** The CNN of test/oracles/ddp.py (no batch norm, no dropout), with its state-dict keys. */
+class TinyCnn extends nn.Module {
+  conv = new nn.Conv2d(1, 4, 3);
+  fc = new nn.Linear(4 * 4 * 4, 3);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(this.conv.forward(x).relu().flatten(1));
+  }
+}
+
+interface TrainInputs {
+  weights: Record<string, { shape: number[]; data: number[] }>;
+  shards: { x: { shape: number[]; data: number[] }; y: { data: number[] } }[][];
+  lr: number;
+  momentum: number;
+}
+
+/** SGD on this rank's shard of the JSON file argv[3], gradients averaged as DDP does; rank 0 reports the weights. */
+function train(): Record<string, unknown> {
+  const inputs = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
+  const model = new TinyCnn();
+  const initial = Object.entries(inputs.weights).map(([k, w]) => [k, torch.tensor(w.data).reshape(w.shape)] as const);
+  model.loadStateDict(new Map(initial));
+  const params = model.parameters();
+  const averager = new distributed.GradientAverager(params);
+  averager.broadcastFromRank0(params);
+  const opt = new optim.SGD(params, { lr: inputs.lr, momentum: inputs.momentum });
+  for (const batch of inputs.shards[distributed.rank()]!) {
+    torch.tidy(() => {
+      opt.zeroGrad();
+      const x = torch.tensor(batch.x.data).reshape(batch.x.shape);
+      const y = torch.tensor(batch.y.data, { dtype: 'int64' });
+      torch.crossEntropy(model.forward(x), y).backward();
+      averager.averageGradients();
+      opt.step();
+    });
+  }
+  const weights = Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
+  return { rank: distributed.rank(), weights };
+}
+
 async function main(): Promise<void> {
   const scenario = process.argv[2];
   const started = Date.now();
@@ -124,6 +165,7 @@ async function main(): Promise<void> {
   // Scenarios that break the group come last in a run: each process start is costly on a loaded machine.
   let report: Record<string, unknown>;
   if (scenario === 'healthy') report = { collectives: collectives(), gradients: gradients(), stuck: peerStuck() };
+  else if (scenario === 'train') report = train();
   else if (scenario === 'dies') report = peerDies(Number(process.argv[3]));
   else throw new Error(`unknown scenario ${scenario}`);
   console.log(JSON.stringify(report));
