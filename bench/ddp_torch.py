@@ -16,7 +16,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn as nn
-import torch.nn.functional as F
+
+from d2r_torch import cag, d2r_loss
 
 DATA = '/usr/share/datasets/fashion-mnist'
 EPS, ALPHA, STEPS = 0.1, 0.01, 10
@@ -41,27 +42,13 @@ def small_cnn():
         nn.Linear(200, 10))
 
 
-def k(lp, p):
-    return (p * (torch.log(p + 1e-5) - lp)).mean()
-
-
 def d2r_step(target, guide, train_target, train_guide, opt, x, y):
     # CAG on the plain modules (no DDP reducer for gradients w.r.t. the input only).
     target.eval(); guide.eval()
-    with torch.no_grad():
-        pg = F.softmax(guide(x), 1)
-    xa = x + 0.001 * torch.randn_like(x)
-    for _ in range(STEPS):
-        xa.requires_grad_()
-        loss = (pg * (torch.log(pg + 1e-5) - F.log_softmax(target(xa), 1))).sum()
-        g, = torch.autograd.grad(loss, [xa])
-        xa = torch.clamp(torch.min(torch.max(xa.detach() + ALPHA * g.sign(), x - EPS), x + EPS), 0, 1)
+    xa = cag(target, guide, x, EPS, ALPHA, STEPS)
     target.train(); guide.train()
     opt.zero_grad()
-    zta, ztc, zgc = train_target(xa.detach()), train_target(x), train_guide(x)
-    lpt, lpg, pt, pgc = F.log_softmax(ztc, 1), F.log_softmax(zgc, 1), F.softmax(ztc, 1), F.softmax(zgc, 1)
-    loss = F.cross_entropy(zgc, y) + F.mse_loss(zta, zgc) + 20 * torch.abs(k(lpg, pt) - k(lpt, pgc)) + 30 * k(lpg, F.softmax(zta, 1))
-    loss.backward()
+    d2r_loss(train_target(xa), train_target(x), train_guide(x), y).backward()
     opt.step()
 
 
