@@ -8,7 +8,7 @@
 // name the ranks that are gone (and a store that no longer answers names rank 0,
 // which hosts it). The collective's own timeout is shortened by the time this
 // check takes, so that every rank fails within the timeout the user gave.
-#include "common.h"
+#include "ops.h"
 
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -337,52 +337,37 @@ class InitWorker : public Napi::AsyncWorker {
   std::vector<int> missing_;
 };
 
-// ---- exported functions ---------------------------------------------------------
+// Runs a collective; a peer failure becomes a JS error carrying the failed ranks.
+template <typename Fn>
+void collective(Napi::Env env, Fn fn) {
+  try {
+    fn();
+  } catch (const PeerFailure& e) {
+    throw failureError(env, e.what(), e.ranks);
+  }
+}
 
-// (backend, rank, worldSize, masterAddr, masterPort, timeoutMs, interface) -> Promise<void>
-Napi::Value initProcessGroup(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 7, "distInit");
+}  // namespace
+
+// ---- the op table's distributed functions (native/ops.table.mjs) ------------------
+
+Napi::Value distInit(Napi::Env env, const std::string& backend, int64_t rank, int64_t worldSize, const std::string& host, int64_t port,
+                     int64_t timeoutMs, const std::string& interface) {
   if (group || initializing) throw std::runtime_error("initProcessGroup: this process already has a process group (destroyProcessGroup first)");
-  InitOptions o;
-  o.backend = stringArg(info, 0);
-  o.rank = static_cast<int>(intArg(info, 1));
-  o.size = static_cast<int>(intArg(info, 2));
-  o.host = stringArg(info, 3);
-  o.port = static_cast<uint16_t>(intArg(info, 4));
-  o.timeout = Millis(intArg(info, 5));
-  o.interface = stringArg(info, 6);
-  auto* worker = new InitWorker(info.Env(), o);
+  InitOptions o{backend, host, interface, static_cast<int>(rank), static_cast<int>(worldSize), static_cast<uint16_t>(port), Millis(timeoutMs)};
+  auto* worker = new InitWorker(env, o);
   auto promise = worker->promise();
   initializing = true;
   worker->Queue();
   return promise;
 }
 
-// Runs a collective; a peer failure becomes an error carrying the failed ranks.
-template <typename Fn>
-Napi::Value collective(const Napi::CallbackInfo& info, Fn fn) {
-  try {
-    return fn();
-  } catch (const PeerFailure& e) {
-    throw failureError(info.Env(), e.what(), e.ranks);
-  }
+void distAllReduce(Napi::Env env, at::Tensor& t, const std::string& op) {
+  collective(env, [&] { allReduceOn(current("allReduce"), t, op); });
 }
 
-Napi::Value allReduce(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "distAllReduce_");
-  auto& t = tensorArg(info, 0);
-  auto op = stringArg(info, 1);
-  return collective(info, [&] {
-    allReduceOn(current("allReduce"), t, op);
-    return info.Env().Undefined();
-  });
-}
-
-Napi::Value broadcast(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "distBroadcast_");
-  auto& t = tensorArg(info, 0);
-  auto src = intArg(info, 1);
-  return collective(info, [&] {
+void distBroadcast(Napi::Env env, at::Tensor& t, int64_t src) {
+  collective(env, [&] {
     auto& g = current("broadcast");
     if (src < 0 || src >= g.size) {
       throw std::invalid_argument("broadcast: src must be a rank in [0, " + std::to_string(g.size) + "), got " + std::to_string(src));
@@ -393,56 +378,49 @@ Napi::Value broadcast(const Napi::CallbackInfo& info) {
       opts.rootRank = src;
       g.wait(g.collectives->broadcast(tensors, opts), "broadcast");
     });
-    return info.Env().Undefined();
   });
 }
 
-// Rank 0's values of every tensor (parameters and buffers), in flat buckets
-// of one dtype (a list is usually one dtype: one broadcast).
-Napi::Value broadcastFlat(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "distBroadcastFlat_");
-  auto tensors = tensorListArg(info, 0);
-  auto src = intArg(info, 1);
-  return collective(info, [&] {
+// Rank src's values of every tensor (parameters and buffers) in one flat broadcast.
+void distBroadcastFlat(Napi::Env env, const std::vector<at::Tensor>& tensors, int64_t src) {
+  collective(env, [&] {
     auto& g = current("broadcast");
-    if (tensors.empty()) return info.Env().Undefined();
+    if (tensors.empty()) return;
     std::vector<at::Tensor> pieces;
     for (auto& t : tensors) pieces.push_back(t.detach().reshape(-1));
     auto flat = at::cat(pieces);
     std::vector<at::Tensor> list{flat};
     c10d::BroadcastOptions opts;
-    opts.rootRank = static_cast<int64_t>(src);
+    opts.rootRank = src;
     g.wait(g.collectives->broadcast(list, opts), "broadcast");
     at::NoGradGuard noGrad;
     int64_t offset = 0;
-    for (auto& t : tensors) {
+    for (auto t : tensors) {
       t.copy_(flat.narrow(0, offset, t.numel()).view_as(t));
       offset += t.numel();
     }
-    return info.Env().Undefined();
   });
 }
 
-Napi::Value allGather(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 1, "distAllGather");
-  auto t = tensorArg(info, 0).detach().contiguous();
-  return collective(info, [&] {
+std::vector<at::Tensor> distAllGather(Napi::Env env, const at::Tensor& t) {
+  std::vector<at::Tensor> out;
+  collective(env, [&] {
     auto& g = current("allGather");
+    auto input = t.detach().contiguous();
     std::vector<at::Tensor> outputs;
-    for (int r = 0; r < g.size; ++r) outputs.push_back(at::empty_like(t));
+    for (int r = 0; r < g.size; ++r) outputs.push_back(at::empty_like(input));
     std::vector<std::vector<at::Tensor>> outputLists{outputs};
-    std::vector<at::Tensor> inputs{t};
+    std::vector<at::Tensor> inputs{input};
     g.wait(g.collectives->allgather(outputLists, inputs), "allGather");
-    return wrapList(info.Env(), outputLists[0]);
+    out = outputLists[0];
   });
+  return out;
 }
 
-Napi::Value barrier(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 0, "distBarrier");
-  return collective(info, [&] {
+void distBarrier(Napi::Env env) {
+  collective(env, [&] {
     auto& g = current("barrier");
     g.wait(g.collectives->barrier(), "barrier");
-    return info.Env().Undefined();
   });
 }
 
@@ -452,12 +430,10 @@ Napi::Value barrier(const Napi::CallbackInfo& info) {
 // ranks in one allreduce, and copied back. A parameter without a gradient here
 // contributes zeros; it gets the average when any rank had a gradient, and
 // stays without one when no rank had (a parameter no rank used, as DDP leaves it).
-Napi::Value averageGradients(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 1, "distAverageGradients_");
-  auto params = tensorListArg(info, 0);
-  return collective(info, [&] {
+void distAverageGradients(Napi::Env env, const std::vector<at::Tensor>& params) {
+  collective(env, [&] {
     auto& g = current("averageGradients");
-    if (params.empty()) return info.Env().Undefined();
+    if (params.empty()) return;
     at::NoGradGuard noGrad;
     auto dtype = params[0].scalar_type();
     std::vector<at::Tensor> pieces;
@@ -476,55 +452,33 @@ Napi::Value averageGradients(const Napi::CallbackInfo& info) {
     auto counts = flat.narrow(0, flat.numel() - static_cast<int64_t>(params.size()), static_cast<int64_t>(params.size())).cpu();
     int64_t offset = 0;
     for (size_t i = 0; i < params.size(); ++i) {
-      auto& p = params[i];
+      auto p = params[i];
       auto average = flat.narrow(0, offset, p.numel()).view_as(p);
       offset += p.numel();
       if (counts[static_cast<int64_t>(i)].item<double>() == 0) continue;
       if (p.grad().defined()) p.mutable_grad().copy_(average);
       else p.mutable_grad() = average.clone();
     }
-    return info.Env().Undefined();
   });
 }
 
-Napi::Value destroy(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 0, "distDestroy");
-  group.reset();
-  return info.Env().Undefined();
-}
+void distDestroy() { group.reset(); }
 
-// { rank, worldSize, backend } of the group, or null without one.
-Napi::Value state(const Napi::CallbackInfo& info) {
-  if (!group) return info.Env().Null();
-  auto out = Napi::Object::New(info.Env());
-  out.Set("rank", Napi::Number::New(info.Env(), group->rank));
-  out.Set("worldSize", Napi::Number::New(info.Env(), group->size));
-  out.Set("backend", Napi::String::New(info.Env(), group->backend));
+Napi::Value distState(Napi::Env env) {
+  if (!group) return env.Null();
+  auto out = Napi::Object::New(env);
+  out.Set("rank", Napi::Number::New(env, group->rank));
+  out.Set("worldSize", Napi::Number::New(env, group->size));
+  out.Set("backend", Napi::String::New(env, group->backend));
   return out;
 }
 
-// The backends this build can create.
-Napi::Value backends(const Napi::CallbackInfo& info) {
-  auto out = Napi::Array::New(info.Env());
+Napi::Value distBackends(Napi::Env env) {
+  auto out = Napi::Array::New(env);
   uint32_t n = 0;
-  if (D2R_HAS_GLOO) out.Set(n++, Napi::String::New(info.Env(), "gloo"));
-  if (D2R_HAS_NCCL) out.Set(n++, Napi::String::New(info.Env(), "nccl"));
+  if (D2R_HAS_GLOO) out.Set(n++, Napi::String::New(env, "gloo"));
+  if (D2R_HAS_NCCL) out.Set(n++, Napi::String::New(env, "nccl"));
   return out;
-}
-
-}  // namespace
-
-void registerDistributed(Napi::Env env, Napi::Object exports) {
-  D2R_EXPORT("distInit", initProcessGroup);
-  D2R_EXPORT("distAllReduce_", allReduce);
-  D2R_EXPORT("distBroadcast_", broadcast);
-  D2R_EXPORT("distBroadcastFlat_", broadcastFlat);
-  D2R_EXPORT("distAllGather", allGather);
-  D2R_EXPORT("distBarrier", barrier);
-  D2R_EXPORT("distAverageGradients_", averageGradients);
-  D2R_EXPORT("distDestroy", destroy);
-  D2R_EXPORT("distState", state);
-  D2R_EXPORT("distBackends", backends);
 }
 
 }  // namespace d2r

@@ -5,7 +5,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import { bytesPerElement } from '../engine/dtype.js';
 import { DistributedOptionError, collective } from './errors.js';
-import { native } from './native.js';
+import { native } from '../engine/native.js';
 
 /** DDP's default bucket_cap_mb. */
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;

@@ -4,7 +4,7 @@
 import { Tensor } from '../engine/tensor.js';
 import { cudaIsAvailable } from '../engine/functions.generated.js';
 import { DistributedOptionError, asDistributedError, collective } from './errors.js';
-import { native } from './native.js';
+import { native } from '../engine/native.js';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'mean' | 'max' | 'min';
