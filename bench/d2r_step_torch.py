@@ -6,6 +6,7 @@ import sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from d2r_torch import cag, d2r_loss
 
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(0)
@@ -58,25 +59,12 @@ guide = resnet(BasicBlock, [1, 1, 2, 2], False)
 xr, yr = torch.rand(32, 3, 32, 32), torch.randint(0, 10, (32,))
 d2r_opt = torch.optim.SGD(list(preact.parameters()) + list(guide.parameters()), lr=0.1, momentum=0.9, weight_decay=2e-4)
 
-def k(lp, p):
-    return (p * (torch.log(p + 1e-5) - lp)).mean()
-
 def d2r_step():
-    eps, alpha = 8 / 255, 2 / 255
     preact.eval(); guide.eval()
-    with torch.no_grad(): pg = F.softmax(guide(xr), 1)
-    xa = xr + 0.001 * torch.randn_like(xr)
-    for _ in range(10):
-        xa.requires_grad_()
-        loss = (pg * (torch.log(pg + 1e-5) - F.log_softmax(preact(xa), 1))).sum()
-        g, = torch.autograd.grad(loss, [xa])
-        xa = torch.clamp(torch.min(torch.max(xa.detach() + alpha * g.sign(), xr - eps), xr + eps), 0, 1)
+    xa = cag(preact, guide, xr, 8 / 255, 2 / 255, 10)
     preact.train(); guide.train()
     d2r_opt.zero_grad()
-    zta, ztc, zgc = preact(xa.detach()), preact(xr), guide(xr)
-    lpt, lpg, pt, pgc = F.log_softmax(ztc, 1), F.log_softmax(zgc, 1), F.softmax(ztc, 1), F.softmax(zgc, 1)
-    loss = F.cross_entropy(zgc, yr) + F.mse_loss(zta, zgc) + 20 * torch.abs(k(lpg, pt) - k(lpt, pgc)) + 30 * k(lpg, F.softmax(zta, 1))
-    loss.backward(); d2r_opt.step()
+    d2r_loss(preact(xa), preact(xr), guide(xr), yr).backward(); d2r_opt.step()
 
 print('ready', flush=True)
 for line in sys.stdin:

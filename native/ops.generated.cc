@@ -1419,6 +1419,87 @@ Napi::Value op_version(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, TORCH_VERSION);
 }
 
+Napi::Value op_distInit(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 7, "distInit");
+  std::string backend = stringArg(info, 0);
+  int64_t rank = intArg(info, 1);
+  int64_t worldSize = intArg(info, 2);
+  std::string masterAddr = stringArg(info, 3);
+  int64_t masterPort = intArg(info, 4);
+  int64_t timeoutMs = intArg(info, 5);
+  std::string glooInterface = stringArg(info, 6);
+  return distInit(env, backend, rank, worldSize, masterAddr, masterPort, timeoutMs, glooInterface);
+}
+
+Napi::Value op_distAllReduce_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "distAllReduce_");
+  at::Tensor& self = tensorArg(info, 0);
+  std::string op = stringArg(info, 1);
+  distAllReduce(env, self, op);
+  return env.Undefined();
+}
+
+Napi::Value op_distBroadcast_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "distBroadcast_");
+  at::Tensor& self = tensorArg(info, 0);
+  int64_t src = intArg(info, 1);
+  distBroadcast(env, self, src);
+  return env.Undefined();
+}
+
+Napi::Value op_distBroadcastFlat_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "distBroadcastFlat_");
+  auto tensors = tensorListArg(info, 0);
+  int64_t src = intArg(info, 1);
+  distBroadcastFlat(env, tensors, src);
+  return env.Undefined();
+}
+
+Napi::Value op_distAllGather(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "distAllGather");
+  at::Tensor& self = tensorArg(info, 0);
+  return wrapList(env, distAllGather(env, self));
+}
+
+Napi::Value op_distBarrier(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 0, "distBarrier");
+  distBarrier(env);
+  return env.Undefined();
+}
+
+Napi::Value op_distAverageGradients_(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "distAverageGradients_");
+  auto params = tensorListArg(info, 0);
+  distAverageGradients(env, params);
+  return env.Undefined();
+}
+
+Napi::Value op_distDestroy(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 0, "distDestroy");
+  distDestroy();
+  return env.Undefined();
+}
+
+Napi::Value op_distState(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 0, "distState");
+  return distState(env);
+}
+
+Napi::Value op_distBackends(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 0, "distBackends");
+  return distBackends(env);
+}
+
 }  // namespace
 
 void registerOps(Napi::Env env, Napi::Object exports) {
@@ -1587,6 +1668,16 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("cudaDeviceCount", op_cudaDeviceCount);
   D2R_EXPORT("memory", op_memory);
   D2R_EXPORT("version", op_version);
+  D2R_EXPORT("distInit", op_distInit);
+  D2R_EXPORT("distAllReduce_", op_distAllReduce_);
+  D2R_EXPORT("distBroadcast_", op_distBroadcast_);
+  D2R_EXPORT("distBroadcastFlat_", op_distBroadcastFlat_);
+  D2R_EXPORT("distAllGather", op_distAllGather);
+  D2R_EXPORT("distBarrier", op_distBarrier);
+  D2R_EXPORT("distAverageGradients_", op_distAverageGradients_);
+  D2R_EXPORT("distDestroy", op_distDestroy);
+  D2R_EXPORT("distState", op_distState);
+  D2R_EXPORT("distBackends", op_distBackends);
 }
 
 }  // namespace d2r

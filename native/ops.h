@@ -1,6 +1,6 @@
 // What the generated op functions (native/ops.generated.cc) call besides ATen:
 // helpers for ops whose body is more than one expression. Their definitions
-// live in tensors.cc, optim.cc and runtime.cc.
+// live in tensors.cc, optim.cc, runtime.cc and distributed.cc.
 #pragma once
 
 #include "common.h"
@@ -51,5 +51,22 @@ bool cudaAvailable();
 int64_t cudaCount();
 // { numTensors, numBytes } of the live handles.
 Napi::Value memoryValue(Napi::Env env);
+
+// ---- distributed.cc ------------------------------------------------------------------
+// One c10d process group per process. A collective that fails because of a peer
+// throws a JS Error with `distributed: true` and `failedRanks`.
+Napi::Value distInit(Napi::Env env, const std::string& backend, int64_t rank, int64_t worldSize, const std::string& host, int64_t port,
+                     int64_t timeoutMs, const std::string& interface);
+void distAllReduce(Napi::Env env, at::Tensor& t, const std::string& op);
+void distBroadcast(Napi::Env env, at::Tensor& t, int64_t src);
+void distBroadcastFlat(Napi::Env env, const std::vector<at::Tensor>& tensors, int64_t src);
+std::vector<at::Tensor> distAllGather(Napi::Env env, const at::Tensor& t);
+void distBarrier(Napi::Env env);
+void distAverageGradients(Napi::Env env, const std::vector<at::Tensor>& params);
+void distDestroy();
+// { rank, worldSize, backend } of the group, or null without one.
+Napi::Value distState(Napi::Env env);
+// The backends this build can create.
+Napi::Value distBackends(Napi::Env env);
 
 }  // namespace d2r

@@ -274,4 +274,20 @@ export const ops = [
   { sig: 'cudaDeviceCount() -> int', cpp: 'cudaCount()', fn: true },
   { sig: 'memory() -> Value<{ numTensors: number; numBytes: number }>', cpp: 'memoryValue(env)' },
   { sig: 'version() -> string', cpp: 'TORCH_VERSION' },
+
+  // ---- c10d collectives (native/distributed.cc; the API is src/distributed/) -------------------
+  // Resolves once every rank has joined; the rendezvous runs off the JS thread.
+  {
+    sig: 'distInit(backend: string, rank: int, worldSize: int, masterAddr: string, masterPort: int, timeoutMs: int, glooInterface: string) -> Value<Promise<void>>',
+    cpp: 'distInit(env, backend, rank, worldSize, masterAddr, masterPort, timeoutMs, glooInterface)',
+  },
+  { sig: 'distAllReduce_(self: Tensor, op: string) -> void', cpp: 'distAllReduce(env, self, op)' },
+  { sig: 'distBroadcast_(self: Tensor, src: int) -> void', cpp: 'distBroadcast(env, self, src)' },
+  { sig: 'distBroadcastFlat_(tensors: TensorList, src: int) -> void', cpp: 'distBroadcastFlat(env, tensors, src)' },
+  { sig: 'distAllGather(self: Tensor) -> TensorList', cpp: 'distAllGather(env, self)' },
+  { sig: 'distBarrier() -> void', cpp: 'distBarrier(env)' },
+  { sig: 'distAverageGradients_(params: TensorList) -> void', cpp: 'distAverageGradients(env, params)' },
+  { sig: 'distDestroy() -> void', cpp: 'distDestroy()' },
+  { sig: 'distState() -> Value<{ rank: number; worldSize: number; backend: string } | null>', cpp: 'distState(env)' },
+  { sig: 'distBackends() -> Value<string[]>', cpp: 'distBackends(env)' },
 ];

@@ -169,6 +169,16 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   memory(): { numTensors: number; numBytes: number };
   version(): string;
+  distInit(backend: string, rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, glooInterface: string): Promise<void>;
+  distAllReduce_(self: Handle, op: string): void;
+  distBroadcast_(self: Handle, src: number): void;
+  distBroadcastFlat_(tensors: Handle[], src: number): void;
+  distAllGather(self: Handle): Handle[];
+  distBarrier(): void;
+  distAverageGradients_(params: Handle[]): void;
+  distDestroy(): void;
+  distState(): { rank: number; worldSize: number; backend: string } | null;
+  distBackends(): string[];
 }
 
 /** A tensor becomes its handle; numbers and booleans pass through to the native layer. */
