@@ -41,10 +41,7 @@ export function pgdFamilyOptions(name: string, epsilon: number, norm: Norm, prot
 }
 
 /** The attacks named, in order, for a model with `classes` classes ('autoattack' expands to the standard suite). */
-export function planAttacks(
-  names: string[],
-  o: { epsilon: number; norm: Norm; classes: number; protocol?: EvalProtocol },
-): AttackPlan {
+export function planAttacks(names: string[], o: { epsilon: number; norm: Norm; classes: number; protocol?: EvalProtocol }): AttackPlan {
   const plan: AttackPlan = { attacks: [], warnings: [], autoAttack: false };
   for (const name of names) {
     const options = pgdFamilyOptions(name, o.epsilon, o.norm, o.protocol);

@@ -26,7 +26,17 @@ for (const [name, loss] of [
       { ...options },
       { epsilon: EPSILON, stepSize: EPSILON / 4, steps: 20, norm: 'linf', loss, randomStart: 'uniform', earlyStop: true },
     );
-    const init = attacks.project(x.add(torch.rand(x.shape).mul(2 * EPSILON).sub(EPSILON)), x, EPSILON, 'linf');
+    const init = attacks.project(
+      x.add(
+        torch
+          .rand(x.shape)
+          .mul(2 * EPSILON)
+          .sub(EPSILON),
+      ),
+      x,
+      EPSILON,
+      'linf',
+    );
     const ref = pytorch('protocol.py', 'reference_attack', { ...inputs, init, loss, eps: EPSILON, step: options.stepSize, steps: 20 });
     const moved = ref['moved']!.data;
     // The fixture must exercise the rule: some point stops early, some point never stops.
@@ -54,7 +64,15 @@ test('evaluatePoints runs the protocol it is given', () => {
   const { target, x, y } = fixture();
   target.eval();
   const run = (protocol: 'ours' | 'reference') =>
-    evaluatePoints(target, x, y, ['pgd5'], { epsilon: EPSILON, norm: 'linf', device: 'cpu', batchSize: 6, seed: 3, protocol, keepAdversarial: true });
+    evaluatePoints(target, x, y, ['pgd5'], {
+      epsilon: EPSILON,
+      norm: 'linf',
+      device: 'cpu',
+      batchSize: 6,
+      seed: 3,
+      protocol,
+      keepAdversarial: true,
+    });
   // The protocol attacks the clean-correct points, each batch from the seed.
   const correct = target.forward(x).argmax(1).eq(y).toUint8Array();
   const rows = [...correct].flatMap((c, i) => (c ? [i] : []));
