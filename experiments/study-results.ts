@@ -14,7 +14,7 @@
 // settings is kept, and an interrupted one resumes from d2r eval's state file.
 // Unfinished runs are listed as in progress, never evaluated.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
