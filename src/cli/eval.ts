@@ -23,7 +23,7 @@ import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io
 import { loadSafetensors } from '../io/safetensors.js';
 import { runFacts } from '../io/runFacts.js';
 import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
-import { ATTACK_NAMES_HELP } from '../eval/attackNames.js';
+import { ATTACK_NAMES_HELP, EVAL_PROTOCOLS, type EvalProtocol } from '../eval/attackNames.js';
 import { saveExamples } from '../eval/examples.js';
 import { createModelFor, loadRunWeights } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE, writeEvalFile, writeSweepFile } from '../eval/runFiles.js';
@@ -44,6 +44,13 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'n', type: 'integer', min: 1, default: 1000, help: 'number of points: the first n unless --shuffle' },
   { name: 'shuffle', type: 'boolean', default: false, help: 'take n points at random (seeded) instead of the first n' },
   { name: 'attacks', type: 'list', default: ['pgd20', 'autoattack'], help: `comma-separated attacks, or none: ${ATTACK_NAMES_HELP}` },
+  {
+    name: 'protocol',
+    type: 'string',
+    choices: EVAL_PROTOCOLS,
+    default: 'ours',
+    help: "fgsm/pgdN/cwN: 'ours' moves every point all its steps; 'reference' is the official D2R evaluation (a point stops once misclassified; docs/protocol.md)",
+  },
   { name: 'norm', type: 'string', choices: ['linf', 'l2'], help: "threat model (default: the run's, else linf)" },
   { name: 'epsilon', type: 'number', min: 0, help: "attack budget (default: the run's, else by data set)" },
   {
@@ -71,6 +78,7 @@ interface EvalFlags {
   n: number;
   shuffle: boolean;
   attacks: string[];
+  protocol: EvalProtocol;
   norm: 'linf' | 'l2' | null;
   epsilon: number | null;
   epsSweep: string[] | null;
@@ -281,7 +289,7 @@ export function evalCommand(argv: string[]): void {
   const sweep = f.epsSweep ? parseSweep(f.epsSweep) : null;
   const s = setUp(f);
   const facts = runFacts({ ...f, model: s.modelName, dataset: s.dataset, epsilon: s.epsilon, norm: s.norm, attacks });
-  const base = { norm: s.norm, batchSize: f.batchSize, device: f.device, seed: f.seed };
+  const base = { norm: s.norm, batchSize: f.batchSize, device: f.device, seed: f.seed, protocol: f.protocol };
   const where = `${s.indices.length} points of ${s.dataset} ${f.split}`;
 
   if (sweep) {
@@ -302,7 +310,7 @@ export function evalCommand(argv: string[]): void {
         warnings: r.warnings,
       };
     });
-    writeSweepFile(out, { ...facts, sweep: rows });
+    writeSweepFile(out, { ...facts, protocol: f.protocol, sweep: rows });
     process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
     for (const r of rows) process.stdout.write(`${String(r.epsilon).padEnd(10)} ${(100 * r.robustAccuracy).toFixed(2).padStart(8)}%\n`);
     process.stdout.write(`\n${where}, ${s.norm}, attacks ${attacks.join(',') || 'none'}; written to ${out}\n`);
@@ -329,6 +337,7 @@ export function evalCommand(argv: string[]): void {
     : null;
   writeEvalFile(out, {
     ...facts,
+    protocol: f.protocol,
     cleanAccuracy: fraction(result.cleanCorrect),
     robustAccuracy: attacks.length > 0 ? fraction(result.robust) : null,
     attacks: result.attacks,

@@ -27,7 +27,7 @@ export function scheduleLine(config: TrainConfig, steps: ScheduleStep[]): string
   const lr = (v: number): string => String(Number(v.toPrecision(6)));
   return (
     `schedule (recipe ${config.recipe}: ${config.method}, ${config.schedule}): ` +
-    steps.map((s) => `${epochs(s)} lr ${lr(s.lr)}`).join(', ') +
+    steps.map((s) => `${epochs(s)} lr ${lr(s.lr)}${s.perBatch ? ` (${s.perBatch})` : ''}`).join(', ') +
     `; weight decay ${config.weightDecay}, momentum ${config.momentum}`
   );
 }

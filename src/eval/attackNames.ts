@@ -1,5 +1,5 @@
 // The attack names `d2r eval --attacks` understands, mapped to configured attacks.
-import { pgd } from '../attacks/pgd.js';
+import { pgd, type PgdOptions } from '../attacks/pgd.js';
 import type { Norm } from '../attacks/common.js';
 import type { NamedAttack } from '../attacks/worstCase.js';
 import { AUTOATTACK_COMPONENTS, autoAttackSuite, type AutoAttackComponent } from '../attacks/autoAttack.js';
@@ -9,6 +9,15 @@ export const ATTACK_NAMES_HELP =
   'autoattack (standard: apgd-ce, apgd-t, fab-t, square), or any of ' +
   AUTOATTACK_COMPONENTS.join(', ');
 
+/**
+ * How FGSM, PGD and CW run (docs/protocol.md): 'ours' moves every point for
+ * all its steps; 'reference' is the official D2R evaluation, where a point stops
+ * moving once it is misclassified (FGSM also starts at a uniform random point
+ * there). AutoAttack runs the same under both.
+ */
+export const EVAL_PROTOCOLS = ['ours', 'reference'] as const;
+export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
+
 export interface AttackPlan {
   attacks: NamedAttack[];
   /** What the class count rules out, said before anything runs. */
@@ -17,22 +26,27 @@ export interface AttackPlan {
   autoAttack: boolean;
 }
 
-function pgdFamily(name: string, epsilon: number, norm: Norm): NamedAttack | null {
-  if (name === 'fgsm') return { name, run: (m, x, y) => pgd(m, x, y, { epsilon, stepSize: epsilon, steps: 1, norm, randomStart: 'none' }) };
+/**
+ * The PGD options of 'fgsm', 'pgdN' or 'cwN' under a protocol, else null.
+ * The reference's CW ascends the batch-mean negative margin and ours the sum:
+ * the sign step makes the two the same attack.
+ */
+export function pgdFamilyOptions(name: string, epsilon: number, norm: Norm, protocol: EvalProtocol = 'ours'): PgdOptions | null {
+  const earlyStop = protocol === 'reference';
+  if (name === 'fgsm') return { epsilon, stepSize: epsilon, steps: 1, norm, randomStart: earlyStop ? 'uniform' : 'none', earlyStop };
   const iterative = /^(pgd|cw)(\d+)$/.exec(name);
   if (!iterative) return null;
-  const steps = Number(iterative[2]);
   const loss = iterative[1] === 'cw' ? 'margin' : 'ce';
-  return { name, run: (m, x, y) => pgd(m, x, y, { epsilon, stepSize: epsilon / 4, steps, norm, loss, randomStart: 'uniform' }) };
+  return { epsilon, stepSize: epsilon / 4, steps: Number(iterative[2]), norm, loss, randomStart: 'uniform', earlyStop };
 }
 
 /** The attacks named, in order, for a model with `classes` classes ('autoattack' expands to the standard suite). */
-export function planAttacks(names: string[], o: { epsilon: number; norm: Norm; classes: number }): AttackPlan {
+export function planAttacks(names: string[], o: { epsilon: number; norm: Norm; classes: number; protocol?: EvalProtocol }): AttackPlan {
   const plan: AttackPlan = { attacks: [], warnings: [], autoAttack: false };
   for (const name of names) {
-    const simple = pgdFamily(name, o.epsilon, o.norm);
-    if (simple) {
-      plan.attacks.push(simple);
+    const options = pgdFamilyOptions(name, o.epsilon, o.norm, o.protocol);
+    if (options) {
+      plan.attacks.push({ name, run: (m, x, y) => pgd(m, x, y, options) });
       continue;
     }
     const isComponent = (AUTOATTACK_COMPONENTS as readonly string[]).includes(name);

@@ -6,7 +6,7 @@ import type { Dataset } from '../data/index.js';
 import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
 import { fraction, worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
-import { planAttacks } from './attackNames.js';
+import { planAttacks, type EvalProtocol } from './attackNames.js';
 
 export type { AttackOutcome } from '../attacks/worstCase.js';
 
@@ -14,6 +14,8 @@ export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' 
   epsilon: number;
   norm: 'linf' | 'l2';
   device: string;
+  /** How FGSM, PGD and CW run (default 'ours'; src/eval/attackNames.ts). */
+  protocol?: EvalProtocol;
 }
 
 export { fraction };
@@ -35,7 +37,7 @@ export function evaluatePoints(
   const plan =
     attackNames.length === 0
       ? { attacks: [], warnings: [], autoAttack: false }
-      : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images) });
+      : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images), protocol: o.protocol });
   for (const w of plan.warnings) o.onWarning?.(w);
   const result = worstCase(model, images, labels, plan.attacks, {
     ...o,

@@ -5,6 +5,7 @@
 import { z, writeRunFile, type RefinementCtx } from '../io/schema.js';
 import { anySettingsSchema, runFactsSchema } from '../io/runFacts.js';
 import { attackOutcomeSchema } from '../io/evaluationState.js';
+import { EVAL_PROTOCOLS } from './attackNames.js';
 
 export const EVAL_FILE = 'eval.json';
 export const SWEEP_FILE = 'eps-sweep.json';
@@ -24,6 +25,12 @@ function sameLengths(record: Record<string, unknown>, ctx: RefinementCtx): void 
       });
   }
 }
+
+/** How FGSM, PGD and CW ran (docs/protocol.md); files from before the option ran ours. */
+const protocolSchema = z
+  .enum(EVAL_PROTOCOLS)
+  .default('ours')
+  .meta({ description: "'ours': every point moves all its steps; 'reference': the official D2R evaluation's early stop per point" });
 
 /** An attack's row: older files may lack the seconds. */
 const attackRowSchema = attackOutcomeSchema.extend({ seconds: z.number().min(0).nullable().default(null) });
@@ -57,6 +64,7 @@ export const exampleSetSchema = z
 export type ExampleSet = z.output<typeof exampleSetSchema>;
 
 export const evalFileSchema = runFactsSchema(anySettingsSchema).extend({
+  protocol: protocolSchema,
   cleanAccuracy: z.number().min(0).max(1),
   robustAccuracy: z.number().min(0).max(1).nullable().default(null).meta({ description: 'after every attack; null when none ran' }),
   attacks: z.array(attackRowSchema).default([]),
@@ -70,6 +78,7 @@ export const evalFileSchema = runFactsSchema(anySettingsSchema).extend({
 export type EvalFile = z.input<typeof evalFileSchema>;
 
 export const sweepFileSchema = runFactsSchema(anySettingsSchema).extend({
+  protocol: protocolSchema,
   sweep: z.array(
     z.object({
       epsilon: z.number().min(0),

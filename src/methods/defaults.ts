@@ -106,6 +106,9 @@ export function recipeFor(method: MethodName, recipe: RecipeName = 'reference'):
  */
 export const SHORT_RUN_EPOCHS = 10;
 
+/** A short run's linear warm-up, as a share of its batches (src/train/schedule.ts warmupCosine). */
+export const SHORT_RUN_WARMUP = 0.1;
+
 /**
  * A recipe's decay epochs for a run of `epochs` epochs: the recipe's own when
  * `epochs` is the recipe's, else scaled proportionally (an extension: the

@@ -287,6 +287,9 @@ function evalSettings(ev: EvalResult): string {
   const parts = [
     `${points ?? '?'} ${fmt.configValue(c['split'] ?? 'test')} points of ${fmt.configValue(c['dataset'])}`,
     `epsilon ${budgetText(ev.facts)}`,
+    ev.protocol === 'reference'
+      ? 'protocol reference (the official D2R evaluation: PGD/CW stop moving a point once it is misclassified)'
+      : 'protocol ours (PGD/CW move every point all their steps)',
     `seed ${fmt.configValue(ev.facts.seed)}`,
     `${fmt.seconds(ev.seconds)} in all`,
   ];

@@ -14,6 +14,7 @@ import {
   METHOD_NAMES,
   RECIPE_NAMES,
   SHORT_RUN_EPOCHS,
+  SHORT_RUN_WARMUP,
   recipeFor,
   scaledDecays,
   type MethodName,
@@ -28,6 +29,16 @@ export type { ModelName, DatasetName, MethodName };
  * leaves a 1-epoch Fashion-MNIST run near chance.
  */
 const SHORT_RUN_SMALLCNN_LR = 0.05;
+
+/**
+ * smallcnn's batch in a short run: a short run is short of steps, and batch
+ * 16 gives 8 times the steps of 128 for the same images (measured in
+ * docs/results/short-runs.md).
+ */
+const SHORT_RUN_SMALLCNN_BATCH = 16;
+
+/** The batch of runs that are not short, and of other models. */
+const DEFAULT_BATCH = 128;
 
 const described = <T extends z.ZodType>(schema: T, description: string): T => schema.meta({ description });
 const modelName = z.enum(MODEL_NAMES as [ModelName, ...ModelName[]]);
@@ -53,7 +64,10 @@ export const trainConfigSchema = z.object({
     "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set",
   ),
   epochs: described(z.int().min(1), "training epochs (default: the recipe's)"),
-  batchSize: described(z.int().min(1), 'batch size'),
+  batchSize: described(
+    z.int().min(1),
+    `batch size (default: ${DEFAULT_BATCH}; smallcnn ${SHORT_RUN_SMALLCNN_BATCH} under ${SHORT_RUN_EPOCHS} epochs)`,
+  ),
   lr: described(
     z.number().min(0),
     `peak learning rate (default: 0.1; smallcnn 0.01, or ${SHORT_RUN_SMALLCNN_LR} under ${SHORT_RUN_EPOCHS} epochs)`,
@@ -63,7 +77,7 @@ export const trainConfigSchema = z.object({
   schedule: described(
     z.enum(['reference', 'short', 'multistep', 'cosine', 'constant']),
     "learning-rate schedule; 'reference' is the recipe's table (D2R's: epoch 1 at lr/5, then lr, /10 after 75%, /100 after 90% of the epochs), " +
-      `'short' the same without a reduced first epoch (default: 'short' under ${SHORT_RUN_EPOCHS} epochs, else 'reference')`,
+      `'short' is set every batch: a linear warm-up over the first ${100 * SHORT_RUN_WARMUP}% of the batches, then a cosine decay to 0 (default: 'short' under ${SHORT_RUN_EPOCHS} epochs, else 'reference')`,
   ),
   milestones: described(
     z.array(z.int().min(1)),
@@ -114,14 +128,13 @@ export const trainSettingsSchema = z.strictObject(
 
 export type TrainSettings = z.output<typeof trainSettingsSchema>;
 
-/** The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe). */
+/** The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe; batch size and lr from the model and run length). */
 export const TRAIN_DEFAULTS = {
   method: 'standard',
   model: 'smallcnn',
   guidanceMode: 'joint',
   dataset: 'fashion-mnist',
   recipe: 'reference',
-  batchSize: 128,
   momentum: 0.9,
   gamma: 0.1,
   warmupEpochs: 0,
@@ -164,6 +177,7 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
   const config: TrainConfig = {
     ...s,
     epochs,
+    batchSize: s.batchSize ?? (short && s.model === 'smallcnn' ? SHORT_RUN_SMALLCNN_BATCH : DEFAULT_BATCH),
     weightDecay: s.weightDecay ?? recipe.weightDecay,
     schedule: s.schedule ?? (short ? 'short' : 'reference'),
     guidance: s.guidance ?? (small ? s.model : 'resnet18'),

@@ -1,24 +1,54 @@
 // The learning rate of each epoch, from the run configuration.
 import type { TrainConfig } from './config.js';
-import { cosineAnnealing, multiStep, withLinearWarmup, type EpochSchedule } from '../optim/schedules.js';
-import { recipeFor, recipeLearningRate } from '../methods/defaults.js';
+import { cosineAnnealing, epochAt, multiStep, withLinearWarmup, type EpochSchedule } from '../optim/schedules.js';
+import { SHORT_RUN_WARMUP, recipeFor, recipeLearningRate } from '../methods/defaults.js';
+
+/**
+ * The short-run schedule over the run's share done t (0 to 1): a linear
+ * warm-up from 0 to lr over the first `warmup` of the batches, then a cosine
+ * decay to 0 at the end. Per batch: a short run has too few batches for
+ * per-epoch steps, and plain lr from the first batch stalls or diverges
+ * (docs/results/short-runs.md).
+ */
+export function warmupCosine(lr: number, epochs: number, warmup = SHORT_RUN_WARMUP): EpochSchedule {
+  return (epoch) => {
+    const t = Math.min(Math.max((epoch - 1) / epochs, 0), 1);
+    if (t < warmup) return (lr * t) / warmup;
+    return (lr * (1 + Math.cos((Math.PI * (t - warmup)) / (1 - warmup)))) / 2;
+  };
+}
+
+/** Whether the schedule moves the lr within an epoch (the trainer then sets it every batch). */
+export function changesEveryBatch(config: TrainConfig): boolean {
+  return config.schedule === 'short';
+}
+
+/**
+ * The lr of batch `batchIndex` (from 0) of `batches` in `epoch`: the schedule
+ * at the middle of the batch's share of the epoch for a per-batch schedule,
+ * else the epoch's lr.
+ */
+export function learningRateOfBatch(config: TrainConfig, epoch: number, batchIndex: number, batches: number): number {
+  return changesEveryBatch(config) ? scheduleFor(config)(epochAt(epoch, batchIndex + 0.5, batches)) : learningRateAt(config, epoch);
+}
 
 /**
  * 'reference' is the recipe's step table (src/methods/defaults.ts) at --lr,
- * scaled proportionally to --epochs; 'short' is the same table without its
- * reduced first epoch.
+ * scaled proportionally to --epochs; 'short' is a per-batch warm-up then
+ * cosine decay (warmupCosine).
  */
 export function scheduleFor(config: TrainConfig): EpochSchedule {
   const { lr, epochs } = config;
   let schedule: EpochSchedule;
   switch (config.schedule) {
-    case 'reference':
-    case 'short': {
+    case 'reference': {
       const recipe = recipeFor(config.method, config.recipe);
-      const reducedFirstEpoch = config.schedule === 'reference';
-      schedule = (epoch) => recipeLearningRate(recipe, epoch, epochs, lr, reducedFirstEpoch);
+      schedule = (epoch) => recipeLearningRate(recipe, epoch, epochs, lr);
       break;
     }
+    case 'short':
+      schedule = warmupCosine(lr, epochs);
+      break;
     case 'multistep':
       schedule = multiStep(lr, config.milestones, config.gamma);
       break;
@@ -36,15 +66,25 @@ export function learningRateAt(config: TrainConfig, epoch: number): number {
   return scheduleFor(config)(epoch);
 }
 
-/** One step of a run's learning-rate schedule: epochs `from`..`to` (1-based, inclusive) at `lr`. */
+/**
+ * One step of a run's learning-rate schedule: epochs `from`..`to` (1-based,
+ * inclusive) at `lr`, or, for a per-batch schedule, peaking at `lr` in the
+ * shape `perBatch` says.
+ */
 export interface ScheduleStep {
   from: number;
   to: number;
   lr: number;
+  perBatch?: string;
 }
 
 /** The learning rate of every epoch of the run, equal neighbours merged into steps. */
 export function scheduleSteps(config: TrainConfig): ScheduleStep[] {
+  if (changesEveryBatch(config)) {
+    const warmup = `${Number((100 * SHORT_RUN_WARMUP).toPrecision(6))}%`;
+    const perBatch = `set every batch: linear warm-up from 0 over the first ${warmup} of the batches, then cosine decay to 0 at the end`;
+    return [{ from: 1, to: config.epochs, lr: config.lr, perBatch }];
+  }
   const schedule = scheduleFor(config);
   const steps: ScheduleStep[] = [];
   for (let epoch = 1; epoch <= config.epochs; epoch++) {

@@ -30,7 +30,7 @@ import { evaluateModel } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
-import { learningRateAt, scheduleSteps, type ScheduleStep } from './schedule.js';
+import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
 import {
   METRICS_FILE,
   RUN_CONFIG_FILE,
@@ -344,8 +344,8 @@ async function runEpoch(
   stopRequested: () => boolean,
 ): Promise<EpochMetrics | null> {
   const started = performance.now();
-  const lr = learningRateAt(config, epoch);
-  setLearningRate(optimizer, lr);
+  // The epoch's row records the lr of its first batch.
+  const lr = learningRateOfBatch(config, epoch, 0, loader.length);
   models.target.train();
   if (models.guidance) {
     if (config.guidanceMode === 'joint') models.guidance.train();
@@ -358,6 +358,8 @@ async function runEpoch(
   const termSums: Record<string, number> = {};
   const order = loader.order(epoch);
   for (let batchIndex = 0; batchIndex < loader.length; batchIndex++) {
+    const batchLr = learningRateOfBatch(config, epoch, batchIndex, loader.length);
+    setLearningRate(optimizer, batchLr);
     torch.tidy(() => {
       const batch = loader.batch(epoch, batchIndex, order);
       const x = batch.x.to(config.device);
@@ -377,7 +379,7 @@ async function runEpoch(
       if (out.targetLogits) correct += out.targetLogits.argmax(1).eq(y).sum().item();
       for (const [k, v] of Object.entries(out.terms ?? {})) termSums[k] = (termSums[k] ?? 0) + v.item() * n;
     });
-    events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr });
+    events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr: batchLr });
     await yieldToEventLoop();
     if (stopRequested()) return null;
   }

@@ -1,12 +1,12 @@
 // Training recipes: each method's own as 'reference', D2R's for all as
-// 'shared'; explicit settings win; short runs skip the reduced first epoch;
-// the CLI prints the schedule before the first epoch.
+// 'shared'; explicit settings win; the CLI prints the schedule before the
+// first epoch. Short runs: test/train/defaults.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTrainConfig } from '../../src/train/config.js';
-import { learningRateAt, scheduleSteps } from '../../src/train/schedule.js';
+import { learningRateAt } from '../../src/train/schedule.js';
 import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
 const lrs = (settings: Record<string, unknown>): number[] => {
@@ -77,33 +77,14 @@ test('explicit settings win over the recipe', () => {
   assert.deepEqual(at(lrs({ method: 'trades', model: 'resnet18', epochs: 38 }), [37, 38]), [0.1, 0.01]);
 });
 
-test('a short run has no reduced first epoch, and smallcnn a peak lr that learns in one epoch', () => {
-  const one = resolveTrainConfig({ method: 'standard', model: 'smallcnn', dataset: 'fashion-mnist', epochs: 1, limit: 6000 });
-  assert.equal(one.schedule, 'short');
-  assert.equal(one.lr, 0.05);
-  assert.deepEqual(scheduleSteps(one), [{ from: 1, to: 1, lr: 0.05 }]);
-  for (const method of ['d2r', 'lbgat', 'standard']) {
-    for (const epochs of [1, 2, 5, 9]) {
-      const config = resolveTrainConfig({ method, model: 'resnet18', epochs });
-      assert.equal(learningRateAt(config, 1), config.lr, `${method}, ${epochs} epochs`);
-    }
-  }
-  // Five epochs: the peak until the decays, scaled.
-  assert.deepEqual(at(lrs({ method: 'd2r', model: 'resnet18', epochs: 5 }), [1, 2, 3, 4, 5]), [0.1, 0.1, 0.1, 0.1, 0.01]);
-  // From ten epochs on, the reference table with its reduced first epoch.
-  const ten = resolveTrainConfig({ method: 'd2r', model: 'resnet18', epochs: 10 });
-  assert.equal(ten.schedule, 'reference');
-  assert.equal(learningRateAt(ten, 1), 0.02);
-  assert.equal(resolveTrainConfig({ model: 'smallcnn', epochs: 10 }).lr, 0.01);
-  // The reference schedule can still be asked for in a short run.
-  assert.equal(learningRateAt(resolveTrainConfig({ method: 'd2r', model: 'resnet18', epochs: 3, schedule: 'reference' }), 1), 0.02);
-});
-
 test('d2r train prints the schedule and records the recipe and the resolved values in config.json', () => {
   const out = tempDir();
   const r = d2r(trainArgs(out, { method: 'trades', limit: 64, epochs: 2, steps: 1, seed: null }));
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.05; weight decay 0\.0002, momentum 0\.9\n/);
+  assert.match(
+    r.stderr,
+    /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.05 \(set every batch: linear warm-up from 0 over the first 10% of the batches, then cosine decay to 0 at the end\); weight decay 0\.0002, momentum 0\.9\n/,
+  );
   const config = (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
   assert.deepEqual(
     [config['recipe'], config['epochs'], config['schedule'], config['weightDecay'], config['lr']],

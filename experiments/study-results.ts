@@ -1,0 +1,284 @@
+// The methods study's results page: for each run of a study folder written by
+// experiments/study.sh, evaluates the finished runs with `d2r eval` (PGD-20,
+// CW-20 and AutoAttack standard, each on its own on the same first n test
+// points), and writes the table, the exact commands, the per-epoch curve
+// summary and a multi-run `d2r report` of the finished runs beside it.
+//
+//   node dist/experiments/study-results.js [--study runs/study] [--out docs/results/fashion-mnist.md]
+//     [--n 1000] [--seed 0] [--protocol ours] [--autoattack autoattack] [--threads N]
+//
+// --autoattack names what the AutoAttack column runs: 'autoattack' (the
+// standard suite), or one of its components (e.g. apgd-ce) for a quick look.
+//
+// Rerunning is cheap: an evaluation already written for the same weights and
+// settings is kept, and an interrupted one resumes from d2r eval's state file.
+// Unfinished runs are listed as in progress, never evaluated.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/io/atomic.js';
+import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult } from '../src/report/schema.js';
+import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
+import { EVAL_FILE } from '../src/eval/runFiles.js';
+import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
+
+/** The runs of experiments/study.sh, methods first, then D2R's ablations. */
+const STUDY_RUNS: readonly { name: string; what: string }[] = [
+  { name: 'standard', what: 'standard training (no attack)' },
+  { name: 'pgd-at', what: 'PGD-AT' },
+  { name: 'trades', what: 'TRADES (beta 6)' },
+  { name: 'mart', what: 'MART (beta 6)' },
+  { name: 'lbgat', what: 'LBGAT (beta 6, smallcnn guidance)' },
+  { name: 'd2r', what: 'D2R (smallcnn guidance, CAG)' },
+  { name: 'd2r-target-generation', what: 'D2R without CAG (--generation target)' },
+  { name: 'd2r-no-clean', what: 'D2R without the clean term (--clean-weight 0)' },
+  { name: 'd2r-no-adv', what: 'D2R without the adversarial term (--adv-weight 0)' },
+];
+
+/** The evaluations of a finished run: each attack alone on the same points; AutoAttack's is the run's eval.json (the report's attack table). */
+function evaluations(s: Settings): { attacks: string; file: string }[] {
+  return [
+    { attacks: 'pgd20', file: 'eval-pgd20.json' },
+    { attacks: 'cw20', file: 'eval-cw20.json' },
+    { attacks: s.autoAttack, file: EVAL_FILE },
+  ];
+}
+
+/** Epochs over which the curve summary measures how flat the end of training is. */
+const FLAT_WINDOW = 3;
+
+interface Settings {
+  n: number;
+  seed: number;
+  protocol: EvalProtocol;
+  autoAttack: string;
+  threads: number | null;
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function d2r(args: string[]): void {
+  process.stderr.write(`$ d2r ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`d2r ${args.slice(0, 3).join(' ')}... failed with exit status ${r.status ?? r.signal}`);
+}
+
+function evalArgs(dir: string, attacks: string, file: string, s: Settings): string[] {
+  return [
+    'eval',
+    '--checkpoint',
+    dir,
+    '--n',
+    String(s.n),
+    '--attacks',
+    attacks,
+    '--seed',
+    String(s.seed),
+    '--protocol',
+    s.protocol,
+    ...(s.threads ? ['--threads', String(s.threads)] : []),
+    '--out',
+    join(dir, file),
+  ];
+}
+
+/** Whether `file` is this evaluation of the run's current weights (then it is kept). */
+function isCurrent(file: string, attacks: string, weights: string, s: Settings): boolean {
+  if (!existsSync(file)) return false;
+  const ev = readEval(file);
+  const c = ev.facts.config;
+  const same =
+    c['n'] === s.n &&
+    ev.facts.seed === s.seed &&
+    ev.protocol === s.protocol &&
+    JSON.stringify(c['attacks']) === JSON.stringify([attacks]) &&
+    statSync(file).mtimeMs >= statSync(weights).mtimeMs;
+  // Never overwrite an eval.json this tool did not write.
+  if (!same && basename(file) === EVAL_FILE && JSON.stringify(c['attacks']) !== JSON.stringify([attacks]))
+    throw new Error(
+      `${file} holds another evaluation (attacks ${JSON.stringify(c['attacks'])}); move it away to let the study write its own`,
+    );
+  return same;
+}
+
+type RunState =
+  | { kind: 'not started'; name: string; what: string }
+  | { kind: 'in progress'; name: string; what: string; dir: string; done: number; planned: number; epochs: EpochRecord[] }
+  | { kind: 'finished'; name: string; what: string; dir: string; planned: number; epochs: EpochRecord[]; command: string };
+
+function runState(study: string, run: { name: string; what: string }): RunState {
+  const dir = join(study, run.name);
+  if (!existsSync(join(dir, RUN_CONFIG_FILE)) || !existsSync(join(dir, METRICS_FILE))) return { kind: 'not started', ...run };
+  const facts = readRunConfig(join(dir, RUN_CONFIG_FILE));
+  const planned = Number(facts.config['epochs']);
+  const epochs = readMetrics(join(dir, METRICS_FILE)).epochs;
+  const done = epochs.at(-1)?.epoch ?? 0;
+  if (done < planned || !existsSync(join(dir, 'target.safetensors'))) return { kind: 'in progress', ...run, dir, done, planned, epochs };
+  return { kind: 'finished', ...run, dir, planned, epochs, command: facts.command ?? '(not recorded)' };
+}
+
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : (100 * v).toFixed(2));
+const share = (flags: boolean[]): number => flags.filter(Boolean).length / flags.length;
+
+/** Training time: the epochs' seconds in metrics.jsonl (each epoch's check on the test points included). */
+function trainingTime(epochs: EpochRecord[]): string {
+  const seconds = epochs.reduce((sum, e) => sum + (e.seconds ?? 0), 0);
+  return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** How flat the end of the curves is: test clean and PGD accuracy FLAT_WINDOW epochs before the last, and at the last. */
+function curveSummary(epochs: EpochRecord[]): string {
+  const last = epochs.at(-1);
+  const before = epochs.find((e) => last && e.epoch === last.epoch - FLAT_WINDOW);
+  if (!last || !before) return `fewer than ${FLAT_WINDOW + 1} epochs`;
+  const change = (a: number | null, b: number | null): string =>
+    a === null || b === null ? '—' : `${pct(a)} → ${pct(b)} (${b >= a ? '+' : ''}${(100 * (b - a)).toFixed(2)})`;
+  return `clean ${change(before.testCleanAccuracy, last.testCleanAccuracy)}; PGD ${change(before.testRobustAccuracy, last.testRobustAccuracy)}`;
+}
+
+interface Row {
+  state: RunState;
+  evals: EvalResult[] | null;
+}
+
+function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[]): EvalResult[] {
+  const weights = join(state.dir, 'target.safetensors');
+  return evaluations(s).map((e) => {
+    const file = join(state.dir, e.file);
+    const args = evalArgs(state.dir, e.attacks, e.file, s);
+    commands.push(`d2r ${args.join(' ')}`);
+    if (!isCurrent(file, e.attacks, weights, s)) d2r(args);
+    return readEval(file);
+  });
+}
+
+function tableRow(r: Row): string {
+  const s = r.state;
+  const name = `\`${s.name}\``;
+  if (s.kind === 'not started') return `| ${name} | ${s.what} | not started | | | | | | | |`;
+  if (s.kind === 'in progress') return `| ${name} | ${s.what} | in progress (epoch ${s.done}/${s.planned}) | | | | | | | |`;
+  const evals = r.evals!;
+  const robust = evals.map((e) => e.points?.robust ?? []);
+  const sameIndices = evals.every((e) => JSON.stringify(e.points?.index) === JSON.stringify(evals[0]!.points?.index));
+  if (!sameIndices) throw new Error(`${s.dir}: the evaluations ran on different points; delete them to rerun`);
+  const worst = robust[0]!.map((_, i) => robust.every((flags) => flags[i]));
+  return (
+    `| ${name} | ${s.what} | ${s.epochs.at(-1)!.epoch}/${s.planned} | ${pct(evals[0]!.cleanAccuracy)} | ` +
+    evals.map((e) => pct(e.robustAccuracy)).join(' | ') +
+    ` | ${pct(share(worst))} | ${trainingTime(s.epochs)} | ${curveSummary(s.epochs)} |`
+  );
+}
+
+function page(rows: Row[], s: Settings, commands: string[], study: string, report: string | null, outFile: string): string {
+  const finished = rows.filter((r) => r.state.kind === 'finished');
+  const inProgress = rows.filter((r) => r.state.kind !== 'finished');
+  const rel = (p: string): string => relative(dirname(outFile), p) || '.';
+  return [
+    '# The methods study on Fashion-MNIST',
+    '',
+    'Written by `experiments/study-results.ts` from the runs of `experiments/study.sh` in ' +
+      `\`${study}\`: six methods and three D2R ablations, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
+      "10-step generation of step 0.01, `--recipe shared` (D2R's recipe for every method), seed 0.",
+    '',
+    `Evaluation: the first ${s.n} test points, seed ${s.seed}, eps as the run (0.1, L-inf), protocol \`${s.protocol}\` ` +
+      '(docs/protocol.md). PGD-20, CW-20 and AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square) each run on their own ' +
+      "(the AutoAttack evaluation is each run's eval.json, the attack table of the report); " +
+      '"worst case" counts a point robust only when it survives all three. Clean is the share of those points classified correctly.',
+    '',
+    `${finished.length} of ${rows.length} runs finished.` +
+      (inProgress.length ? ' Unfinished runs are listed as they stand; they have no results yet.' : ''),
+    '',
+    `| run | what | epochs | clean | PGD-20 | CW-20 | ${s.autoAttack === 'autoattack' ? 'AutoAttack' : `${s.autoAttack} (not the full AutoAttack)`} | worst case | training time | last epochs: test accuracy, change (points) |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(tableRow),
+    '',
+    '## What the table shows and what it does not',
+    '',
+    "- Training time is the sum of the epochs' seconds in each run's metrics.jsonl (each epoch's check on " +
+      'the test points included), on the machine and thread count of the run; runs that shared the machine ' +
+      'with other work took longer than alone.',
+    `- The last column compares the per-epoch check of \`d2r train\` (clean and PGD accuracy on the run's first test points) ` +
+      `${FLAT_WINDOW} epochs before the last with the last: a change near zero says the curve has flattened. ` +
+      'It is the training-time check, not the evaluation above.',
+    '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
+    '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
+    '',
+    '## Commands',
+    '',
+    "Training (each run's `config.json` records its command; `experiments/study.sh` ran them):",
+    '',
+    '```',
+    ...finished.map((r) => (r.state.kind === 'finished' ? r.state.command : '')),
+    ...inProgress.map((r) => `# ${r.state.name}: ${r.state.kind === 'in progress' ? 'in progress' : 'not started'}`),
+    '```',
+    '',
+    'Evaluation (rerun `node dist/experiments/study-results.js` to repeat all of them):',
+    '',
+    '```',
+    ...commands,
+    ...(report ? [`d2r report ${finished.map((r) => (r.state.kind === 'finished' ? r.state.dir : '')).join(' ')} --out ${report}`] : []),
+    '```',
+    '',
+    '## Report',
+    '',
+    report
+      ? `The multi-run report of the finished runs: [${rel(join(report, 'index.html'))}](${rel(join(report, 'index.html'))}), with its PNG charts beside it.`
+      : 'No run has finished yet, so there is no report.',
+    '',
+  ].join('\n');
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      study: { type: 'string', default: 'runs/study' },
+      out: { type: 'string', default: 'docs/results/fashion-mnist.md' },
+      n: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '0' },
+      protocol: { type: 'string', default: 'ours' },
+      autoattack: { type: 'string', default: 'autoattack' },
+      threads: { type: 'string' },
+    },
+  });
+  const number = (flag: string, v: string, min: number): number => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < min) throw new Error(`--${flag}: expected an integer >= ${min}, got '${v}'`);
+    return x;
+  };
+  if (!(EVAL_PROTOCOLS as readonly string[]).includes(values.protocol!))
+    throw new Error(`--protocol: expected one of ${EVAL_PROTOCOLS.join(', ')}, got '${values.protocol}'`);
+  const s: Settings = {
+    n: number('n', values.n!, 1),
+    seed: number('seed', values.seed!, 0),
+    protocol: values.protocol as EvalProtocol,
+    autoAttack: values.autoattack!,
+    threads: values.threads === undefined ? null : number('threads', values.threads, 1),
+  };
+  const study = values.study!;
+  if (!existsSync(study) || !statSync(study).isDirectory())
+    throw new Error(`--study ${study}: not a directory (written by experiments/study.sh)`);
+  const outFile = resolve(values.out!);
+  const commands: string[] = [];
+  const rows: Row[] = STUDY_RUNS.map((run) => {
+    const state = runState(study, run);
+    return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands) : null };
+  });
+  const finishedDirs = rows.flatMap((r) => (r.state.kind === 'finished' ? [r.state.dir] : []));
+  const reportDir = finishedDirs.length > 0 ? outFile.replace(/\.md$/i, '') : null;
+  if (reportDir) {
+    mkdirSync(reportDir, { recursive: true });
+    d2r(['report', ...finishedDirs, '--out', reportDir, '--title', 'The methods study on Fashion-MNIST']);
+  }
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileAtomic(outFile, page(rows, s, commands, study, reportDir && relative(process.cwd(), reportDir), outFile));
+  process.stdout.write(`${outFile}\n`);
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`study-results: ${(err as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,74 @@
+// experiments/study-results.ts on a tiny fake study folder: two finished
+// one-epoch runs, one in progress; the page lists results only for the finished
+// ones, a rerun keeps the evaluations, and the multi-run report lies beside the page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+
+const SCRIPT = fileURLToPath(new URL('../../experiments/study-results.js', import.meta.url));
+
+function studyResults(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('study-results evaluates the finished runs, lists unfinished ones as in progress, and is resumable', () => {
+  const root = tempDir('d2r-study-');
+  const study = join(root, 'study');
+  for (const name of ['standard', 'pgd-at']) {
+    const r = d2r(trainArgs(join(study, name), { limit: 200 }));
+    assert.equal(r.status, 0, r.stderr);
+  }
+  // A run that has done 1 of its 2 epochs.
+  const unfinished = join(study, 'trades');
+  mkdirSync(unfinished);
+  const config = JSON.parse(readFileSync(join(study, 'standard', 'config.json'), 'utf8')) as { config: Record<string, unknown> };
+  writeFileSync(join(unfinished, 'config.json'), JSON.stringify({ ...config, config: { ...config.config, epochs: 2 } }));
+  copyFileSync(join(study, 'standard', 'metrics.jsonl'), join(unfinished, 'metrics.jsonl'));
+
+  const out = join(root, 'docs', 'results', 'fashion-mnist.md');
+  // apgd-ce stands in for the AutoAttack suite, to keep the test short.
+  const args = ['--study', study, '--out', out, '--n', '6', '--autoattack', 'apgd-ce', '--threads', '1'];
+  const first = studyResults(args);
+  assert.equal(first.status, 0, first.stderr);
+  const md = readFileSync(out, 'utf8');
+  const row = (name: string): string[] => {
+    const line = md.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+    assert.ok(line, `a row for ${name}`);
+    return line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+  };
+  for (const name of ['standard', 'pgd-at']) {
+    const [, , epochs, clean, pgd, cw, aa, worst] = row(name);
+    assert.equal(epochs, '1/1');
+    const values = [clean, pgd, cw, aa, worst].map(Number);
+    assert.ok(
+      values.every((v) => v >= 0 && v <= 100),
+      `${name}: ${values}`,
+    );
+    assert.ok(values[4]! <= Math.min(values[1]!, values[2]!, values[3]!), `${name}: the worst case is at most each attack`);
+    for (const file of ['eval-pgd20.json', 'eval-cw20.json', 'eval.json']) assert.ok(existsSync(join(study, name, file)), file);
+  }
+  assert.equal(row('trades')[2], 'in progress (epoch 1/2)');
+  assert.deepEqual(row('trades').slice(3).filter(Boolean), [], 'an unfinished run has no results');
+  assert.equal(existsSync(join(unfinished, 'eval.json')), false);
+  assert.equal(row('d2r')[2], 'not started');
+  assert.match(md, /d2r eval --checkpoint \S+standard --n 6 --attacks cw20 --seed 0 --protocol ours/);
+  assert.match(md, /seed 0/);
+  assert.match(md, /\| apgd-ce \(not the full AutoAttack\) \|/);
+  const report = join(root, 'docs', 'results', 'fashion-mnist');
+  assert.ok(existsSync(join(report, 'index.html')) && existsSync(join(report, 'curves.png')));
+
+  // A rerun keeps the evaluations it already has.
+  const before = statSync(join(study, 'standard', 'eval.json')).mtimeMs;
+  const second = studyResults(args);
+  assert.equal(second.status, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /\$ d2r eval/);
+  assert.equal(statSync(join(study, 'standard', 'eval.json')).mtimeMs, before);
+});

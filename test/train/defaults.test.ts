@@ -1,0 +1,71 @@
+// Short-run defaults (under SHORT_RUN_EPOCHS epochs): smallcnn at batch 16 and
+// peak lr 0.05, and the 'short' schedule set every batch (linear warm-up, then
+// cosine decay to 0); runs of 10 or more epochs resolve as before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveTrainConfig } from '../../src/train/config.js';
+import { learningRateAt, learningRateOfBatch, scheduleSteps } from '../../src/train/schedule.js';
+import { SHORT_RUN_WARMUP } from '../../src/methods/defaults.js';
+
+const ONE_EPOCH = { method: 'standard', model: 'smallcnn', dataset: 'fashion-mnist', epochs: 1, limit: 6000 };
+
+test('the one-epoch smallcnn run resolves to batch 16, peak lr 0.05 and the per-batch short schedule', () => {
+  const config = resolveTrainConfig(ONE_EPOCH);
+  assert.deepEqual([config.schedule, config.batchSize, config.lr, config.momentum], ['short', 16, 0.05, 0.9]);
+  const batches = Math.ceil(6000 / config.batchSize);
+  const lrs = Array.from({ length: batches }, (_, i) => learningRateOfBatch(config, 1, i, batches));
+  const warmup = Math.round(SHORT_RUN_WARMUP * batches);
+  // Up from near 0 to the peak over the warm-up, then down to near 0 at the end.
+  assert.ok(lrs[0]! < 0.02 * config.lr, `first batch lr ${lrs[0]}`);
+  for (let i = 1; i < warmup; i++) assert.ok(lrs[i]! > lrs[i - 1]!, `warm-up rises at batch ${i}`);
+  assert.ok(Math.max(...lrs) > 0.99 * config.lr && Math.max(...lrs) <= config.lr);
+  for (let i = warmup + 1; i < batches; i++) assert.ok(lrs[i]! < lrs[i - 1]!, `decay falls at batch ${i}`);
+  assert.ok(lrs.at(-1)! < 0.001 * config.lr, `last batch lr ${lrs.at(-1)}`);
+  assert.deepEqual(scheduleSteps(config), [
+    {
+      from: 1,
+      to: 1,
+      lr: 0.05,
+      perBatch: 'set every batch: linear warm-up from 0 over the first 10% of the batches, then cosine decay to 0 at the end',
+    },
+  ]);
+});
+
+test('a multi-epoch short run warms up and decays once over the whole run, not per epoch', () => {
+  const config = resolveTrainConfig({ ...ONE_EPOCH, method: 'pgd-at', epochs: 4 });
+  const batches = 10;
+  const lrOf = (epoch: number, batch: number): number => learningRateOfBatch(config, epoch, batch, batches);
+  assert.ok(lrOf(1, 0) < lrOf(1, 3) && lrOf(1, 3) < lrOf(1, 9), 'warm-up over the first 10% (4 batches of 40)');
+  assert.ok(lrOf(2, 0) > lrOf(3, 0) && lrOf(3, 0) > lrOf(4, 0) && lrOf(4, 9) < 0.01 * config.lr);
+  // Other models keep batch 128 in short runs.
+  assert.equal(resolveTrainConfig({ ...ONE_EPOCH, model: 'resnet18', dataset: 'cifar10' }).batchSize, 128);
+  // Explicit settings win.
+  const explicit = resolveTrainConfig({ ...ONE_EPOCH, batchSize: 64, schedule: 'constant', lr: 0.02 });
+  assert.deepEqual(
+    [explicit.batchSize, learningRateOfBatch(explicit, 1, 0, 94), learningRateOfBatch(explicit, 1, 93, 94)],
+    [64, 0.02, 0.02],
+  );
+});
+
+test('runs of 10 or more epochs, and the study (--recipe shared --epochs 15), resolve as before: batch 128, the per-epoch reference table', () => {
+  for (const settings of [
+    { method: 'd2r', model: 'smallcnn', dataset: 'fashion-mnist', recipe: 'shared', epochs: 15, epsilon: 0.1, stepSize: 0.01, steps: 10 },
+    { method: 'standard', model: 'smallcnn', dataset: 'fashion-mnist', epochs: 10 },
+    { method: 'trades', model: 'resnet18', dataset: 'cifar10' },
+  ]) {
+    const config = resolveTrainConfig(settings);
+    assert.equal(config.batchSize, 128);
+    assert.equal(config.schedule, 'reference');
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const first = learningRateOfBatch(config, epoch, 0, 469);
+      assert.equal(first, learningRateAt(config, epoch));
+      assert.equal(learningRateOfBatch(config, epoch, 468, 469), first, `one lr through epoch ${epoch}`);
+    }
+  }
+  const study = resolveTrainConfig({ method: 'pgd-at', model: 'smallcnn', dataset: 'fashion-mnist', recipe: 'shared', epochs: 15 });
+  assert.equal(study.lr, 0.01);
+  assert.deepEqual(
+    Array.from({ length: 15 }, (_, i) => learningRateAt(study, i + 1)),
+    [0.002, ...Array(10).fill(0.01), 0.001, 0.001, 0.001, 0.0001],
+  );
+});
