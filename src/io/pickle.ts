@@ -4,8 +4,9 @@
 // for dicts of tensors —
 //   - the opcodes of protocol 2 for dicts, lists, tuples, strings, numbers, and
 //     tensors (a persistent storage id and a _rebuild_tensor_v2 call);
-//   - GLOBAL only of collections.OrderedDict, torch._utils._rebuild_tensor_v2
-//     and torch.*Storage; any other name (os.system, ...) is refused by name;
+//   - GLOBAL only of collections.OrderedDict, torch._utils._rebuild_tensor_v2,
+//     torch.*Storage and torch.jit._pickle.restore_type_tag (libtorch's own
+//     writer's); any other name (os.system, ...) is refused by name;
 //   - every pop checked against the stack and mark stack; memo indices dense.
 // libtorch 1.13's unpickler cannot read a state dict as torch.save writes it
 // (it turns every OrderedDict into None), so the tensors found are handed to
@@ -14,6 +15,8 @@
 
 const ALLOWED_GLOBALS = new Set([
   'collections.OrderedDict',
+  // libtorch's own writer (pickle_save) tags a typed dict with its type: restore_type_tag(value, 'Dict[str, Tensor]').
+  'torch.jit._pickle.restore_type_tag',
   'torch._utils._rebuild_tensor_v2',
   ...['Float', 'Double', 'Half', 'BFloat16', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool'].map((type) => `torch.${type}Storage`),
 ]);
@@ -59,7 +62,8 @@ export type PickleValue =
   | { kind: 'storage'; items: PickleValue[] };
 
 /** What a value is, for messages. */
-export const describeValue = (v: PickleValue): string => (v.kind === 'global' ? `the global ${v.name}` : v.kind === 'str' ? 'a string' : `a ${v.kind}`);
+export const describeValue = (v: PickleValue): string =>
+  v.kind === 'global' ? `the global ${v.name}` : v.kind === 'str' ? 'a string' : `a ${v.kind}`;
 
 const OP = {
   PROTO: 0x80,
@@ -133,7 +137,8 @@ export function readTorchPickle(pickle: Uint8Array, fail: (what: string) => neve
     stack.push(memo[index] ?? bad(`memo entry ${index} is read but was never stored`));
   };
   const int = (value: number | bigint): PickleValue => {
-    if (typeof value === 'bigint' && (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER))) bad('an integer is too large');
+    if (typeof value === 'bigint' && (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)))
+      bad('an integer is too large');
     return { kind: 'int', value: Number(value) };
   };
   const dictBelow = (): { kind: 'dict'; entries: [PickleValue, PickleValue][] } => {
@@ -143,14 +148,18 @@ export function readTorchPickle(pickle: Uint8Array, fail: (what: string) => neve
   for (;;) {
     opAt = need(1);
     const code = pickle[opAt]!;
-    const name = NAMES.get(code) ?? bad(`opcode 0x${code.toString(16).padStart(2, '0')} is not one torch.save writes for a dictionary of tensors`);
+    const name =
+      NAMES.get(code) ?? bad(`opcode 0x${code.toString(16).padStart(2, '0')} is not one torch.save writes for a dictionary of tensors`);
     switch (code) {
       case OP.PROTO:
         need(1);
         break;
       case OP.GLOBAL: {
         const global = `${line()}.${line()}`;
-        if (!ALLOWED_GLOBALS.has(global)) bad(`names the Python global '${global}'; only dicts of tensors are read, so only the globals torch.save writes for them are allowed`);
+        if (!ALLOWED_GLOBALS.has(global))
+          bad(
+            `names the Python global '${global}'; only dicts of tensors are read, so only the globals torch.save writes for them are allowed`,
+          );
         stack.push({ kind: 'global', name: global });
         break;
       }
@@ -231,6 +240,9 @@ export function readTorchPickle(pickle: Uint8Array, fail: (what: string) => neve
         if (callable.name === 'collections.OrderedDict') {
           if (args.items.length !== 0) bad('an OrderedDict is built with arguments');
           stack.push({ kind: 'dict', entries: [] });
+        } else if (callable.name === 'torch.jit._pickle.restore_type_tag') {
+          if (args.items.length !== 2) bad(`restore_type_tag takes 2 arguments, got ${args.items.length}`);
+          stack.push(args.items[0]!);
         } else if (callable.name === 'torch._utils._rebuild_tensor_v2') {
           stack.push(rebuiltTensor(args.items, bad));
         } else bad(`REDUCE calls ${callable.name}`);
@@ -275,7 +287,8 @@ export function readTorchPickle(pickle: Uint8Array, fail: (what: string) => neve
         dictBelow();
         break;
       case OP.STOP:
-        if (stack.length !== 1 || marks.length !== 0) bad(`STOP leaves ${stack.length} values and ${marks.length} marks (expected one value)`);
+        if (stack.length !== 1 || marks.length !== 0)
+          bad(`STOP leaves ${stack.length} values and ${marks.length} marks (expected one value)`);
         return stack[0]!;
       default:
         bad(`opcode ${name} is not handled`);
@@ -295,7 +308,8 @@ function rebuiltTensor(args: PickleValue[], bad: (what: string) => never): Pickl
   if (storage?.kind !== 'storage' || storage.items.length !== 5) return bad('a tensor is not rebuilt from a storage reference of 5 fields');
   const [tag, type, key, location, numel] = storage.items;
   const storageType = type?.kind === 'global' && type.name.startsWith('torch.') ? type.name.slice('torch.'.length) : undefined;
-  if (tag?.kind !== 'str' || tag.value !== 'storage' || storageType === undefined || !(storageType in STORAGE_BYTES)) bad('a storage reference is not a torch storage');
+  if (tag?.kind !== 'str' || tag.value !== 'storage' || storageType === undefined || !(storageType in STORAGE_BYTES))
+    bad('a storage reference is not a torch storage');
   if (key?.kind !== 'str' || !/^[0-9A-Za-z_]{1,64}$/.test(key.value)) bad('a storage key is not a short plain name');
   if (location?.kind !== 'str') bad('a storage location is not a string');
   if (numel?.kind !== 'int' || numel.value < 0) bad('a storage size is not a non-negative integer');

@@ -143,7 +143,10 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
     throw new SafetensorsError(`${source}: ${what}`);
   };
   const kind = torchFileKind(bytes);
-  if (kind !== 'other') fail(`expected a safetensors file, found ${describeKind(kind)}${kind === 'torch.save' ? ' (io.loadWeights and --weights read both)' : ''}`);
+  if (kind !== 'other')
+    fail(
+      `expected a safetensors file, found ${describeKind(kind)}${kind === 'torch.save' ? ' (io.loadWeights and --weights read both)' : ''}`,
+    );
   if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES))

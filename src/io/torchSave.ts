@@ -8,7 +8,15 @@ import { native, type Handle } from '../engine/native.js';
 import { Tensor } from '../engine/tensor.js';
 import { parseSafetensors } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
-import { describeValue, encodeTensorDict, readTorchPickle, storageElementBytes, viewBytes, type PickleValue, type PickledTensor } from './pickle.js';
+import {
+  describeValue,
+  encodeTensorDict,
+  readTorchPickle,
+  storageElementBytes,
+  viewBytes,
+  type PickleValue,
+  type PickledTensor,
+} from './pickle.js';
 import { TorchFileError, describeKind, readFileBytes, readZipArchive, torchFileKind, type ZipRecord } from './zipArchive.js';
 
 interface TorchFileBinding {
@@ -84,12 +92,15 @@ function stateDictOf(value: PickleValue, notes: string[], fail: Fail): [string, 
     const tensors = tensorsOf(inner as { entries: [PickleValue, PickleValue][] });
     if (tensors !== undefined) {
       const others = value.entries.map(([k]) => keyOf(k) ?? describeValue(k)).filter((k) => k !== keyOf(key));
-      notes.push(`read the state dict from the checkpoint's '${keyOf(key)}' entry${others.length > 0 ? ` (ignored: ${others.map((k) => `'${k}'`).join(', ')})` : ''}`);
+      notes.push(
+        `read the state dict from the checkpoint's '${keyOf(key)}' entry${others.length > 0 ? ` (ignored: ${others.map((k) => `'${k}'`).join(', ')})` : ''}`,
+      );
       return tensors;
     }
   }
   const [badKey, badValue] = value.entries.find(([k, v]) => k.kind !== 'str' || v.kind !== 'tensor')!;
-  const found = badKey.kind !== 'str' ? `a key that is ${describeValue(badKey)}` : `entry '${badKey.value}', which is ${describeValue(badValue)}`;
+  const found =
+    badKey.kind !== 'str' ? `a key that is ${describeValue(badKey)}` : `entry '${badKey.value}', which is ${describeValue(badValue)}`;
   return fail(
     `is not a dictionary of tensors: it has ${found}; a checkpoint is read when its state dict is one of the entries ${WRAPPER_KEYS.map((k) => `'${k}'`).join(', ')}`,
   );
@@ -99,7 +110,8 @@ function stateDictOf(value: PickleValue, notes: string[], fail: Fail): [string, 
 function checkStorage(name: string, t: PickledTensor, records: Map<string, ZipRecord>, fail: Fail): void {
   const record = records.get(`data/${t.key}`) ?? fail(`tensor '${name}': its storage record data/${t.key} is missing`);
   const declared = BigInt(t.numel) * BigInt(storageElementBytes(t));
-  if (declared > BigInt(record.size)) fail(`tensor '${name}': its storage declares ${declared} bytes but record data/${t.key} holds ${record.size}`);
+  if (declared > BigInt(record.size))
+    fail(`tensor '${name}': its storage declares ${declared} bytes but record data/${t.key} holds ${record.size}`);
   const reached = viewBytes(t);
   if (reached > declared) fail(`tensor '${name}': its shape and strides reach ${reached} bytes of a ${declared}-byte storage`);
 }
@@ -119,7 +131,12 @@ export function stripDataParallel(tensors: Record<string, Tensor>, notes: string
 /** The bytes of a torch.save archive of the record (torch.load reads it as a dict of tensors). */
 export function serializeTorchSave(record: Record<string, Tensor>): Uint8Array {
   const names = Object.keys(record);
-  return new Uint8Array(binding.pickleSave(names, names.map((n) => record[n]!.handle)));
+  return new Uint8Array(
+    binding.pickleSave(
+      names,
+      names.map((n) => record[n]!.handle),
+    ),
+  );
 }
 
 /** Writes a record of tensors as a torch.save archive, atomically. */
@@ -136,9 +153,12 @@ export function readWeightsFile(path: string): WeightsFile {
   const kind = torchFileKind(bytes);
   if (kind === 'torch.save') return parseTorchSave(bytes, path);
   if (kind === 'torchscript') {
-    throw new TorchFileError(`${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}; load it as a model (--torchscript)`);
+    throw new TorchFileError(
+      `${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}; load it as a model (--torchscript)`,
+    );
   }
-  if (kind !== 'other') throw new TorchFileError(`${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}`);
+  if (kind !== 'other')
+    throw new TorchFileError(`${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}`);
   const notes: string[] = [];
   return { tensors: stripDataParallel(parseSafetensors(bytes, path).tensors, notes), notes };
 }

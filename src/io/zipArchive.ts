@@ -59,7 +59,9 @@ export function torchFileKind(bytes: Uint8Array): TorchFileKind {
     return archive.records.has('data.pkl') ? 'torch.save' : 'zip';
   }
   // The legacy format is a bare pickle (protocol 2) that starts with a 10-byte magic number (LONG1 of 10 bytes).
-  return bytes.length >= 4 && bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a && bytes[3] === 0x0a ? 'legacy torch.save' : 'other';
+  return bytes.length >= 4 && bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a && bytes[3] === 0x0a
+    ? 'legacy torch.save'
+    : 'other';
 }
 
 /** What a file of this kind is, for messages. */
@@ -103,7 +105,8 @@ export function readZipArchive(bytes: Uint8Array, source: string): ZipArchive {
     const locator = end - 20;
     if (locator < 0 || readU32(bytes, locator) !== ZIP64_END_LOCATOR) fail('the zip64 end-of-directory locator is missing');
     const zip64 = readU64(bytes, locator + 8);
-    if (zip64 === undefined || zip64 + 56 > locator || readU32(bytes, zip64) !== ZIP64_END) fail('the zip64 end-of-directory record lies outside the file');
+    if (zip64 === undefined || zip64 + 56 > locator || readU32(bytes, zip64) !== ZIP64_END)
+      fail('the zip64 end-of-directory record lies outside the file');
     count = readU64(bytes, zip64! + 32) ?? fail('the zip64 record count is too large');
     directorySize = readU64(bytes, zip64! + 40) ?? fail('the zip64 directory size is too large');
     directoryStart = readU64(bytes, zip64! + 48) ?? fail('the zip64 directory offset is too large');
@@ -129,8 +132,10 @@ export function readZipArchive(bytes: Uint8Array, source: string): ZipArchive {
     if (next > directoryStart + directorySize) fail(`central directory entry ${i} reaches past the directory`);
     const name = Buffer.from(bytes.subarray(at + 46, at + 46 + nameLength)).toString('utf8');
     if (size === SATURATED_32 || compressed === SATURATED_32 || local === SATURATED_32) {
-      const values = zip64Extra(bytes, at + 46 + nameLength, extraLength) ?? fail(`record '${name}': its zip64 sizes are missing or too large`);
-      const take = (value: number): number => (value === SATURATED_32 ? (values.shift() ?? fail(`record '${name}': its zip64 sizes are missing`)) : value);
+      const values =
+        zip64Extra(bytes, at + 46 + nameLength, extraLength) ?? fail(`record '${name}': its zip64 sizes are missing or too large`);
+      const take = (value: number): number =>
+        value === SATURATED_32 ? (values.shift() ?? fail(`record '${name}': its zip64 sizes are missing`)) : value;
       size = take(size);
       compressed = take(compressed);
       local = take(local);
@@ -139,9 +144,11 @@ export function readZipArchive(bytes: Uint8Array, source: string): ZipArchive {
       if (compressed !== size) fail(`record '${name}' declares ${size} bytes but stores ${compressed}`);
     } else if (method === DEFLATED) {
       // TorchScript deflates its code; what inflating may allocate is bounded by deflate's own ratio.
-      if (size > compressed * MAX_DEFLATE_RATIO + 64) fail(`record '${name}' declares ${size} bytes inflated from ${compressed}, more than deflate can produce`);
+      if (size > compressed * MAX_DEFLATE_RATIO + 64)
+        fail(`record '${name}' declares ${size} bytes inflated from ${compressed}, more than deflate can produce`);
     } else fail(`record '${name}' uses compression method ${method}; PyTorch stores records (or deflates TorchScript code)`);
-    if (local + 30 > directoryStart || readU32(bytes, local) !== LOCAL_HEADER) fail(`record '${name}': its local header is missing or outside the file`);
+    if (local + 30 > directoryStart || readU32(bytes, local) !== LOCAL_HEADER)
+      fail(`record '${name}': its local header is missing or outside the file`);
     const start = local + 30 + readU16(bytes, local + 26) + readU16(bytes, local + 28);
     if (start + compressed > directoryStart) {
       fail(`record '${name}' declares ${compressed} bytes at ${start}, past the end of the file's data (${directoryStart} bytes)`);
@@ -171,7 +178,7 @@ const hasZip64Locator = (bytes: Uint8Array, end: number): boolean => end >= 20 &
 
 /** The 64-bit values of a zip64 extra field, in order; undefined when absent or beyond 2^53. */
 function zip64Extra(bytes: Uint8Array, start: number, length: number): number[] | undefined {
-  for (let at = start; at + 4 <= start + length; ) {
+  for (let at = start; at + 4 <= start + length;) {
     const id = readU16(bytes, at);
     const size = readU16(bytes, at + 2);
     if (at + 4 + size > start + length) return undefined;
@@ -190,7 +197,8 @@ function zip64Extra(bytes: Uint8Array, start: number, length: number): number[] 
 }
 
 const readU16 = (b: Uint8Array, at: number): number => (at + 2 <= b.length ? b[at]! | (b[at + 1]! << 8) : -1);
-const readU32 = (b: Uint8Array, at: number): number => (at + 4 <= b.length && at >= 0 ? (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 2 ** 24 : -1);
+const readU32 = (b: Uint8Array, at: number): number =>
+  at + 4 <= b.length && at >= 0 ? (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 2 ** 24 : -1;
 /** A little-endian 64-bit value, undefined when not a safe integer. */
 function readU64(b: Uint8Array, at: number): number | undefined {
   if (at < 0 || at + 8 > b.length) return undefined;

@@ -72,7 +72,7 @@ export class ScriptModule extends Module {
     binding.scriptTo(this.#script, String(device));
     torch.noGrad(() =>
       torch.tidy(() => {
-        for (const m of this.modules()) if (m instanceof ScriptModule) m.followBuffers();
+        for (const m of this.modules()) if (m instanceof ScriptModule) m.#followBuffers();
         for (const p of this.parameters()) {
           const g = p.grad;
           if (g !== null) p.grad = g.to(device);
@@ -82,7 +82,7 @@ export class ScriptModule extends Module {
     return this;
   }
 
-  private followBuffers(): void {
+  #followBuffers(): void {
     const handles = binding.scriptMembers(this.#script).buffers;
     handles.forEach(([, handle], i) => {
       const moved = new Tensor(handle, false);

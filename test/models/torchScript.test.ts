@@ -31,7 +31,13 @@ test('a scripted network outside the zoo gives PyTorch its logits and input grad
     model.namedParameters().map(([name]) => name),
     ['stem.weight', 'stem.bias', 'norm.weight', 'norm.bias', 'mix.0.weight', 'mix.0.bias', 'head.weight', 'head.bias', 'skip.weight'],
   );
-  assert.deepEqual(Object.keys(model.stateDict()).slice(2, 7), ['norm.weight', 'norm.bias', 'norm.running_mean', 'norm.running_var', 'norm.num_batches_tracked']);
+  assert.deepEqual(Object.keys(model.stateDict()).slice(2, 7), [
+    'norm.weight',
+    'norm.bias',
+    'norm.running_mean',
+    'norm.running_var',
+    'norm.num_batches_tracked',
+  ]);
 
   // One SGD step in train mode (batch statistics, running statistics updated) lands where PyTorch's does.
   const step = pytorch('torch_files.py', 'two_paths_train_step', { path, x, y });
@@ -71,7 +77,16 @@ test('PGD and AutoAttack on a scripted SmallCNN equal them on the zoo SmallCNN w
   const y = torch.noGrad(() => zoo.forward(x).argmax(1));
   const budget = { epsilon: 0.3, stepSize: 0.05, steps: 10, seed: 4 } as const;
   assertClose(attacks.pgd(scripted, x, y, budget), expected(attacks.pgd(zoo, x, y, budget)), { atol: 1e-6, what: 'pgd' });
-  const suite = { norm: 'linf', epsilon: 0.3, version: 'custom', attacks: ['apgd-ce', 'apgd-t', 'square'], queries: 30, targets: 2, seed: 1, keepAdversarial: true } as const;
+  const suite = {
+    norm: 'linf',
+    epsilon: 0.3,
+    version: 'custom',
+    attacks: ['apgd-ce', 'apgd-t', 'square'],
+    queries: 30,
+    targets: 2,
+    seed: 1,
+    keepAdversarial: true,
+  } as const;
   const a = attacks.autoAttack(scripted, x, y, suite);
   const b = attacks.autoAttack(zoo, x, y, suite);
   assert.equal(a.robustAccuracy, b.robustAccuracy);
@@ -83,7 +98,10 @@ test('loadTorchScript refuses a torch.save state dict and anything else, naming 
   const dir = tempDir();
   const files = { script: join(dir, 's.pt'), plain: join(dir, 'plain.pt'), wrapped: join(dir, 'w.pt') };
   pytorch('torch_files.py', 'small_cnn_files', { seed: 3, x: torch.rand([1, 1, 28, 28]), ...files });
-  assert.throws(() => models.loadTorchScript(files.plain), /plain\.pt: expected a TorchScript archive \(torch\.jit\.save\), found a torch\.save archive/);
+  assert.throws(
+    () => models.loadTorchScript(files.plain),
+    /plain\.pt: expected a TorchScript archive \(torch\.jit\.save\), found a torch\.save archive/,
+  );
   assert.throws(() => io.loadWeights(files.script), /s\.pt: expected weights .* found a TorchScript archive/);
   const text = join(dir, 'notes.txt');
   writeFileSync(text, 'not a model');

@@ -2,6 +2,10 @@
 torch.save state dicts (plain, wrapped as published checkpoints wrap them, with the
 DataParallel prefix), TorchScript modules of a network that is not in the zoo,
 and torch.load of the files d2r writes."""
+import os
+import pickle
+import zipfile
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -68,7 +72,15 @@ def odd_files(inp):
     torch.save({'weight': torch.ones(2), 'lr': 0.1}, inp['mixed'])
     base = torch.arange(12.0)
     torch.save({'a': base[2:8].view(2, 3), 'b': base.view(3, 4).t()}, inp['views'])
+    # A pickle that would run os.system('true') in Python's unpickler, in a torch.save-shaped archive.
+    with zipfile.ZipFile(inp['system'], 'w', zipfile.ZIP_STORED) as z:
+        z.writestr('archive/data.pkl', pickle.dumps(RunsCommand(), protocol=2))
     return {}
+
+
+class RunsCommand:
+    def __reduce__(self):
+        return (os.system, ('true',))
 
 
 def read_ours(inp):
