@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from oracle_io import serve
-from reference_models import SmallCNN
+from reference_models import SmallCNN, WideResNet
 
 
 class TwoPaths(nn.Module):
@@ -83,6 +83,23 @@ class RunsCommand:
         return (os.system, ('true',))
 
 
+def robustbench_wrn(inp):
+    """RobustBench's WideResNet layout (TRADES' WideResNet with sub_block1=False) at a given depth and width,
+    with random BatchNorm statistics, saved with torch.save as a DataParallel checkpoint; returns its eval logits."""
+    torch.manual_seed(inp['seed'])
+    net = WideResNet(depth=inp['depth'], widen_factor=inp['widen'])
+    del net.sub_block1
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+    net.eval()
+    torch.save({'model': {'module.' + k: v for k, v in net.state_dict().items()}}, inp['path'])
+    return {'logits': net(inp['x']), 'parameters': sum(p.numel() for p in net.parameters())}
+
+
 def read_ours(inp):
     """torch.load of a file d2r wrote."""
     loaded = torch.load(inp['path'])
@@ -92,4 +109,4 @@ def read_ours(inp):
 
 
 serve({'script_two_paths': script_two_paths, 'two_paths_train_step': two_paths_train_step, 'small_cnn_files': small_cnn_files,
-       'odd_files': odd_files, 'read_ours': read_ours})
+       'odd_files': odd_files, 'read_ours': read_ours, 'robustbench_wrn': robustbench_wrn})
