@@ -11,6 +11,16 @@ import { encodeTensorDict, type PickledTensor } from '../../src/io/pickle.js';
 import { pytorch } from '../helpers/oracle.js';
 import { tempDir } from '../helpers/cli.js';
 
+/** A little-endian record of `length` bytes with the given [offset, value, bytes] fields. */
+function fields(length: number, values: [at: number, value: number, bytes: 2 | 4][]): Buffer {
+  const b = Buffer.alloc(length);
+  for (const [at, value, bytes] of values) {
+    if (bytes === 2) b.writeUInt16LE(value, at);
+    else b.writeUInt32LE(value, at);
+  }
+  return b;
+}
+
 /** A stored (uncompressed) zip of the records, each under the top folder 'archive/', as torch.save lays them out. */
 function zipOf(records: Record<string, Uint8Array>): Uint8Array {
   const locals: Buffer[] = [];
@@ -18,30 +28,35 @@ function zipOf(records: Record<string, Uint8Array>): Uint8Array {
   let offset = 0;
   for (const [inner, data] of Object.entries(records)) {
     const name = Buffer.from(`archive/${inner}`);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt32LE(crc32(data), 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
+    const crc = crc32(data);
+    const local = fields(30, [
+      [0, 0x04034b50, 4],
+      [14, crc, 4],
+      [18, data.length, 4],
+      [22, data.length, 4],
+      [26, name.length, 2],
+    ]);
+    const central = fields(46, [
+      [0, 0x02014b50, 4],
+      [16, crc, 4],
+      [20, data.length, 4],
+      [24, data.length, 4],
+      [28, name.length, 2],
+      [42, offset, 4],
+    ]);
     locals.push(local, name, Buffer.from(data));
     centrals.push(central, name);
     offset += 30 + name.length + data.length;
   }
   const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(centrals.length / 2, 8);
-  end.writeUInt16LE(centrals.length / 2, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const count = centrals.length / 2;
+  const end = fields(22, [
+    [0, 0x06054b50, 4],
+    [8, count, 2],
+    [10, count, 2],
+    [12, directory.length, 4],
+    [16, offset, 4],
+  ]);
   return Buffer.concat([...locals, directory, end]);
 }
 
