@@ -157,6 +157,8 @@ export function readWeightsFile(path: string): WeightsFile {
       `${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}; load it as a model (--torchscript)`,
     );
   }
+  // readZipArchive says what is wrong with a damaged zip.
+  if (kind === 'zip') readZipArchive(bytes, path);
   if (kind !== 'other')
     throw new TorchFileError(`${path}: expected weights (safetensors or a torch.save state dict), found ${describeKind(kind)}`);
   const notes: string[] = [];
