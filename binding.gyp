@@ -8,6 +8,7 @@
         "native/runtime.cc",
         "native/optim.cc",
         "native/distributed.cc",
+        "native/torchscript.cc",
         "native/ops.generated.cc"
       ],
       "include_dirs": [

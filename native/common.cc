@@ -371,6 +371,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   }
 #endif
   d2r::registerOps(env, exports);
+  d2r::registerTorchScript(env, exports);
   return exports;
 }
 

@@ -20,7 +20,8 @@ import {
 import { METRICS_FILE, RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
 import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io/checkpoint.js';
-import { loadSafetensors } from '../io/safetensors.js';
+import { loadWeights } from '../io/torchSave.js';
+import { loadTorchScript } from '../models/torchScript.js';
 import { runFacts } from '../io/runFacts.js';
 import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP, EVAL_PROTOCOLS, type EvalProtocol } from '../eval/attackNames.js';
@@ -33,7 +34,12 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'checkpoint', type: 'string', help: 'run directory written by d2r train' },
   { name: 'which', type: 'string', choices: ['target', 'guidance'], default: 'target', help: 'which model of a two-model run' },
   { name: 'model', type: 'string', choices: MODEL_NAMES, help: 'architecture, with --weights (instead of --checkpoint)' },
-  { name: 'weights', type: 'string', help: 'safetensors weights with PyTorch state-dict keys' },
+  { name: 'weights', type: 'string', help: 'weights with PyTorch state-dict keys: safetensors, or a torch.save state dict (.pt/.pth)' },
+  {
+    name: 'torchscript',
+    type: 'string',
+    help: 'a TorchScript model (torch.jit.save) to evaluate, any architecture, instead of --checkpoint or --model/--weights; needs --dataset',
+  },
   { name: 'dataset', type: 'string', choices: DATASET_NAMES, help: "data set (default: the run's)" },
   {
     name: 'data-dir',
@@ -72,6 +78,7 @@ interface EvalFlags {
   which: 'target' | 'guidance';
   model: ModelName | null;
   weights: string | null;
+  torchscript: string | null;
   dataset: DatasetName | null;
   dataDir: string | null;
   split: 'test' | 'train';
@@ -114,6 +121,7 @@ function pathIdentity(path: string): string {
 
 /** The files the evaluation reads, each with the flag that names it. */
 function inputFiles(f: EvalFlags): [string, string][] {
+  if (f.torchscript) return [[f.torchscript, '--torchscript']];
   if (f.weights) return [[f.weights, '--weights']];
   const dir = f.checkpoint!;
   const files: [string, string][] = [RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name) => [
@@ -161,12 +169,13 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
 
 /** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */
 function evaluationKey(f: EvalFlags, s: Setup, attacks: string[]): string {
-  const weightsFile = f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
+  const weightsFile = f.torchscript ?? f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
   const weights = createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
   const settings = {
     ...f,
     checkpoint: null,
     weights: null,
+    torchscript: null,
     out: null,
     state: null,
     threads: null,
@@ -231,17 +240,21 @@ interface Setup {
   dataset: DatasetName;
   epsilon: number;
   norm: 'linf' | 'l2';
-  modelName: ModelName;
+  /** A zoo name, or 'torchscript'. */
+  modelName: ModelName | 'torchscript';
 }
 
 function setUp(f: EvalFlags): Setup {
-  if ((f.checkpoint === null) === (f.weights === null)) throw new UsageError('give either --checkpoint DIR or --model NAME --weights FILE');
+  const sources = [f.checkpoint, f.weights, f.torchscript].filter((v) => v !== null).length;
+  if (sources !== 1) throw new UsageError('give one of --checkpoint DIR, --model NAME --weights FILE, or --torchscript FILE');
+  if (f.torchscript !== null && f.model !== null) throw new UsageError('--torchscript is the whole model: give no --model with it');
   const run = f.checkpoint ? readRunConfig(f.checkpoint) : null;
-  const modelName = f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null);
+  const modelName =
+    f.torchscript !== null ? 'torchscript' : (f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null));
   const needs = (flag: string, choices: readonly string[]): string =>
     run
       ? `${join(f.checkpoint!, RUN_CONFIG_FILE)} does not record the ${flag}; give --${flag} (one of ${choices.join(', ')})`
-      : `--weights needs --${flag} (one of ${choices.join(', ')})`;
+      : `--${f.torchscript !== null ? 'torchscript' : 'weights'} needs --${flag} (one of ${choices.join(', ')})`;
   if (!modelName) throw new UsageError(needs('model', MODEL_NAMES));
   const dataset = f.dataset ?? run?.dataset;
   if (!dataset) throw new UsageError(needs('dataset', DATASET_NAMES));
@@ -270,9 +283,20 @@ function setUp(f: EvalFlags): Setup {
     images = data.images.indexSelect(0, perm);
     labels = data.labels.indexSelect(0, perm);
   }
-  const model = createModelFor(modelName, data, run?.dropout ?? TRAIN_DEFAULTS.dropout, f.device);
+  const model =
+    modelName === 'torchscript'
+      ? loadTorchScript(f.torchscript!, { device: f.device })
+      : createModelFor(modelName, data, run?.dropout ?? TRAIN_DEFAULTS.dropout, f.device);
   if (f.checkpoint) loadRunWeights(f.checkpoint, model, f.which);
-  else torch.tidy(() => model.loadStateDict(loadSafetensors(f.weights!), { from: f.weights! }));
+  else if (f.weights) {
+    const weights = f.weights;
+    torch.tidy(() =>
+      model.loadStateDict(
+        loadWeights(weights, (note) => process.stderr.write(`note: ${note}\n`)),
+        { from: weights },
+      ),
+    );
+  }
   return { model, images, labels, indices, classNames: [...data.classNames], dataset, epsilon, norm, modelName };
 }
 

@@ -6,12 +6,14 @@ import { packageVersion } from '../io/runFacts.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
+import { convertCommand } from './convert.js';
 
 /** A command runs to completion; it may return an exit code other than 0 for a run that stopped short. */
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => void | Promise<void | number> }> = {
   train: { summary: 'train a model (standard or adversarial training)', run: trainCommand },
   eval: { summary: 'evaluate a trained model: clean and robust accuracy', run: evalCommand },
   report: { summary: 'HTML report of a run, or a comparison of several', run: reportCommand },
+  convert: { summary: 'convert weights between torch.save (.pt/.pth) and safetensors', run: convertCommand },
 };
 
 function usage(): string {

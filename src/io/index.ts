@@ -28,3 +28,22 @@ export {
   type CheckpointContents,
 } from './checkpoint.js';
 export { evaluationStateSchema, attackOutcomeSchema, writeEvaluationState, type EvaluationState } from './evaluationState.js';
+export {
+  TorchFileError,
+  torchFileKind,
+  describeKind,
+  readZipArchive,
+  MAX_RECORDS,
+  type TorchFileKind,
+  type ZipArchive,
+} from './zipArchive.js';
+export {
+  parseTorchSave,
+  serializeTorchSave,
+  saveTorchSave,
+  readWeightsFile,
+  loadWeights,
+  stripDataParallel,
+  WRAPPER_KEYS,
+  type WeightsFile,
+} from './torchSave.js';

@@ -18,6 +18,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { DType } from '../engine/dtype.js';
 import { writeFileAtomic } from './atomic.js';
 import { scanJsonKeys } from './duplicateJsonKey.js';
+import { describeKind, torchFileKind } from './zipArchive.js';
 
 /** The format's dtypes in the reference's enum order; null where the engine has no such dtype. */
 const FILE_DTYPES: [code: string, dtype: DType | null, bytes: number][] = [
@@ -141,6 +142,11 @@ function parseHeader(bytes: Uint8Array, source: string): Header {
   const fail = (what: string): never => {
     throw new SafetensorsError(`${source}: ${what}`);
   };
+  const kind = torchFileKind(bytes);
+  if (kind !== 'other')
+    fail(
+      `expected a safetensors file, found ${describeKind(kind)}${kind === 'torch.save' ? ' (io.loadWeights and --weights read both)' : ''}`,
+    );
   if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES))

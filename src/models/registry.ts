@@ -21,6 +21,25 @@ const builders = {
   preact18: (s: ModelSpec) => preActResNet18(s),
   resnet18: (s: ModelSpec) => resNet18(s),
   wrn: (s: ModelSpec) => wideResNet({ numClasses: s.numClasses, inChannels: s.inChannels, normalize: s.normalize }),
+  // The RobustBench staples, in RobustBench's WideResNet layout (no sub_block1).
+  'wrn-28-10': (s: ModelSpec) =>
+    wideResNet({
+      depth: 28,
+      widenFactor: 10,
+      subBlock1: false,
+      numClasses: s.numClasses,
+      inChannels: s.inChannels,
+      normalize: s.normalize,
+    }),
+  'wrn-70-16': (s: ModelSpec) =>
+    wideResNet({
+      depth: 70,
+      widenFactor: 16,
+      subBlock1: false,
+      numClasses: s.numClasses,
+      inChannels: s.inChannels,
+      normalize: s.normalize,
+    }),
 } satisfies Record<string, (s: ModelSpec) => Module>;
 
 export type ModelName = keyof typeof builders;

@@ -64,26 +64,39 @@ export interface WideResNetOptions extends ClassifierOptions {
   depth?: number;
   widenFactor?: number;
   dropRate?: number;
+  /**
+   * TRADES' unused `sub_block1` (default true: the TRADES, D2R and LBGAT checkpoints
+   * have it); RobustBench's WideResNet leaves it out (its `sub_block1=False`).
+   */
+  subBlock1?: boolean;
 }
 
 export class WideResNet extends ImageClassifier {
   readonly conv1: Conv2d;
   readonly block1: NetworkBlock;
   /** Created but unused in forward, exactly as TRADES does; present so its checkpoints load. */
-  readonly subBlock1: NetworkBlock;
+  readonly subBlock1: NetworkBlock | null;
   readonly block2: NetworkBlock;
   readonly block3: NetworkBlock;
   readonly bn1: BatchNorm2d;
   readonly fc: Linear;
 
-  constructor({ depth = 34, widenFactor = 10, numClasses = 10, inChannels = 3, dropRate = 0, normalize }: WideResNetOptions = {}) {
+  constructor({
+    depth = 34,
+    widenFactor = 10,
+    numClasses = 10,
+    inChannels = 3,
+    dropRate = 0,
+    subBlock1 = true,
+    normalize,
+  }: WideResNetOptions = {}) {
     super(inChannels, normalize);
     if ((depth - 4) % 6 !== 0 || depth < 10) throw new Error(`wideResNet: depth must be 6n + 4 with n >= 1, got ${depth}`);
     const n = (depth - 4) / 6;
     const channels = [16, 16 * widenFactor, 32 * widenFactor, 64 * widenFactor] as const;
     this.conv1 = this.registerModule('conv1', conv3x3(inChannels, channels[0]));
     this.block1 = this.registerModule('block1', new NetworkBlock(n, channels[0], channels[1], 1, dropRate));
-    this.subBlock1 = this.registerModule('sub_block1', new NetworkBlock(n, channels[0], channels[1], 1, dropRate));
+    this.subBlock1 = subBlock1 ? this.registerModule('sub_block1', new NetworkBlock(n, channels[0], channels[1], 1, dropRate)) : null;
     this.block2 = this.registerModule('block2', new NetworkBlock(n, channels[1], channels[2], 2, dropRate));
     this.block3 = this.registerModule('block3', new NetworkBlock(n, channels[2], channels[3], 2, dropRate));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(channels[3]));

@@ -12,3 +12,4 @@ export { Flatten } from './flatten.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './pooling.js';
 export { Sequential } from './sequential.js';
 export { Normalize, type NormalizeOptions } from './normalize.js';
+export { ScriptModule } from './scriptModule.js';

@@ -4,10 +4,22 @@ import { Tensor } from '../engine/tensor.js';
 import { native } from '../engine/native.js';
 
 export class Parameter extends Tensor {
-  /** Wraps the data of `value` (shared storage, cut from any graph) as a leaf that requires grad. */
-  constructor(value: Tensor, requiresGrad = true) {
-    super(native.detach(value.handle), false);
+  /**
+   * Wraps the data of `value` (shared storage, cut from any graph) as a leaf that
+   * requires grad; with `sameTensor`, wraps `value`'s tensor itself (see sharing()).
+   */
+  constructor(value: Tensor, requiresGrad = true, sameTensor = false) {
+    super(sameTensor ? native.alias(value.handle) : native.detach(value.handle), false);
     this.requiresGrad = requiresGrad;
+  }
+
+  /**
+   * A Parameter on the very tensor of `owned` (same autograd identity, so its
+   * gradient is the one the owner's forward produces), for modules whose
+   * tensors live in native code (TorchScript). `owned` must be a leaf.
+   */
+  static sharing(owned: Tensor): Parameter {
+    return new Parameter(owned, owned.requiresGrad, true);
   }
 
   override toString(): string {

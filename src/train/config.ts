@@ -52,7 +52,10 @@ export const trainConfigSchema = z.object({
   method: described(z.enum(METHOD_NAMES), 'training method'),
   model: described(modelName, 'target model'),
   guidance: described(modelName, 'guidance model for d2r/lbgat (default: resnet18 on 32x32 data, else the target architecture)'),
-  guidanceWeights: described(z.string().nullable(), 'safetensors weights of a pre-trained guidance model'),
+  guidanceWeights: described(
+    z.string().nullable(),
+    'weights of a pre-trained guidance model: safetensors or a torch.save state dict (.pt/.pth)',
+  ),
   guidanceMode: described(z.enum(['joint', 'frozen']), 'train the guidance jointly, or keep it frozen'),
   dataset: described(z.enum(DATASETS), 'data set'),
   dataDir: described(

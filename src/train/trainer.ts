@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Module } from '../nn/index.js';
 import { SGD, setLearningRate } from '../optim/index.js';
-import { loadSafetensors } from '../io/safetensors.js';
+import { loadWeights } from '../io/torchSave.js';
 import { OptionError, RunFileError } from '../io/errors.js';
 import {
   CHECKPOINT_POINTER,
@@ -163,12 +163,12 @@ function augmentFor(config: TrainConfig, data: Dataset): boolean {
   return channels === 3 && height >= 32;
 }
 
-function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod): Models {
+function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod, onNote?: (message: string) => void): Models {
   const target = createRunModel(config, 'target', data, config.device);
   if (!method.needsGuidance) return { target };
   const guidance = createRunModel(config, 'guidance', data, config.device);
   if (config.guidanceWeights)
-    torch.tidy(() => guidance.loadStateDict(loadSafetensors(config.guidanceWeights!), { from: config.guidanceWeights! }));
+    torch.tidy(() => guidance.loadStateDict(loadWeights(config.guidanceWeights!, onNote), { from: config.guidanceWeights! }));
   // A frozen guidance model is a fixed function: no gradients are kept for it.
   if (config.guidanceMode === 'frozen') for (const p of guidance.parameters()) p.requiresGrad = false;
   return { target, guidance };
@@ -223,7 +223,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
   const testSet =
     config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
   const method = createMethod(config);
-  const models = buildModels(config, trainSet, method);
+  const models = buildModels(config, trainSet, method, (note) => events.onNote?.(note));
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
   // One SGD over every trained model (D2R's reference recipe; the same for one model).
   const optimizer = new SGD(

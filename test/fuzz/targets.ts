@@ -127,6 +127,30 @@ const safetensors: FuzzTarget = {
   },
 };
 
+const torchSave: FuzzTarget = {
+  name: 'torch-save',
+  native: true,
+  async files() {
+    const { torch, io } = await import('../../src/index.js');
+    return {
+      'weights.pt': io.serializeTorchSave({
+        weight: torch.tensor([1, 2, 3, 4, 5, 6], [2, 3]).transpose(0, 1),
+        steps: torch.tensor(BigInt64Array.of(1n, 2n)),
+        mask: torch.tensor([1, 0, 1]).gt(0),
+        empty: torch.zeros([0, 4]),
+        half: torch.ones([2]).to('float16'),
+      }),
+    };
+  },
+  async run(dir) {
+    const { io, torch } = await import('../../src/index.js');
+    const { tensors } = io.readWeightsFile(join(dir, 'weights.pt'));
+    // Use what was loaded, as a checkpoint load would.
+    torch.tidy(() => Object.values(tensors).forEach((t) => t.to('float64').sum().item()));
+    Object.values(tensors).forEach((t) => t.dispose());
+  },
+};
+
 const WNIDS = ['n01', 'n02'];
 
 const tinyImageNet: FuzzTarget = {
@@ -181,7 +205,7 @@ const jsonKeys: FuzzTarget = {
   },
 };
 
-export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, tinyImageNet];
+export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, torchSave, tinyImageNet];
 
 /** Parsers gone wrong in each way the harness must catch; only its own test runs them. */
 const broken = (name: string, run: (dir: string) => void): FuzzTarget => ({

@@ -6,7 +6,7 @@ import * as models from '../../src/models/index.js';
 const spec = { numClasses: 10, inChannels: 3, imageSize: 32 };
 
 test('createModel builds each named model', () => {
-  assert.deepEqual(models.MODEL_NAMES, ['smallcnn', 'preact18', 'resnet18', 'wrn']);
+  assert.deepEqual(models.MODEL_NAMES, ['smallcnn', 'preact18', 'resnet18', 'wrn', 'wrn-28-10', 'wrn-70-16']);
   assert.ok(models.createModel('smallcnn', { numClasses: 10, inChannels: 1, imageSize: 28 }) instanceof models.SmallCnn);
   assert.ok(models.createModel('preact18', spec) instanceof models.PreActResNet18);
   assert.ok(models.createModel('resnet18', spec) instanceof models.ResNet18);
@@ -14,7 +14,10 @@ test('createModel builds each named model', () => {
   assert.ok(wrn instanceof models.WideResNet);
   assert.equal(wrn.block1.layer.at(0).constructor.name, 'WideBasicBlock');
   assert.equal((wrn.block1.layer.at(0) as models.WideBasicBlock).dropRate, 0, 'the smallcnn dropout does not leak into WRN');
-  assert.throws(() => models.createModel('vgg', spec), /unknown model 'vgg'; expected one of smallcnn, preact18, resnet18, wrn/);
+  assert.throws(
+    () => models.createModel('vgg', spec),
+    /unknown model 'vgg'; expected one of smallcnn, preact18, resnet18, wrn, wrn-28-10, wrn-70-16/,
+  );
 });
 
 test('smallcnn from the registry uses the spec dropout and image size', () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Tensor, torch } from '../../src/index.js';
+import { join } from 'node:path';
+import { type Tensor, torch, io } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
+import { pytorch, assertClose } from '../helpers/oracle.js';
+import { tempDir } from '../helpers/cli.js';
 import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(5);
@@ -13,7 +16,7 @@ test('wideResNet 16-2 matches the TRADES WideResNet in PyTorch (sub_block1 inclu
     reference: torchModule('WideResNet', [], { depth: 16, widen_factor: 2 }),
     input: torch.rand([2, 3, 32, 32]),
   });
-  assert.equal(model.subBlock1.parameters()[0]!.grad, null);
+  assert.equal(model.subBlock1!.parameters()[0]!.grad, null);
 });
 
 test('wideResNet 10-1 (block1 keeps 16 channels: identity shortcut) matches PyTorch', () => {
@@ -55,4 +58,20 @@ test('wideResNet with dropRate drops in train mode only', () => {
   const x = torch.rand([2, 3, 32, 32]);
   assert.ok(!torch.allclose(model.train().forward(x), model.forward(x)));
   assert.ok(torch.allclose(model.eval().forward(x), model.forward(x)));
+});
+
+test("RobustBench's WideResNet layout (no sub_block1) loads from a torch.save checkpoint with PyTorch's logits; wrn-28-10 and wrn-70-16 name it", () => {
+  const path = join(tempDir(), 'wrn-28-1.pt');
+  const x = torch.rand([2, 3, 32, 32]);
+  const ref = pytorch('torch_files.py', 'robustbench_wrn', { seed: 1, depth: 28, widen: 1, path, x });
+  const model = models.wideResNet({ depth: 28, widenFactor: 1, subBlock1: false }).eval();
+  model.loadStateDict(io.loadWeights(path));
+  assert.equal(model.numParameters(), ref['parameters']);
+  assertClose(model.forward(x), ref['logits']!, { atol: 1e-4, what: 'wrn-28-1 logits' });
+  const spec = { numClasses: 10, inChannels: 3, imageSize: 32 };
+  const wrn2810 = models.createModel('wrn-28-10', spec) as models.WideResNet;
+  // RobustBench's figure for WRN-28-10, and PyTorch's count of the same layout (test/oracles/reference_models.py).
+  assert.equal(wrn2810.numParameters(), 36_479_194);
+  assert.equal(wrn2810.subBlock1, null);
+  assert.equal(wrn2810.block1.layer.length, 4);
 });
