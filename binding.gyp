@@ -7,6 +7,7 @@
         "native/tensors.cc",
         "native/runtime.cc",
         "native/optim.cc",
+        "native/distributed.cc",
         "native/ops.generated.cc"
       ],
       "include_dirs": [

@@ -362,6 +362,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   }
 #endif
   d2r::registerOps(env, exports);
+  d2r::registerDistributed(env, exports);
   return exports;
 }
 

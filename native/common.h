@@ -113,6 +113,8 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
 
 // Adds every function of the op table to the exports (native/ops.generated.cc).
 void registerOps(Napi::Env env, Napi::Object exports);
+// Adds the c10d collectives (native/distributed.cc) to the exports.
+void registerDistributed(Napi::Env env, Napi::Object exports);
 
 #define D2R_EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
 

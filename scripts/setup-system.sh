@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages d2r needs on a fresh Debian (bookworm) machine:
-# libtorch (the engine), OpenBLAS (fast matrix products for libtorch), PyTorch
+# libtorch (the engine), the Gloo headers (its c10d collectives), OpenBLAS (fast matrix products for libtorch), PyTorch
 # (the oracle in tests and the competitor in benchmarks), Fashion-MNIST (the
 # embedded default data), Chromium (the report's browser test) and the DejaVu
 # fonts (text in the report's PNG charts).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-pthread python3-torch dataset-fashion-mnist chromium fonts-dejavu-core)
+packages=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch dataset-fashion-mnist chromium fonts-dejavu-core)
 [ "${D2R_SKIP_CHROMIUM:-0}" = 1 ] && packages=("${packages[@]/chromium}")
 
 missing=()

@@ -1,0 +1,75 @@
+// Starts N worker processes on localhost as torchrun would (RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR, MASTER_PORT on a free port) and collects what each printed.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface WorkerResult {
+  rank: number;
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The last line of stdout parsed as JSON, or null. */
+  report: Record<string, unknown> | null;
+}
+
+/**
+ * Runs `node script ...args` as ranks 0..n-1 of one group and waits for all
+ * of them; a worker still running after `killAfterMs` is killed (so a hang
+ * fails the test instead of stalling it).
+ */
+export async function runWorkers(
+  script: string,
+  args: string[],
+  n: number,
+  opts: { killAfterMs: number; env?: Record<string, string> },
+): Promise<WorkerResult[]> {
+  const port = await freePort();
+  return Promise.all(
+    Array.from({ length: n }, (_, rank) => {
+      const child = spawn(process.execPath, [script, ...args], {
+        env: {
+          ...process.env,
+          ...opts.env,
+          RANK: String(rank),
+          LOCAL_RANK: String(rank),
+          WORLD_SIZE: String(n),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+      return new Promise<WorkerResult>((resolveResult) => {
+        child.on('close', (code, signal) => {
+          clearTimeout(timer);
+          const last = stdout.trim().split('\n').pop() ?? '';
+          let report: Record<string, unknown> | null = null;
+          try {
+            report = JSON.parse(last) as Record<string, unknown>;
+          } catch {
+            report = null;
+          }
+          resolveResult({ rank, code, signal, stdout, stderr, report });
+        });
+      });
+    }),
+  );
+}
