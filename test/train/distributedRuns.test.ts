@@ -1,0 +1,149 @@
+// Data-parallel runs of `d2r train --nproc-per-node 2` on this machine: the same
+// weights as one process with the same global batch (a deterministic method),
+// two-model and adversarial methods finish and resume, a checkpoint moves
+// between 2 and 1 processes, and a killed worker ends the whole run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { torch, io } from '../../src/index.js';
+import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+
+/** A deterministic run (no dropout, no augmentation): one process and two see the same batches. */
+const deterministic = (out: string, epochs: number): string[] => trainArgs(out, { dropout: 0, augment: 'off', epochs });
+const onTwo = (args: string[]): string[] => [...args, '--nproc-per-node', '2', '--dist-timeout', '30'];
+
+/** The largest relative difference (L2) between same-named tensors of two safetensors files. */
+function largestRelativeDifference(a: string, b: string): number {
+  return torch.tidy(() => {
+    const x = io.loadSafetensors(a);
+    const y = io.loadSafetensors(b);
+    assert.deepEqual(Object.keys(x).sort(), Object.keys(y).sort());
+    return Math.max(
+      ...Object.keys(x).map((k) => x[k]!.float().sub(y[k]!.float()).norm().item() / Math.max(y[k]!.float().norm().item(), 1e-12)),
+    );
+  });
+}
+
+interface Rows {
+  runs: { worldSize: number | null; resumedAfterEpoch: number }[];
+  epochs: { epoch: number; trainLoss: number; evalPoints: number; testCleanAccuracy: number | null }[];
+}
+
+function metrics(dir: string): Rows {
+  const rows = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string });
+  return {
+    runs: rows.filter((r) => r.type === 'run') as unknown as Rows['runs'],
+    epochs: rows.filter((r) => r.type === 'epoch') as unknown as Rows['epochs'],
+  };
+}
+
+function succeeds(args: string[]): void {
+  const r = d2r(args);
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test('two processes train the weights one process trains with the same global batch, and a checkpoint moves between them', () => {
+  const one = tempDir();
+  succeeds(deterministic(one, 2));
+  const two = tempDir();
+  succeeds(onTwo(deterministic(two, 1)));
+  // The second epoch on one process, from the checkpoint two processes wrote.
+  succeeds([...deterministic(two, 2), '--resume']);
+  const difference = largestRelativeDifference(join(two, 'target.safetensors'), join(one, 'target.safetensors'));
+  assert.ok(difference < 1e-4, `relative difference ${difference}`);
+
+  const rows = metrics(two);
+  assert.deepEqual(
+    rows.runs.map((r) => [r.worldSize, r.resumedAfterEpoch]),
+    [
+      [2, 0],
+      [1, 1],
+    ],
+  );
+  // Training loss summed over ranks, evaluation gathered over all 16 points.
+  const [first] = metrics(one).epochs;
+  assert.ok(Math.abs(rows.epochs[0]!.trainLoss - first!.trainLoss) < 1e-4 * first!.trainLoss);
+  assert.equal(rows.epochs[0]!.evalPoints, 16);
+  assert.equal(rows.epochs[0]!.testCleanAccuracy, first!.testCleanAccuracy);
+  assert.equal((JSON.parse(readFileSync(join(two, 'config.json'), 'utf8')) as { worldSize: number }).worldSize, 1);
+});
+
+for (const method of ['d2r', 'pgd-at']) {
+  test(`a two-process ${method} run finishes and resumes on two processes`, () => {
+    const out = tempDir();
+    const args = (epochs: number): string[] => onTwo(trainArgs(out, { method, epochs, steps: 2, evalSteps: 2 }));
+    succeeds(args(1));
+    succeeds([...args(2), '--resume']);
+    const rows = metrics(out);
+    assert.deepEqual(
+      rows.epochs.map((r) => r.epoch),
+      [1, 2],
+    );
+    assert.deepEqual(
+      rows.runs.map((r) => r.worldSize),
+      [2, 2],
+    );
+    assert.ok(existsSync(join(out, 'checkpoints', 'epoch-0002')));
+  });
+}
+
+test('a one-process checkpoint resumes on two processes', () => {
+  const out = tempDir();
+  succeeds(deterministic(out, 1));
+  succeeds(onTwo([...deterministic(out, 2), '--resume']));
+  assert.deepEqual(
+    metrics(out).runs.map((r) => r.worldSize),
+    [1, 2],
+  );
+});
+
+test('a global batch that does not split over the processes is refused before any starts', () => {
+  const r = d2r(onTwo(trainArgs(tempDir(), { batchSize: 63 })));
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--batch-size: expected a multiple of the 2 processes .* got 63/);
+  assert.doesNotMatch(r.stderr, /started/);
+});
+
+test('a process that torchrun started does not start processes of its own', () => {
+  const r = d2r(onTwo(trainArgs(tempDir())), { WORLD_SIZE: '2', RANK: '1' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /already is rank 1 of 2/);
+});
+
+test('a killed worker ends the whole run with an error naming it, and the last checkpoint stays loadable', async () => {
+  const out = tempDir();
+  const child = d2rAsync(onTwo(trainArgs(out, { epochs: 50, limit: 256 })));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const pointer = join(out, 'checkpoint.json');
+  const timer = setInterval(() => {
+    const pid = /rank 1 pid (\d+)/.exec(stderr)?.[1];
+    if (pid !== undefined && existsSync(pointer)) {
+      clearInterval(timer);
+      process.kill(Number(pid), 'SIGKILL');
+    }
+  }, 20);
+  const code = await exited;
+  clearInterval(timer);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other processes/);
+  const r = d2r([
+    'eval',
+    '--checkpoint',
+    out,
+    '--dataset',
+    'fashion-mnist',
+    '--n',
+    '16',
+    '--attacks',
+    'none',
+    '--out',
+    join(out, 'e.json'),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+});
