@@ -43,6 +43,8 @@ export interface WorkerEnvironment {
   rank: number;
   worldSize: number;
   localRank: number;
+  /** The processes of the run on this machine (torchrun's LOCAL_WORLD_SIZE; 1 when unset). */
+  localWorldSize: number;
   masterAddr: string;
   masterPort: number;
 }
@@ -64,9 +66,15 @@ export function workerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerE
     rank,
     worldSize,
     localRank: read('LOCAL_RANK', '0'),
+    localWorldSize: Math.max(1, read('LOCAL_WORLD_SIZE', '1')),
     masterAddr: env['MASTER_ADDR'] ?? '127.0.0.1',
     masterPort: read('MASTER_PORT', '29500'),
   };
+}
+
+/** libtorch threads of each of `processes` processes on this machine: its cores shared out. */
+export function threadsPerProcess(processes: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / processes));
 }
 
 /** The arguments without the placement flags (both `--flag value` and `--flag=value`). */
@@ -140,17 +148,15 @@ const STOP_GRACE_SECONDS = 5;
 
 /**
  * Starts this machine's workers of a run: each runs `d2r train` with `argv` (less the
- * placement flags), torchrun's variables and `threads` libtorch threads when
- * none were chosen. Resolves to the run's exit code: 0 when every worker
+ * placement flags) and torchrun's variables. Resolves to the run's exit code: 0 when every worker
  * succeeded; else the first failure's, after the other workers were stopped.
  */
-export async function launchWorkers(argv: string[], placement: Placement, threadsChosen: boolean): Promise<number> {
+export async function launchWorkers(argv: string[], placement: Placement): Promise<number> {
   const { nprocPerNode, nnodes, nodeRank } = placement;
   const worldSize = nprocPerNode * nnodes;
   const masterAddr = placement.masterAddr ?? '127.0.0.1';
   const masterPort = placement.masterPort ?? (nnodes === 1 ? await freePort() : 29500);
-  const threads = Math.max(1, Math.floor(availableParallelism() / nprocPerNode));
-  const args = [...workerArguments(argv), ...(threadsChosen ? [] : ['--threads', String(threads)])];
+  const args = workerArguments(argv);
   const workers: { rank: number; child: ChildProcess; done: boolean }[] = [];
   for (let localRank = 0; localRank < nprocPerNode; localRank++) {
     const rank = nodeRank * nprocPerNode + localRank;

@@ -1,7 +1,15 @@
 // `d2r train`: flags from the settings schema, a progress bar per epoch and a
 // line per finished epoch from the trainer's events.
 import { UsageError, flagsFromSchema, helpText, parseFlags, type FlagSpec } from './flags.js';
-import { INTERRUPTED_EXIT, LAUNCH_FLAGS, launchWorkers, placementOf, workerEnvironment, type WorkerEnvironment } from './launch.js';
+import {
+  INTERRUPTED_EXIT,
+  LAUNCH_FLAGS,
+  launchWorkers,
+  placementOf,
+  threadsPerProcess,
+  workerEnvironment,
+  type WorkerEnvironment,
+} from './launch.js';
 import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
@@ -90,15 +98,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
     );
   if (placement !== null && placement.nprocPerNode * placement.nnodes > 1) {
     checkBatchSplit(config.batchSize, config.limit, placement.nprocPerNode * placement.nnodes);
-    return await launchWorkers(argv, placement, config.threads > 0);
+    return await launchWorkers(argv, placement);
   }
-  if (worker !== null) return await trainWorker(config, worker, distTimeout as number, overwrite === true);
+  if (worker !== null) {
+    // Unset threads: the machine's cores shared out among its processes of the run.
+    const threads = config.threads > 0 ? config.threads : threadsPerProcess(worker.localWorldSize);
+    return await trainWorker({ ...config, threads }, worker, distTimeout as number, overwrite === true);
+  }
   return await trainAndReport(config, overwrite === true);
 }
 
 /** One rank of a data-parallel run: joins the process group, trains its part; rank 0 alone reports. */
 async function trainWorker(config: TrainConfig, worker: WorkerEnvironment, timeoutSeconds: number, overwrite: boolean): Promise<number> {
-  await initProcessGroup({ ...worker, timeoutSeconds });
+  const { rank, worldSize, masterAddr, masterPort } = worker;
+  await initProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutSeconds });
   try {
     // Rank 0 alone tells the progress and the results.
     return await trainAndReport(config, overwrite, worker.rank !== 0);

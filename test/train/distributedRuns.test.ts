@@ -4,10 +4,12 @@
 // between 2 and 1 processes, and a killed worker ends the whole run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
-import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+import { CLI, d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
 
 /** A deterministic run (no dropout, no augmentation): one process and two see the same batches. */
 const deterministic = (out: string, epochs: number): string[] => trainArgs(out, { dropout: 0, augment: 'off', epochs });
@@ -146,4 +148,50 @@ test('a killed worker ends the whole run with an error naming it, and the last c
     join(out, 'e.json'),
   ]);
   assert.equal(r.status, 0, r.stderr);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test("workers started with torchrun's variables form a run; when one dies the other fails within the timeout, naming it", async () => {
+  const out = tempDir();
+  const timeoutSeconds = 10;
+  const port = await freePort();
+  const workers = [0, 1].map((rank) => {
+    const env = {
+      ...process.env,
+      CI: 'true',
+      RANK: String(rank),
+      WORLD_SIZE: '2',
+      LOCAL_WORLD_SIZE: '2',
+      MASTER_ADDR: '127.0.0.1',
+      MASTER_PORT: String(port),
+    };
+    const args = [...trainArgs(out, { epochs: 50, limit: 256 }), '--dist-timeout', String(timeoutSeconds)];
+    return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  });
+  let stderr = '';
+  workers[0]!.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => workers[0]!.on('exit', (code) => resolve(code)));
+  let killedAt = 0;
+  const timer = setInterval(() => {
+    if (existsSync(join(out, 'checkpoint.json'))) {
+      clearInterval(timer);
+      killedAt = performance.now();
+      workers[1]!.kill('SIGKILL');
+    }
+  }, 20);
+  const code = await exited;
+  clearInterval(timer);
+  const seconds = (performance.now() - killedAt) / 1000;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /rank 1/);
+  // The timeout, with room for a loaded machine; a hang would never end.
+  assert.ok(killedAt > 0 && seconds < 3 * timeoutSeconds, `rank 0 ended ${seconds} s after rank 1 was killed`);
 });
