@@ -48,30 +48,41 @@ function succeeds(args: string[]): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-test('two processes train the weights one process trains with the same global batch, and a checkpoint moves between them', () => {
+test('two processes train the weights one process trains with the same global batch; a checkpoint moves from 2 to 1 process and back', () => {
   const one = tempDir();
   succeeds(deterministic(one, 2));
-  const two = tempDir();
-  succeeds(onTwo(deterministic(two, 1)));
-  // The second epoch on one process, from the checkpoint two processes wrote.
-  succeeds([...deterministic(two, 2), '--resume']);
-  const difference = largestRelativeDifference(join(two, 'target.safetensors'), join(one, 'target.safetensors'));
-  assert.ok(difference < 1e-4, `relative difference ${difference}`);
-
-  const rows = metrics(two);
+  const reference = join(one, 'target.safetensors');
+  // Epoch 1 on two processes, epoch 2 on one; and the other way round.
+  const twoThenOne = tempDir();
+  succeeds(onTwo(deterministic(twoThenOne, 1)));
+  succeeds([...deterministic(twoThenOne, 2), '--resume']);
+  const oneThenTwo = tempDir();
+  succeeds(deterministic(oneThenTwo, 1));
+  succeeds(onTwo([...deterministic(oneThenTwo, 2), '--resume']));
+  for (const dir of [twoThenOne, oneThenTwo]) {
+    const difference = largestRelativeDifference(join(dir, 'target.safetensors'), reference);
+    assert.ok(difference < 1e-4, `relative difference ${difference}`);
+  }
   assert.deepEqual(
-    rows.runs.map((r) => [r.worldSize, r.resumedAfterEpoch]),
+    [twoThenOne, oneThenTwo].map((dir) => metrics(dir).runs.map((r) => [r.worldSize, r.resumedAfterEpoch])),
     [
-      [2, 0],
-      [1, 1],
+      [
+        [2, 0],
+        [1, 1],
+      ],
+      [
+        [1, 0],
+        [2, 1],
+      ],
     ],
   );
   // Training loss summed over ranks, evaluation gathered over all 16 points.
   const [first] = metrics(one).epochs;
-  assert.ok(Math.abs(rows.epochs[0]!.trainLoss - first!.trainLoss) < 1e-4 * first!.trainLoss);
-  assert.equal(rows.epochs[0]!.evalPoints, 16);
-  assert.equal(rows.epochs[0]!.testCleanAccuracy, first!.testCleanAccuracy);
-  assert.equal((JSON.parse(readFileSync(join(two, 'config.json'), 'utf8')) as { worldSize: number }).worldSize, 1);
+  const [split] = metrics(twoThenOne).epochs;
+  assert.ok(Math.abs(split!.trainLoss - first!.trainLoss) < 1e-4 * first!.trainLoss);
+  assert.equal(split!.evalPoints, 16);
+  assert.equal(split!.testCleanAccuracy, first!.testCleanAccuracy);
+  assert.equal((JSON.parse(readFileSync(join(oneThenTwo, 'config.json'), 'utf8')) as { worldSize: number }).worldSize, 2);
 });
 
 for (const method of ['d2r', 'pgd-at']) {
@@ -92,16 +103,6 @@ for (const method of ['d2r', 'pgd-at']) {
     assert.ok(existsSync(join(out, 'checkpoints', 'epoch-0002')));
   });
 }
-
-test('a one-process checkpoint resumes on two processes', () => {
-  const out = tempDir();
-  succeeds(deterministic(out, 1));
-  succeeds(onTwo([...deterministic(out, 2), '--resume']));
-  assert.deepEqual(
-    metrics(out).runs.map((r) => r.worldSize),
-    [1, 2],
-  );
-});
 
 test('a global batch that does not split over the processes is refused before any starts', () => {
   const r = d2r(onTwo(trainArgs(tempDir(), { batchSize: 63 })));
