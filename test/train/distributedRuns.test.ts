@@ -196,3 +196,24 @@ test("workers started with torchrun's variables form a run; when one dies the ot
   // The timeout, with room for a loaded machine; a hang would never end.
   assert.ok(killedAt > 0 && seconds < 3 * timeoutSeconds, `rank 0 ended ${seconds} s after rank 1 was killed`);
 });
+
+test('an interrupt stops every worker at one batch; the run exits 130 with its last checkpoint in force', async () => {
+  const out = tempDir();
+  const child = d2rAsync(onTwo(trainArgs(out, { epochs: 50, limit: 256 })));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const timer = setInterval(() => {
+    if (existsSync(join(out, 'checkpoint.json'))) {
+      clearInterval(timer);
+      child.kill('SIGINT');
+    }
+  }, 20);
+  const code = await exited;
+  clearInterval(timer);
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupt received/);
+  const { epoch } = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')) as { epoch: number };
+  assert.equal(metrics(out).epochs.at(-1)!.epoch, epoch);
+  succeeds([...trainArgs(out, { epochs: epoch + 1, limit: 256 }), '--resume']);
+});
