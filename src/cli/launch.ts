@@ -89,7 +89,7 @@ export function workerArguments(argv: string[]): string[] {
 }
 
 /** A port nobody listens on now (the rendezvous of a run on one machine). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

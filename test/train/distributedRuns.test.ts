@@ -4,12 +4,12 @@
 // between 2 and 1 processes, and a killed worker ends the whole run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
 import { CLI, d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+import { freePort } from '../../src/cli/launch.js';
 
 /** A deterministic run (no dropout, no augmentation): one process and two see the same batches. */
 const deterministic = (out: string, epochs: number): string[] => trainArgs(out, { dropout: 0, augment: 'off', epochs });
@@ -117,22 +117,33 @@ test('a process that torchrun started does not start processes of its own', () =
   assert.match(r.stderr, /already is rank 1 of 2/);
 });
 
-test('a killed worker ends the whole run with an error naming it, and the last checkpoint stays loadable', async () => {
-  const out = tempDir();
-  const child = d2rAsync(onTwo(trainArgs(out, { epochs: 50, limit: 256 })));
+/**
+ * A long two-process run under the launcher: once its first checkpoint is
+ * written, `act` runs every 20 ms until it returns true.
+ */
+async function runUntil(
+  out: string,
+  act: (launcher: ChildProcess, stderr: string) => boolean,
+): Promise<{ code: number | null; stderr: string }> {
+  const launcher = d2rAsync(onTwo(trainArgs(out, { epochs: 50, limit: 256 })));
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const pointer = join(out, 'checkpoint.json');
+  launcher.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
   const timer = setInterval(() => {
-    const pid = /rank 1 pid (\d+)/.exec(stderr)?.[1];
-    if (pid !== undefined && existsSync(pointer)) {
-      clearInterval(timer);
-      process.kill(Number(pid), 'SIGKILL');
-    }
+    if (existsSync(join(out, 'checkpoint.json')) && act(launcher, stderr)) clearInterval(timer);
   }, 20);
   const code = await exited;
   clearInterval(timer);
+  return { code, stderr };
+}
+
+test('a killed worker ends the whole run with an error naming it, and the last checkpoint stays loadable', async () => {
+  const out = tempDir();
+  const { code, stderr } = await runUntil(out, (_launcher, text) => {
+    const pid = /rank 1 pid (\d+)/.exec(text)?.[1];
+    if (pid !== undefined) process.kill(Number(pid), 'SIGKILL');
+    return pid !== undefined;
+  });
   assert.equal(code, 1, stderr);
   assert.match(stderr, /rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other processes/);
   const r = d2r([
@@ -150,15 +161,6 @@ test('a killed worker ends the whole run with an error naming it, and the last c
   ]);
   assert.equal(r.status, 0, r.stderr);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test("workers started with torchrun's variables form a run; when one dies the other fails within the timeout, naming it", async () => {
   const out = tempDir();
@@ -199,18 +201,7 @@ test("workers started with torchrun's variables form a run; when one dies the ot
 
 test('an interrupt stops every worker at one batch; the run exits 130 with its last checkpoint in force', async () => {
   const out = tempDir();
-  const child = d2rAsync(onTwo(trainArgs(out, { epochs: 50, limit: 256 })));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const timer = setInterval(() => {
-    if (existsSync(join(out, 'checkpoint.json'))) {
-      clearInterval(timer);
-      child.kill('SIGINT');
-    }
-  }, 20);
-  const code = await exited;
-  clearInterval(timer);
+  const { code, stderr } = await runUntil(out, (launcher) => launcher.kill('SIGINT'));
   assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupt received/);
   const { epoch } = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')) as { epoch: number };
