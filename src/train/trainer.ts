@@ -336,14 +336,15 @@ function gatherEvaluation(e: Evaluation, ranks: Ranks): Evaluation {
   return { target: accuracy(0), guidance: e.guidance ? accuracy(1) : undefined, points };
 }
 
+const everyModel = (models: Models): Module[] => [models.target, ...(models.guidance ? [models.guidance] : [])];
+
 /**
  * Starts data-parallel training: every rank takes rank 0's parameters and
  * buffers; the returned averager averages the trained models' gradients.
  */
 function startDataParallel(models: Models, trainable: Module[]): GradientAverager {
-  const all = [models.target, ...(models.guidance ? [models.guidance] : [])];
   const averager = new GradientAverager(trainable.flatMap((m) => m.parameters()));
-  averager.broadcastFromRank0(all.flatMap((m) => [...m.parameters(), ...m.buffers()]));
+  averager.broadcastFromRank0(everyModel(models).flatMap((m) => [...m.parameters(), ...m.buffers()]));
   return averager;
 }
 
@@ -449,6 +450,8 @@ async function runEpoch(
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);
+  // Batch norm trained per-rank statistics; every rank evaluates (and rank 0 saves) rank 0's, as DDP's broadcast buffers.
+  averager?.broadcastFromRank0(everyModel(models).flatMap((m) => m.buffers()));
   const evaluation =
     testSet === null
       ? null
