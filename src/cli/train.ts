@@ -1,11 +1,22 @@
 // `d2r train`: flags from the settings schema, a progress bar per epoch and a
 // line per finished epoch from the trainer's events.
-import { flagsFromSchema, helpText, parseFlags, type FlagSpec } from './flags.js';
+import { UsageError, flagsFromSchema, helpText, parseFlags, type FlagSpec } from './flags.js';
+import {
+  INTERRUPTED_EXIT,
+  LAUNCH_FLAGS,
+  launchWorkers,
+  placementOf,
+  threadsPerProcess,
+  workerEnvironment,
+  type WorkerEnvironment,
+} from './launch.js';
 import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
 import type { ScheduleStep } from '../train/schedule.js';
 import { readRunConfigFile } from '../train/runFiles.js';
+import { checkBatchSplit } from '../train/dataParallel.js';
+import { destroyProcessGroup, initProcessGroup } from '../distributed/index.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
@@ -61,7 +72,7 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const specs = [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS];
+  const specs = [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS, ...LAUNCH_FLAGS];
   let parsed = parseFlags(argv, specs);
   if (parsed !== null && parsed['resume'] === true) {
     // A resumed run continues with the settings it recorded; flags given now override them
@@ -74,19 +85,51 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   }
   if (parsed === null) {
-    process.stdout.write(helpText('train', SUMMARY, [...TRAIN_FLAGS, ...RUN_DIRECTORY_FLAGS]));
+    process.stdout.write(helpText('train', SUMMARY, specs));
     return 0;
   }
-  const { overwrite, ...flags } = parsed;
+  const { overwrite, nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, distTimeout, ...flags } = parsed;
+  const placement = placementOf({ nprocPerNode, nnodes, nodeRank, masterAddr, masterPort });
   const config = resolveTrainConfig(flags);
+  const worker = workerEnvironment();
+  if (placement !== null && worker !== null)
+    throw new UsageError(
+      `--nproc-per-node starts processes, but this one already is rank ${worker.rank} of ${worker.worldSize} (RANK and WORLD_SIZE are set): leave it to the launcher`,
+    );
+  if (placement !== null && placement.nprocPerNode * placement.nnodes > 1) {
+    checkBatchSplit(config.batchSize, config.limit, placement.nprocPerNode * placement.nnodes);
+    return await launchWorkers(argv, placement);
+  }
+  if (worker !== null) {
+    // Unset threads: the machine's cores shared out among its processes of the run.
+    const threads = config.threads > 0 ? config.threads : threadsPerProcess(worker.localWorldSize);
+    return await trainWorker({ ...config, threads }, worker, distTimeout as number, overwrite === true);
+  }
+  return await trainAndReport(config, overwrite === true);
+}
+
+/** One rank of a data-parallel run: joins the process group, trains its part; rank 0 alone reports. */
+async function trainWorker(config: TrainConfig, worker: WorkerEnvironment, timeoutSeconds: number, overwrite: boolean): Promise<number> {
+  const { rank, worldSize, masterAddr, masterPort } = worker;
+  await initProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutSeconds });
+  try {
+    // Rank 0 alone tells the progress and the results.
+    return await trainAndReport(config, overwrite, worker.rank !== 0);
+  } finally {
+    destroyProcessGroup();
+  }
+}
+
+async function trainAndReport(config: TrainConfig, overwrite: boolean, quiet = false): Promise<number> {
   let result;
   try {
-    result = await train(config, trainingOutput(config), { overwrite: overwrite === true });
+    result = await train(config, quiet ? {} : trainingOutput(config), { overwrite });
   } catch (err) {
     if (err instanceof TrainingDivergedError) throw new Error(`${err.message} Try a lower --lr.`);
     throw err;
   }
   const last = result.epochs[result.epochs.length - 1];
+  if (quiet) return result.interrupted ? INTERRUPTED_EXIT : 0;
   process.stdout.write(
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
       (last?.testCleanAccuracy != null ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
@@ -94,6 +137,5 @@ export async function trainCommand(argv: string[]): Promise<number> {
       (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',
   );
-  // The shell's convention for a command stopped by SIGINT.
-  return result.interrupted ? 130 : 0;
+  return result.interrupted ? INTERRUPTED_EXIT : 0;
 }

@@ -1,11 +1,14 @@
 // Mini-batches over a Dataset, one pass per epoch. The order and the
 // augmentation come from SeededRandom streams keyed by (seed, epoch[, batch]),
 // so epoch k always yields the same batches for a given seed: a resumed run
-// repeats an unbroken one without saving any loader state.
+// repeats an unbroken one without saving any loader state. A shard (one rank
+// of a data-parallel run) serves its contiguous part of each global batch,
+// augmented with the draws the whole batch would get, so N shards together see
+// exactly the batches one unsharded loader serves.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Dataset } from './imageDataset.js';
-import { augmentBatch, type AugmentOptions } from './augment.js';
+import { applyTransforms, drawTransforms, type AugmentOptions } from './augment.js';
 import { SeededRandom } from './seededRandom.js';
 
 export interface DataLoaderOptions {
@@ -19,6 +22,14 @@ export interface DataLoaderOptions {
   augment?: AugmentOptions;
   /** Use only the first `limit` examples of the dataset. */
   limit?: number;
+  /** Serve only this rank's part of each batch (data-parallel training); default the whole batch. */
+  shard?: Shard;
+}
+
+/** One of `count` ranks; rank r gets rows [floor(r*b/count), floor((r+1)*b/count)) of a batch of b rows. */
+export interface Shard {
+  rank: number;
+  count: number;
 }
 
 export interface Batch {
@@ -28,6 +39,8 @@ export interface Batch {
   y: Tensor;
   /** The dataset rows in this batch, in batch order. */
   indices: number[];
+  /** The rows of the whole batch this one is a shard of (indices.length when unsharded). */
+  globalSize: number;
 }
 
 // Distinct stream ids keep the order and the augmentation draws independent.
@@ -41,6 +54,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly seed: number;
   readonly dropLast: boolean;
   readonly augment: AugmentOptions | undefined;
+  readonly shard: Shard;
   /** The number of examples one epoch draws from. */
   readonly size: number;
   private nextEpoch = 0;
@@ -59,6 +73,16 @@ export class DataLoader implements Iterable<Batch> {
     this.dropLast = o.dropLast ?? false;
     this.augment = o.augment && (o.augment.randomCrop || o.augment.horizontalFlip) ? o.augment : undefined;
     this.size = Math.min(dataset.size, o.limit ?? Infinity);
+    this.shard = o.shard ?? { rank: 0, count: 1 };
+    const { rank, count } = this.shard;
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(rank) || rank < 0 || rank >= count)
+      throw new Error(`DataLoader: shard must be a rank in 0..count-1 of a positive count, got ${JSON.stringify(o.shard)}`);
+  }
+
+  /** The smallest batch of an epoch (the last one, when the size is not a multiple of the batch size). */
+  get smallestBatch(): number {
+    const rest = this.size % this.batchSize;
+    return this.dropLast || rest === 0 ? Math.min(this.batchSize, this.size) : rest;
   }
 
   /** The number of batches per epoch. */
@@ -81,11 +105,16 @@ export class DataLoader implements Iterable<Batch> {
   batch(epoch: number, index: number, order = this.order(epoch)): Batch {
     if (!Number.isInteger(index) || index < 0 || index >= this.length)
       throw new Error(`DataLoader: batch ${index} is outside 0..${this.length - 1}`);
-    const indices = this.batchRows(order, index);
+    const rows = this.batchRows(order, index);
+    const { rank, count } = this.shard;
+    const [from, to] = [Math.floor((rank * rows.length) / count), Math.floor(((rank + 1) * rows.length) / count)];
+    const indices = rows.slice(from, to);
     return torch.tidy(() => {
       const { x, y } = this.dataset.rows(indices);
-      if (!this.augment) return { x, y, indices };
-      return { x: augmentBatch(x, this.augment, new SeededRandom(this.seed, epoch, index, AUGMENT_STREAM)), y, indices };
+      if (!this.augment) return { x, y, indices, globalSize: rows.length };
+      const random = new SeededRandom(this.seed, epoch, index, AUGMENT_STREAM);
+      const transforms = drawTransforms(rows.length, [x.shape[2]!, x.shape[3]!], this.augment, random).slice(from, to);
+      return { x: applyTransforms(x, transforms, this.augment), y, indices, globalSize: rows.length };
     });
   }
 

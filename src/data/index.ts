@@ -14,4 +14,4 @@ export { ImageDataset, datasetFromImages, type Dataset, type DatasetInfo, type S
 export { loadDataset, DATASETS, FASHION_MNIST_SYSTEM_DIR, type DatasetName, type LoadDatasetOptions } from './registry.js';
 export { SeededRandom } from './seededRandom.js';
 export { augmentBatch, applyTransforms, drawTransforms, type AugmentOptions, type SampleTransform } from './augment.js';
-export { DataLoader, type DataLoaderOptions, type Batch } from './dataLoader.js';
+export { DataLoader, type DataLoaderOptions, type Batch, type Shard } from './dataLoader.js';

@@ -101,7 +101,10 @@ export const trainConfigSchema = z.object({
   augment: described(z.enum(['auto', 'on', 'off']), 'random crop + flip (auto: on for 32x32 and larger colour data)'),
   dropout: described(z.number().min(0), 'smallcnn dropout'),
   seed: described(z.int().min(0), 'random seed (data order, init, attacks)'),
-  threads: described(z.int().min(0), 'libtorch threads (unset or 0: libtorch default)'),
+  threads: described(
+    z.int().min(0),
+    'libtorch threads (unset or 0: every core of the machine; with --nproc-per-node: cores / processes each)',
+  ),
   limit: described(z.int().min(1).nullable(), 'use only the first N training images'),
   evalN: described(z.int().min(0), 'test points evaluated after each epoch (clean and PGD)'),
   evalSteps: described(z.int().min(0), 'PGD steps of the per-epoch robust evaluation (0: clean only)'),

@@ -19,7 +19,14 @@ export const METRICS_FILE = 'metrics.jsonl';
  * so runs written before a setting existed still read (older runs also
  * recorded the flag parser's `config` and `positionals`; they are kept).
  */
-export const runConfigFileSchema = runFactsSchema(trainConfigSchema.partial().loose());
+export const runConfigFileSchema = runFactsSchema(trainConfigSchema.partial().loose()).extend({
+  worldSize: z
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .meta({ description: 'the processes that trained the run together (data-parallel); null in runs before it was recorded' }),
+});
 export type RunConfigFile = z.output<typeof runConfigFileSchema>;
 
 const nullableNumber = z.number().nullable().default(null);
@@ -27,6 +34,7 @@ const nullableNumber = z.number().nullable().default(null);
 /** A "run" line: training started, or resumed after `resumedAfterEpoch`; the facts follow. */
 export const metricsRunRowSchema = runFactsSchema(z.record(z.string(), z.unknown())).extend({
   type: z.literal('run'),
+  worldSize: runConfigFileSchema.shape.worldSize,
   resumedAfterEpoch: z.int().min(0).nullable().default(null),
 });
 

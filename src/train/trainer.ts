@@ -24,13 +24,15 @@ import {
 import { acquireRunLock } from '../io/runLock.js';
 import { runFacts } from '../io/runFacts.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
+import { GradientAverager, barrier } from '../distributed/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
-import { evaluateModel } from '../eval/evaluate.js';
+import { evaluateModel, type ModelAccuracy } from '../eval/evaluate.js';
 import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
+import { anyRank, checkBatchSplit, evaluationShard, processRanks, seedRankStream, sumOverRanks, type Ranks } from './dataParallel.js';
 import {
   METRICS_FILE,
   RUN_CONFIG_FILE,
@@ -182,7 +184,14 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
   return kept.flatMap((r) => (r.type === 'epoch' ? [r.row as EpochMetrics] : []));
 }
 
+/**
+ * Trains by `config`. In a process group (src/distributed) every rank calls it
+ * and the run is data-parallel; rank 0 alone owns the run directory (its lock
+ * and every file written there).
+ */
 export async function train(config: TrainConfig, events: TrainingEvents = {}, options: TrainOptions = {}): Promise<TrainResult> {
+  const ranks = processRanks();
+  if (ranks.rank !== 0) return await trainLocked(config, events, ranks);
   mkdirSync(config.out, { recursive: true });
   const lock = acquireRunLock(config.out);
   try {
@@ -196,22 +205,20 @@ export async function train(config: TrainConfig, events: TrainingEvents = {}, op
         clearRun(config.out);
       }
     }
-    return await trainLocked(config, events);
+    return await trainLocked(config, events, ranks);
   } finally {
     lock.release();
   }
 }
 
-async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise<TrainResult> {
+async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: Ranks): Promise<TrainResult> {
   const started = performance.now();
-  if (config.threads > 0) {
-    // libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
-    const cores = availableParallelism();
-    if (config.threads > cores)
-      events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
-    torch.setNumThreads(Math.min(config.threads, cores));
-  }
+  // Unset (0): every core. libtorch starts every thread it is given: far more than the cores only thrashes (or hangs).
+  const cores = availableParallelism();
+  if (config.threads > cores) events.onNote?.(`threads ${config.threads} is more than the ${cores} cores of this machine: using ${cores}`);
+  torch.setNumThreads(config.threads > 0 ? Math.min(config.threads, cores) : cores);
   torch.manualSeed(config.seed);
+  const leader = ranks.rank === 0;
 
   const trainSet = loadDataset(config.dataset, { split: 'train', dataDir: config.dataDir ?? undefined, limit: config.limit ?? undefined });
   if (trainSet.images.shape[0] === 0) {
@@ -220,8 +227,11 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
     );
   }
   // --eval-n 0: no evaluation after each epoch (its accuracies are null).
-  const testSet =
+  checkBatchSplit(config.batchSize, trainSet.size, ranks.worldSize);
+  const fullTestSet =
     config.evalN > 0 ? loadDataset(config.dataset, { split: 'test', dataDir: config.dataDir ?? undefined, limit: config.evalN }) : null;
+  // Each rank evaluates its part of the points; the counts are summed.
+  const testSet = fullTestSet && ranks.worldSize > 1 ? evaluationShard(fullTestSet, ranks) : fullTestSet;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method, (note) => events.onNote?.(note));
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
@@ -242,53 +252,109 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
     const at = latestCheckpointEpoch(config.out);
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config);
+    // Every rank reads the checkpoint: --out is on a file system all of them share.
     firstEpoch = restore(config, models, optimizer) + 1;
-    if (repairLatestWeights(config.out))
+    if (leader && repairLatestWeights(config.out))
       events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
-    history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
+    if (leader) history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
     events.onResume?.(firstEpoch - 1);
-  } else {
+  } else if (leader) {
     writeFileSync(metricsPath, '');
   }
-  const facts = runFacts(config);
-  writeRunConfigFile(config.out, facts);
-  appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
+  if (leader) {
+    const facts = { ...runFacts(config), worldSize: ranks.worldSize };
+    writeRunConfigFile(config.out, facts);
+    appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
+  }
   events.onSchedule?.(scheduleSteps(config));
+  const averager = ranks.worldSize > 1 ? startDataParallel(models, trainable) : null;
 
   const loader = new DataLoader(trainSet, {
     batchSize: config.batchSize,
     shuffle: true,
     seed: config.seed,
     augment: augmentFor(config, trainSet) ? { randomCrop: { size: trainSet.inputShape[1], padding: 4 }, horizontalFlip: true } : undefined,
+    shard: ranks.worldSize > 1 ? { rank: ranks.rank, count: ranks.worldSize } : undefined,
   });
 
   let interrupted = false;
   const onSignal = (): void => {
+    if (interrupted) return;
     interrupted = true;
     events.onInterrupt?.();
   };
-  process.once('SIGINT', onSignal);
+  // One process: a second Ctrl-C ends it at once. A data-parallel rank hears every interrupt
+  // (the terminal's and its launcher's), and all ranks stop together at an agreed batch.
+  if (ranks.worldSize === 1) process.once('SIGINT', onSignal);
+  else process.on('SIGINT', onSignal);
+  const stopAgreed = (): boolean => anyRank(interrupted, ranks);
   try {
-    for (let epoch = firstEpoch; epoch <= config.epochs && !interrupted; epoch++) {
-      const row = await runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
+    for (let epoch = firstEpoch; epoch <= config.epochs && !stopAgreed(); epoch++) {
+      const row = await runEpoch(config, epoch, { models, method, optimizer, averager, ranks }, loader, testSet, events, stopAgreed);
       if (row === null) break;
       history.push(row);
-      appendMetricsRow(metricsPath, row);
-      torch.tidy(() =>
-        saveCheckpoint(config.out, {
-          epoch,
-          target: models.target.stateDict(),
-          guidance: models.guidance?.stateDict(),
-          optimizer: optimizer.stateDict(),
-          extra: { run: runIdentity(config) },
-        }),
-      );
+      if (leader) {
+        appendMetricsRow(metricsPath, row);
+        torch.tidy(() =>
+          saveCheckpoint(config.out, {
+            epoch,
+            target: models.target.stateDict(),
+            guidance: models.guidance?.stateDict(),
+            optimizer: optimizer.stateDict(),
+            extra: { run: runIdentity(config) },
+          }),
+        );
+      }
       events.onEpochEnd?.(row);
     }
+    // No rank reports success before rank 0 has written the last checkpoint.
+    if (ranks.worldSize > 1) barrier();
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
   return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000, interrupted };
+}
+
+type Evaluation = ReturnType<typeof evaluateModel>;
+
+/** The evaluation of a rank left without points (fewer points than ranks). */
+function noEvaluation(models: Models, steps: number): Evaluation {
+  const none = { clean: 0, robust: steps > 0 ? 0 : null };
+  return { target: none, guidance: models.guidance ? none : undefined, points: 0 };
+}
+
+/** The accuracies over every rank's points (each rank evaluated its own part); this rank's on one process. */
+function gatherEvaluation(e: Evaluation, ranks: Ranks): Evaluation {
+  if (ranks.worldSize === 1) return e;
+  const models = [e.target, ...(e.guidance ? [e.guidance] : [])];
+  const counts = models.flatMap((m) => [m.clean, m.robust ?? 0].map((f) => Math.round(f * e.points)));
+  const [points, ...totals] = sumOverRanks([e.points, ...counts], ranks) as [number, ...number[]];
+  const accuracy = (i: number): ModelAccuracy => ({
+    clean: totals[2 * i]! / points,
+    robust: models[i]!.robust === null ? null : totals[2 * i + 1]! / points,
+  });
+  return { target: accuracy(0), guidance: e.guidance ? accuracy(1) : undefined, points };
+}
+
+const everyModel = (models: Models): Module[] => [models.target, ...(models.guidance ? [models.guidance] : [])];
+
+/**
+ * Starts data-parallel training: every rank takes rank 0's parameters and
+ * buffers; the returned averager averages the trained models' gradients.
+ */
+function startDataParallel(models: Models, trainable: Module[]): GradientAverager {
+  const averager = new GradientAverager(trainable.flatMap((m) => m.parameters()));
+  averager.broadcastFromRank0(everyModel(models).flatMap((m) => [...m.parameters(), ...m.buffers()]));
+  return averager;
+}
+
+/** What one epoch trains: the models, their method and optimiser, and the process group's part in it. */
+interface EpochWork {
+  models: Models;
+  method: TrainingMethod;
+  optimizer: SGD;
+  averager: GradientAverager | null;
+  ranks: Ranks;
 }
 
 /** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
@@ -335,15 +401,14 @@ function checkResumable(config: TrainConfig): void {
 async function runEpoch(
   config: TrainConfig,
   epoch: number,
-  models: Models,
-  method: TrainingMethod,
-  optimizer: SGD,
+  { models, method, optimizer, averager, ranks }: EpochWork,
   loader: DataLoader,
   testSet: Dataset | null,
   events: TrainingEvents,
   stopRequested: () => boolean,
 ): Promise<EpochMetrics | null> {
   const started = performance.now();
+  seedRankStream(config.seed, epoch, ranks);
   // The epoch's row records the lr of its first batch.
   const lr = learningRateOfBatch(config, epoch, 0, loader.length);
   models.target.train();
@@ -371,9 +436,12 @@ async function runEpoch(
         const terms = Object.fromEntries(Object.entries(out.terms ?? {}).map(([k, v]) => [k, v.item()]));
         throw new TrainingDivergedError(epoch, batchIndex + 1, loss, terms, config.out);
       }
-      out.loss.backward();
-      optimizer.step();
       const n = x.shape[0]!;
+      // Averaged over ranks, each rank's mean loss weighs as its share of the global batch.
+      const share = (n * ranks.worldSize) / batch.globalSize;
+      (share === 1 ? out.loss : out.loss.mul(share)).backward();
+      averager?.averageGradients();
+      optimizer.step();
       lossSum += loss * n;
       seen += n;
       if (out.targetLogits) correct += out.targetLogits.argmax(1).eq(y).sum().item();
@@ -384,24 +452,37 @@ async function runEpoch(
     if (stopRequested()) return null;
   }
   events.onEpochTrained?.(epoch);
+  // Batch norm trained per-rank statistics; every rank evaluates (and rank 0 saves) rank 0's, as DDP's broadcast buffers.
+  averager?.broadcastFromRank0(everyModel(models).flatMap((m) => m.buffers()));
   const evaluation =
     testSet === null
       ? null
-      : evaluateModel(models, testSet, {
-          epsilon: config.epsilon,
-          steps: config.evalSteps,
-          norm: config.norm,
-          batchSize: 256,
-          device: config.device,
-          seed: config.seed + epoch,
-        });
+      : gatherEvaluation(
+          testSet.size === 0
+            ? noEvaluation(models, config.evalSteps)
+            : evaluateModel(models, testSet, {
+                epsilon: config.epsilon,
+                steps: config.evalSteps,
+                norm: config.norm,
+                batchSize: 256,
+                device: config.device,
+                seed: config.seed + epoch,
+              }),
+          ranks,
+        );
+  const termNames = Object.keys(termSums);
+  const [lossTotal, seenTotal, correctTotal, ...termTotals] = sumOverRanks(
+    [lossSum, seen, correct, ...termNames.map((k) => termSums[k]!)],
+    ranks,
+  ) as [number, number, number, ...number[]];
+  const examples = Math.max(seenTotal, 1);
   return {
     type: 'epoch',
     epoch,
     lr,
-    trainLoss: lossSum / Math.max(seen, 1),
-    trainAccuracy: correct / Math.max(seen, 1),
-    terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / Math.max(seen, 1)])),
+    trainLoss: lossTotal / examples,
+    trainAccuracy: correctTotal / examples,
+    terms: Object.fromEntries(termNames.map((k, i) => [k, termTotals[i]! / examples])),
     testCleanAccuracy: evaluation?.target.clean ?? null,
     testRobustAccuracy: evaluation?.target.robust ?? null,
     guidanceCleanAccuracy: evaluation?.guidance?.clean ?? null,
