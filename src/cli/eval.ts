@@ -319,7 +319,7 @@ export function evalCommand(argv: string[]): void {
     ...base,
     epsilon: s.epsilon,
     state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' },
-    keepAdversarial: f.examples > 0,
+    keepAdversarial: f.examples,
     ...attackProgress(''),
   });
   if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
