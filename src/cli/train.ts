@@ -6,6 +6,7 @@ import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConf
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
 import type { ScheduleStep } from '../train/schedule.js';
 import { readRunConfigFile } from '../train/runFiles.js';
+import { exitCodeFor } from '../io/stopSignals.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
@@ -40,8 +41,8 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onSchedule: (steps) => say(scheduleLine(config, steps)),
     onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
     onNote: (message) => say(`note: ${message}`),
-    onInterrupt: () =>
-      say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
+    onInterrupt: (signal) =>
+      say(`interrupt received: stopping after this batch (${signal}); the last completed epoch is checkpointed (resume with --resume)`),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
     },
@@ -94,6 +95,5 @@ export async function trainCommand(argv: string[]): Promise<number> {
       (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',
   );
-  // The shell's convention for a command stopped by SIGINT.
-  return result.interrupted ? 130 : 0;
+  return result.signal ? exitCodeFor(result.signal) : 0;
 }

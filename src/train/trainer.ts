@@ -23,6 +23,7 @@ import {
 } from '../io/checkpoint.js';
 import { acquireRunLock } from '../io/runLock.js';
 import { runFacts } from '../io/runFacts.js';
+import { watchStopSignals, yieldToEventLoop, type StopSignal } from '../io/stopSignals.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
@@ -54,8 +55,8 @@ export interface TrainingEvents {
   onEpochTrained?(epoch: number): void;
   /** The epoch's metrics row, once it is written and checkpointed. */
   onEpochEnd?(row: EpochMetrics): void;
-  /** An interrupt (SIGINT) was received; training stops after the current batch. */
-  onInterrupt?(): void;
+  /** An interrupt (SIGINT or SIGTERM) was received; training stops after the current batch. */
+  onInterrupt?(signal: StopSignal): void;
   /** Something the trainer repaired or took over in the run directory (a stale lock, leftover files). */
   onNote?(message: string): void;
 }
@@ -99,9 +100,6 @@ const IDENTITY_KEYS = [
   'limit',
 ] as const satisfies readonly (keyof TrainConfig)[];
 const runIdentity = (config: TrainConfig): Record<string, unknown> => Object.fromEntries(IDENTITY_KEYS.map((k) => [k, config[k]]));
-
-/** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The loss stopped being finite; the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
@@ -155,6 +153,8 @@ export interface TrainResult {
   seconds: number;
   /** Whether an interrupt stopped training before the last epoch. */
   interrupted: boolean;
+  /** The signal that stopped it, or null. */
+  signal: StopSignal | null;
 }
 
 function augmentFor(config: TrainConfig, data: Dataset): boolean {
@@ -262,15 +262,11 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
     augment: augmentFor(config, trainSet) ? { randomCrop: { size: trainSet.inputShape[1], padding: 4 }, horizontalFlip: true } : undefined,
   });
 
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-    events.onInterrupt?.();
-  };
-  process.once('SIGINT', onSignal);
+  const stop = watchStopSignals((signal) => events.onInterrupt?.(signal));
+  const interrupted = (): boolean => stop.signal !== null;
   try {
-    for (let epoch = firstEpoch; epoch <= config.epochs && !interrupted; epoch++) {
-      const row = await runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, () => interrupted);
+    for (let epoch = firstEpoch; epoch <= config.epochs && !interrupted(); epoch++) {
+      const row = await runEpoch(config, epoch, models, method, optimizer, loader, testSet, events, interrupted);
       if (row === null) break;
       history.push(row);
       appendMetricsRow(metricsPath, row);
@@ -286,9 +282,10 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents): Promise
       events.onEpochEnd?.(row);
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    stop.dispose();
   }
-  return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000, interrupted };
+  const seconds = (performance.now() - started) / 1000;
+  return { runDir: config.out, ...models, epochs: history, seconds, interrupted: interrupted(), signal: stop.signal };
 }
 
 /** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
