@@ -36,11 +36,13 @@ export const anySettingsSchema = z.record(z.string(), z.unknown());
 /** The facts of any run file, as its reader gets them. */
 export type RunFacts = z.output<ReturnType<typeof runFactsSchema<typeof anySettingsSchema>>>;
 
-// Fifteen lines rather than a dependency: POSIX single quotes are the whole rule.
-/** Arguments as one line a POSIX shell reads back as the same arguments (quoted only where needed). */
-export function shellQuote(args: string[]): string {
-  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+/** A shell word: bare when safe, else single-quoted (POSIX: the whole rule, so no dependency). */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Arguments as one line that a POSIX shell reads back as the same arguments. */
+export const shellQuote = (args: string[]): string => args.map(shellWord).join(' ');
 
 export function runFacts<C extends { seed: number }>(config: C) {
   return {
