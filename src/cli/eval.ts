@@ -1,7 +1,7 @@
 // `d2r eval`: clean and robust accuracy of a trained model (per-point worst case
 // over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as torch from '../engine/torch.js';
@@ -23,6 +23,7 @@ import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io
 import { loadSafetensors } from '../io/safetensors.js';
 import { runFacts } from '../io/runFacts.js';
 import { acquireRunLock } from '../io/runLock.js';
+import { makeDirectory } from '../io/atomic.js';
 import { exitCodeFor, runUntilStopped, watchStopSignals } from '../io/stopSignals.js';
 import { evaluatePoints, evaluationSteps, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP } from '../eval/attackNames.js';
@@ -131,6 +132,8 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
   if (statePath) outputs.push([statePath, f.state === null ? 'the state file next to --out' : '--state']);
   const seen: { id: string; flag: string }[] = [...inputs];
   for (const [path, flag] of outputs) {
+    if (existsSync(path) && statSync(path).isDirectory())
+      throw new UsageError(`${flag} ${path} is a folder; give a file path (such as ${join(path, 'eval.json')})`);
     const id = pathIdentity(path);
     const clash = seen.find((s) => s.id === id);
     if (clash)
@@ -156,7 +159,7 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
 /** Takes the lock of the folder `out` is written to (created if need be), so that two evaluations into it refuse. */
 function lockOutputFolder(out: string): Disposable {
   const dir = dirname(resolve(out));
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const lock = acquireRunLock(dir);
   if (lock.staleOwner !== null)
     process.stderr.write(`note: took over the lock of ${dir} from process ${lock.staleOwner || '(unknown)'}, which is no longer running\n`);

@@ -2,7 +2,7 @@
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
@@ -22,6 +22,7 @@ import {
   saveCheckpoint,
 } from '../io/checkpoint.js';
 import { acquireRunLock } from '../io/runLock.js';
+import { makeDirectory } from '../io/atomic.js';
 import { runFacts } from '../io/runFacts.js';
 import { watchStopSignals, yieldToEventLoop, type StopSignal } from '../io/stopSignals.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
@@ -183,7 +184,7 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
 }
 
 export async function train(config: TrainConfig, events: TrainingEvents = {}, options: TrainOptions = {}): Promise<TrainResult> {
-  mkdirSync(config.out, { recursive: true });
+  makeDirectory(config.out);
   const lock = acquireRunLock(config.out);
   try {
     if (lock.staleOwner !== null)
