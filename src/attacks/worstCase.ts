@@ -7,7 +7,8 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { parseRunFile } from '../io/schema.js';
-import { evaluationStateSchema, writeEvaluationState, type EvaluationState } from '../io/evaluationState.js';
+import { RunFileError } from '../io/errors.js';
+import { decodeKept, encodeKept, evaluationStateSchema, writeEvaluationState, type EvaluationState } from '../io/evaluationState.js';
 import { perSampleNorm, withSeed, type Norm } from './common.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
@@ -39,8 +40,12 @@ export interface WorstCaseOptions {
    * A state file written for another key is an error, or ignored and replaced with ifOther 'restart'.
    */
   state?: { path: string; key: string; ifOther?: 'error' | 'restart' };
-  /** Keep the adversarial example of every point an attack broke (for galleries). */
-  keepAdversarial?: boolean;
+  /**
+   * Keep the adversarial examples of the points an attack broke (for galleries): of
+   * all of them (true) or of the first n by index. With a state file they are
+   * saved in it, so a resumed run returns the same ones.
+   */
+  keepAdversarial?: boolean | number;
   onProgress?: (attack: string, pointsDone: number, pointsTotal: number) => void;
   onAttackDone?: (outcome: AttackOutcome) => void;
   onWarning?: WarningSink;
@@ -54,7 +59,7 @@ export interface WorstCaseResult {
   brokenBy: (string | null)[];
   attacks: AttackOutcome[];
   warnings: string[];
-  /** x with each broken point replaced by its adversarial example (keepAdversarial), else null. */
+  /** x with each kept broken point replaced by its adversarial example (keepAdversarial), else null. */
   adversarial: Tensor | null;
   /** Whether the run continued from a state file. */
   resumed: boolean;
@@ -102,12 +107,71 @@ function checkOutput(name: string, x: Tensor, adv: Tensor, threat: WorstCaseOpti
   });
 }
 
+/** Puts the kept examples a state file saved into `adversarial`; they must cover the points `kept`. */
+function restoreKept(adversarial: Tensor, state: EvaluationState, kept: number[], path: string): void {
+  const saved = state.kept;
+  const missing = kept.filter((i) => !saved?.index.includes(i));
+  if (missing.length > 0)
+    throw new RunFileError(
+      `evaluation state ${path} lacks the adversarial examples of points ${missing.join(', ')} (written without kept examples); delete it to start over`,
+    );
+  if (!saved || saved.index.length === 0) return;
+  torch.tidy(() => {
+    const rows = decodeKept(saved, path);
+    if (rows.shape.slice(1).join() !== adversarial.shape.slice(1).join() || rows.dtype !== adversarial.dtype)
+      throw new RunFileError(
+        `evaluation state ${path}: its kept examples are ${rows.dtype} [${rows.shape.slice(1).join(', ')}], the images ${adversarial.dtype} [${adversarial.shape.slice(1).join(', ')}]; delete it to start over`,
+      );
+    if (saved.index.some((i) => i >= adversarial.shape[0]!))
+      throw new RunFileError(`evaluation state ${path}: field kept.index names a point beyond the ${adversarial.shape[0]} evaluated`);
+    adversarial.indexCopy_(0, torch.tensor(BigInt64Array.from(saved.index, BigInt)), rows.to(adversarial.device));
+  });
+}
+
+/** The images with only the `kept` rows taken from `adversarial` (which it disposes), so a resumed run returns the same tensor. */
+function onlyKept(images: Tensor, adversarial: Tensor, kept: number[]): Tensor {
+  const result = torch.keep(
+    torch.tidy(() => {
+      const out = images.detach().clone();
+      if (kept.length === 0) return out;
+      const rows = torch.tensor(BigInt64Array.from(kept, BigInt));
+      return out.indexCopy_(0, rows, adversarial.indexSelect(0, rows).to(out.device));
+    }),
+  );
+  adversarial.dispose();
+  return result;
+}
+
 /**
  * Runs the protocol on (images, labels) with `attacks` in order. The model is
  * in eval mode throughout and gets its mode back; the caller's random stream
  * is restored.
  */
 export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks: NamedAttack[], o: WorstCaseOptions): WorstCaseResult {
+  return runToEnd(worstCaseSteps(model, images, labels, attacks, o));
+}
+
+/** Runs a computation written as steps (a generator) to its end, synchronously. */
+export function runToEnd<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * worstCase one batch at a time: it yields after each batch of an attack (its
+ * progress saved), so that a caller can let the event loop run in between (a
+ * signal handler). Ending it early (`return()`) restores the model's mode and
+ * the random stream; the state file then resumes from that batch.
+ */
+export function* worstCaseSteps(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attacks: NamedAttack[],
+  o: WorstCaseOptions,
+): Generator<void, WorstCaseResult, void> {
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
   const names = attacks.map((a) => a.name);
   if (new Set(names).size !== names.length) throw new Error(`each attack may run once; got ${names.join(', ')}`);
@@ -137,13 +201,26 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       attacks: [],
       current: null,
       warnings: [],
+      kept: null,
     };
     for (const w of state.warnings) warn(w);
     // Robust: right on the clean point and broken by no attack so far.
     const robustNow = (): boolean[] => state.cleanCorrect.map((c, i) => c && state.brokenBy[i] === null);
+    const keepLimit = o.keepAdversarial === true ? Infinity : Number(o.keepAdversarial ?? 0);
+    // The points whose examples are kept: the first broken ones. Points only ever
+    // become broken, so a point dropped from this list never comes back to it.
+    const keptNow = (): number[] => state.brokenBy.flatMap((b, i) => (b === null ? [] : [i])).slice(0, keepLimit);
+    const adversarial = keepLimit > 0 ? torch.keep(torch.tidy(() => images.detach().clone())) : null;
+    if (adversarial && restored) restoreKept(adversarial, restored, keptNow(), o.state!.path);
     const save = (): void => {
       state.warnings = warnings;
-      if (o.state) writeEvaluationState(o.state.path, state);
+      if (!o.state) return;
+      if (adversarial) {
+        const kept = keptNow();
+        if (kept.join() !== state.kept?.index.join())
+          state.kept = torch.tidy(() => encodeKept(kept, adversarial.indexSelect(0, torch.tensor(BigInt64Array.from(kept, BigInt)))));
+      }
+      writeEvaluationState(o.state.path, state);
     };
     if (o.checks && n > 0) {
       torch.tidy(() => {
@@ -162,7 +239,6 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       }
       save();
     }
-    const adversarial = o.keepAdversarial ? torch.keep(torch.tidy(() => images.detach().clone())) : null;
     for (const attack of attacks) {
       if (state.attacks.some((a) => a.name === attack.name)) continue; // finished before a resume
       if (state.current?.name !== attack.name)
@@ -192,6 +268,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
         current.seconds += (performance.now() - started) / 1000;
         save();
         o.onProgress?.(attack.name, Math.min((b + 1) * o.batchSize, current.todo.length), current.todo.length);
+        yield;
       }
       const outcome = { name: attack.name, robustAccuracy: fraction(robustNow()), seconds: current.seconds };
       state.attacks.push(outcome);
@@ -210,7 +287,7 @@ export function worstCase(model: Module, images: Tensor, labels: Tensor, attacks
       brokenBy: state.brokenBy,
       attacks: state.attacks,
       warnings,
-      adversarial,
+      adversarial: adversarial && keepLimit < Infinity ? onlyKept(images, adversarial, keptNow()) : adversarial,
       resumed: restored !== null,
     };
   } finally {

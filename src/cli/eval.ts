@@ -23,7 +23,10 @@ import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io
 import { loadWeights } from '../io/torchSave.js';
 import { loadTorchScript } from '../models/torchScript.js';
 import { runFacts } from '../io/runFacts.js';
-import { evaluatePoints, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
+import { acquireRunLock } from '../io/runLock.js';
+import { makeDirectory } from '../io/atomic.js';
+import { exitCodeFor, runUntilStopped, watchStopSignals } from '../io/stopSignals.js';
+import { evaluatePoints, evaluationSteps, fraction, type AttackOutcome, type EvaluationOptions } from '../eval/evaluate.js';
 import { ATTACK_NAMES_HELP, EVAL_PROTOCOLS, type EvalProtocol } from '../eval/attackNames.js';
 import { saveExamples } from '../eval/examples.js';
 import { createModelFor, loadRunWeights } from '../eval/runModels.js';
@@ -145,6 +148,8 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
   if (statePath) outputs.push([statePath, f.state === null ? 'the state file next to --out' : '--state']);
   const seen: { id: string; flag: string }[] = [...inputs];
   for (const [path, flag] of outputs) {
+    if (existsSync(path) && statSync(path).isDirectory())
+      throw new UsageError(`${flag} ${path} is a folder; give a file path (such as ${join(path, 'eval.json')})`);
     const id = pathIdentity(path);
     const clash = seen.find((s) => s.id === id);
     if (clash)
@@ -165,6 +170,16 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
       }
     }
   }
+}
+
+/** Takes the lock of the folder `out` is written to (created if need be), so that two evaluations into it refuse. */
+function lockOutputFolder(out: string): Disposable {
+  const dir = dirname(resolve(out));
+  makeDirectory(dir);
+  const lock = acquireRunLock(dir);
+  if (lock.staleOwner !== null)
+    process.stderr.write(`note: took over the lock of ${dir} from process ${lock.staleOwner || '(unknown)'}, which is no longer running\n`);
+  return { [Symbol.dispose]: () => lock.release() };
 }
 
 /** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */
@@ -300,13 +315,13 @@ function setUp(f: EvalFlags): Setup {
   return { model, images, labels, indices, classNames: [...data.classNames], dataset, epsilon, norm, modelName };
 }
 
-export function evalCommand(argv: string[]): void {
+export async function evalCommand(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, EVAL_FLAGS);
   if (parsed === null) {
     process.stdout.write(
       helpText('eval', 'Evaluates a model (a run directory, or an architecture with a weights file) and writes eval.json.', EVAL_FLAGS),
     );
-    return;
+    return 0;
   }
   const f = withNulls(EVAL_FLAGS, parsed) as unknown as EvalFlags;
   const attacks = f.attacks.filter((a) => a !== 'none');
@@ -319,6 +334,7 @@ export function evalCommand(argv: string[]): void {
   if (sweep) {
     const out = f.out ?? (f.checkpoint ? join(f.checkpoint, SWEEP_FILE) : SWEEP_FILE);
     checkOutputs(f, out, null);
+    using _lock = lockOutputFolder(out);
     const rows = sweep.map((epsilon) => {
       process.stderr.write(`eps ${epsilon}:\n`);
       const r = evaluatePoints(s.model, s.images, s.labels, epsilon > 0 ? attacks : [], {
@@ -338,22 +354,29 @@ export function evalCommand(argv: string[]): void {
     process.stdout.write(`\n${'eps'.padEnd(10)} ${'robust'.padStart(9)}\n`);
     for (const r of rows) process.stdout.write(`${String(r.epsilon).padEnd(10)} ${(100 * r.robustAccuracy).toFixed(2).padStart(8)}%\n`);
     process.stdout.write(`\n${where}, ${s.norm}, attacks ${attacks.join(',') || 'none'}; written to ${out}\n`);
-    return;
+    return 0;
   }
 
   const out = f.out ?? (f.checkpoint ? join(f.checkpoint, EVAL_FILE) : EVAL_FILE);
   // The default state file sits next to the output; a stale one from another evaluation is replaced.
   const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
   checkOutputs(f, out, statePath);
+  using _lock = lockOutputFolder(out);
   const stateKey = evaluationKey(f, s, attacks);
   const started = performance.now();
-  const result = evaluatePoints(s.model, s.images, s.labels, attacks, {
+  const stop = watchStopSignals((signal) => process.stderr.write(`\n${signal} received: stopping after this batch\n`));
+  const steps = evaluationSteps(s.model, s.images, s.labels, attacks, {
     ...base,
     epsilon: s.epsilon,
     state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' },
-    keepAdversarial: f.examples > 0,
+    keepAdversarial: f.examples,
     ...attackProgress(''),
   });
+  const result = await runUntilStopped(steps, stop).finally(() => stop.dispose());
+  if (result === null) {
+    process.stderr.write(`interrupted; rerun the same command to resume (progress saved in ${statePath}):\n  ${facts.command}\n`);
+    return exitCodeFor(stop.signal!);
+  }
   if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
   const labelList = s.labels.toNumbers();
   const examples = result.adversarial
@@ -375,4 +398,5 @@ export function evalCommand(argv: string[]): void {
   process.stdout.write('\n' + summaryTable(fraction(result.cleanCorrect), result.attacks));
   for (const w of result.warnings) process.stdout.write(`warning: ${w}\n`);
   process.stdout.write(`\n${where}, eps ${s.epsilon} (${s.norm}); written to ${out}\n`);
+  return 0;
 }

@@ -17,6 +17,7 @@ import type { ScheduleStep } from '../train/schedule.js';
 import { readRunConfigFile } from '../train/runFiles.js';
 import { checkBatchSplit } from '../train/dataParallel.js';
 import { destroyProcessGroup, initProcessGroup } from '../distributed/index.js';
+import { exitCodeFor } from '../io/stopSignals.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);
 
@@ -51,8 +52,8 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onSchedule: (steps) => say(scheduleLine(config, steps)),
     onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
     onNote: (message) => say(`note: ${message}`),
-    onInterrupt: () =>
-      say('interrupt received: stopping after this batch; the last completed epoch is checkpointed (resume with --resume)'),
+    onInterrupt: (signal) =>
+      say(`interrupt received: stopping after this batch (${signal}); the last completed epoch is checkpointed (resume with --resume)`),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
     },
@@ -129,7 +130,7 @@ async function trainAndReport(config: TrainConfig, overwrite: boolean, quiet = f
     throw err;
   }
   const last = result.epochs[result.epochs.length - 1];
-  if (quiet) return result.interrupted ? INTERRUPTED_EXIT : 0;
+  if (quiet) return result.signal ? exitCodeFor(result.signal) : 0;
   process.stdout.write(
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
       (last?.testCleanAccuracy != null ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
@@ -137,5 +138,5 @@ async function trainAndReport(config: TrainConfig, overwrite: boolean, quiet = f
       (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
       '\n',
   );
-  return result.interrupted ? INTERRUPTED_EXIT : 0;
+  return result.signal ? exitCodeFor(result.signal) : 0;
 }

@@ -5,7 +5,7 @@ import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
-import { fraction, worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
+import { fraction, runToEnd, worstCaseSteps, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
 import { planAttacks, type EvalProtocol } from './attackNames.js';
 
 export type { AttackOutcome } from '../attacks/worstCase.js';
@@ -34,12 +34,23 @@ export function evaluatePoints(
   attackNames: string[],
   o: EvaluationOptions,
 ): WorstCaseResult {
+  return runToEnd(evaluationSteps(model, images, labels, attackNames, o));
+}
+
+/** evaluatePoints one batch at a time (see worstCaseSteps): for a caller that lets signals in between. */
+export function* evaluationSteps(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attackNames: string[],
+  o: EvaluationOptions,
+): Generator<void, WorstCaseResult, void> {
   const plan =
     attackNames.length === 0
       ? { attacks: [], warnings: [], autoAttack: false }
       : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images), protocol: o.protocol });
   for (const w of plan.warnings) o.onWarning?.(w);
-  const result = worstCase(model, images, labels, plan.attacks, {
+  const result = yield* worstCaseSteps(model, images, labels, plan.attacks, {
     ...o,
     threatModel: { norm: o.norm, epsilon: o.epsilon },
     checks: plan.autoAttack,

@@ -1,14 +1,49 @@
 // Atomic file writes: write a temporary file in the same directory, flush it
 // to disk, then rename it over the target. Readers see the old file or the new
 // one, never a torn one, whenever the writer is interrupted.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FileSystemError, fileSystemError } from './errors.js';
 
 let tempCounter = 0;
 
+/**
+ * Creates folder `dir` and its missing parents (mkdir -p). Errors name `dir`
+ * and the problem; Node's own recursive mkdir loops forever where a parent
+ * refuses new entries with ENOENT (under /proc), so the levels are made here.
+ */
+export function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    const kind = kindOf(at);
+    if (kind === 'folder') break;
+    if (kind === 'other') throw new FileSystemError(dir, 'create the folder', 'ENOTDIR', `${at} is a file, not a folder`);
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+    at = dirname(at);
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(level) === 'folder') continue; // made meanwhile
+      throw fileSystemError(err, 'create the folder', dir);
+    }
+  }
+}
+
+function kindOf(path: string): 'folder' | 'other' | 'none' {
+  try {
+    return statSync(path).isDirectory() ? 'folder' : 'other';
+  } catch {
+    return 'none';
+  }
+}
+
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   // Same directory as the target, so the rename never crosses file systems.
   const temp = join(dir, `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -24,7 +59,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
-    throw err;
+    throw fileSystemError(err, 'write', path);
   }
   syncDirectory(dir);
 }

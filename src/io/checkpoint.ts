@@ -10,13 +10,13 @@
 //     state.safetensors             optimiser state tensors and the RNG state
 //     state.json                    epoch, optimiser hyper-parameters, extra facts
 //   target.safetensors              the latest target weights, for `d2r eval --weights` and PyTorch
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 import { RunFileError } from './errors.js';
-import { removeStaleTemps, writeFileAtomic } from './atomic.js';
+import { makeDirectory, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { readRunFile, writeRunFile, z } from './schema.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -116,7 +116,7 @@ export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
   const relDir = epochDir(c.epoch);
   const dir = join(runDir, relDir);
   removeCheckpointDir(dir); // a half-written copy from an interrupted attempt
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   saveSafetensors(join(dir, 'target.safetensors'), c.target);
   if (c.guidance) saveSafetensors(join(dir, 'guidance.safetensors'), c.guidance);
   torch.tidy(() => {

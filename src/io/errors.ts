@@ -54,3 +54,42 @@ export class MissingOptionError extends OptionError {
 export class RunFileError extends Error {
   override name = 'RunFileError';
 }
+
+/** The problems of file-system calls in plain words, by error code. */
+const PLAIN_WORDS: Record<string, string> = {
+  ENOSPC: 'the disk is full (no space left on the device)',
+  EDQUOT: 'the disk quota is used up',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'a file is in the way',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOENT: 'a folder of the path does not exist (or cannot hold files)',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  EIO: 'an input/output error of the device',
+};
+
+/** A file or folder that could not be written or created: the path and the problem in plain words. */
+export class FileSystemError extends Error {
+  override name = 'FileSystemError';
+  constructor(
+    /** The path the command meant to write (not a temporary file next to it). */
+    readonly path: string,
+    /** What was attempted: 'write', 'create the folder', ... */
+    readonly action: string,
+    /** The system's error code (ENOSPC, EISDIR, ...). */
+    readonly code: string,
+    problem: string = PLAIN_WORDS[code] ?? code,
+  ) {
+    super(`cannot ${action} ${path}: ${problem} (${code})`);
+  }
+}
+
+/** `err` as a FileSystemError about `path` when it is a system error, else unchanged. */
+export function fileSystemError(err: unknown, action: string, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (err instanceof FileSystemError || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  return new FileSystemError(path, action, code, PLAIN_WORDS[code] ?? (err as Error).message);
+}

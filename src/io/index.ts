@@ -13,8 +13,8 @@ export {
   MAX_RANK,
   type SafetensorsContents,
 } from './safetensors.js';
-export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-export { OptionError, MissingOptionError, RunFileError, type OptionNamer } from './errors.js';
+export { writeFileAtomic, writeJsonAtomic, makeDirectory } from './atomic.js';
+export { OptionError, MissingOptionError, RunFileError, FileSystemError, type OptionNamer } from './errors.js';
 export { readJsonFile, readJsonLines, type JsonLine } from './json.js';
 export { parseRunFile, readRunFile, writeRunFile, appendRunFileLine, parseSettings, jsonSchemaOf } from './schema.js';
 export { runFacts, runFactsSchema, packageVersion, type RunFacts } from './runFacts.js';

@@ -18,7 +18,7 @@ export function runFactsSchema<C extends z.ZodType>(config: C) {
   return z.object({
     config: config.meta({ description: 'every setting of the command, after defaults' }),
     seed: z.number().nullable().default(null),
-    command: z.string().nullable().default(null).meta({ description: 'the exact command line' }),
+    command: z.string().nullable().default(null).meta({ description: 'the exact command line, shell-quoted' }),
     // Versions are strings by convention; anything else is shown as its JSON.
     versions: z
       .record(z.string(), z.unknown())
@@ -36,11 +36,19 @@ export const anySettingsSchema = z.record(z.string(), z.unknown());
 /** The facts of any run file, as its reader gets them. */
 export type RunFacts = z.output<ReturnType<typeof runFactsSchema<typeof anySettingsSchema>>>;
 
+/** A shell word: bare when safe, else single-quoted (POSIX: the whole rule, so no dependency). */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Arguments as one line that a POSIX shell reads back as the same arguments. */
+export const shellQuote = (args: string[]): string => args.map(shellWord).join(' ');
+
 export function runFacts<C extends { seed: number }>(config: C) {
   return {
     config,
     seed: config.seed,
-    command: ['d2r', ...process.argv.slice(2)].join(' '),
+    command: shellQuote(['d2r', ...process.argv.slice(2)]),
     versions: { d2r: packageVersion(), node: process.version, libtorch: torch.libtorchVersion() },
     threads: torch.getNumThreads(),
     host: hostname(),

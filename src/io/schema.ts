@@ -2,7 +2,7 @@
 // setting, the field, what was expected and what was found. Every run file and
 // the train settings are checked through here, so all of them read alike.
 import { z } from 'zod';
-import { RunFileError, OptionError } from './errors.js';
+import { RunFileError, OptionError, fileSystemError } from './errors.js';
 import { readJsonFile } from './json.js';
 import { appendFileSync } from 'node:fs';
 import { writeJsonAtomic } from './atomic.js';
@@ -113,7 +113,11 @@ export function writeRunFile<S extends z.ZodType>(path: string, schema: S, value
 /** Appends one line to a JSON Lines run file, after checking it against the schema its readers use. */
 export function appendRunFileLine<S extends z.ZodType>(path: string, schema: S, value: z.input<S>): void {
   conforming(schema, value, path);
-  appendFileSync(path, JSON.stringify(value) + '\n');
+  try {
+    appendFileSync(path, JSON.stringify(value) + '\n');
+  } catch (err) {
+    throw fileSystemError(err, 'write', path);
+  }
 }
 
 /** A setting's value as a user wrote it: `'many'`, `[1]`, `null`. */

@@ -1,10 +1,8 @@
 // The commands that produce a run's missing files, for the report to suggest.
 import type { Run } from './load.js';
+import { shellWord } from '../io/runFacts.js';
 
-/** A shell word: bare when safe, else single-quoted. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellWord };
 
 /** The recorded training command, else one rebuilt from the main settings. */
 export function trainHint(run: Run): string {

@@ -2,7 +2,7 @@
 // train/eval modes, metrics, checkpoints and resume. Methods plug in through
 // the TrainingMethod contract (src/methods/method.ts); progress and results
 // go out through TrainingEvents, which the CLI turns into a bar and lines.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../engine/torch.js';
@@ -22,7 +22,9 @@ import {
   saveCheckpoint,
 } from '../io/checkpoint.js';
 import { acquireRunLock } from '../io/runLock.js';
+import { makeDirectory } from '../io/atomic.js';
 import { runFacts } from '../io/runFacts.js';
+import { watchStopSignals, yieldToEventLoop, type StopSignal } from '../io/stopSignals.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
 import { GradientAverager, barrier } from '../distributed/index.js';
 import { createMethod } from '../methods/index.js';
@@ -56,8 +58,8 @@ export interface TrainingEvents {
   onEpochTrained?(epoch: number): void;
   /** The epoch's metrics row, once it is written and checkpointed. */
   onEpochEnd?(row: EpochMetrics): void;
-  /** An interrupt (SIGINT) was received; training stops after the current batch. */
-  onInterrupt?(): void;
+  /** An interrupt (SIGINT or SIGTERM) was received; training stops after the current batch. */
+  onInterrupt?(signal: StopSignal): void;
   /** Something the trainer repaired or took over in the run directory (a stale lock, leftover files). */
   onNote?(message: string): void;
 }
@@ -101,9 +103,6 @@ const IDENTITY_KEYS = [
   'limit',
 ] as const satisfies readonly (keyof TrainConfig)[];
 const runIdentity = (config: TrainConfig): Record<string, unknown> => Object.fromEntries(IDENTITY_KEYS.map((k) => [k, config[k]]));
-
-/** Lets the event loop run (and a SIGINT handler with it) between batches of the synchronous libtorch work. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The loss stopped being finite; the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
@@ -157,6 +156,8 @@ export interface TrainResult {
   seconds: number;
   /** Whether an interrupt stopped training before the last epoch. */
   interrupted: boolean;
+  /** The signal that stopped it, or null. */
+  signal: StopSignal | null;
 }
 
 function augmentFor(config: TrainConfig, data: Dataset): boolean {
@@ -192,7 +193,7 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
 export async function train(config: TrainConfig, events: TrainingEvents = {}, options: TrainOptions = {}): Promise<TrainResult> {
   const ranks = processRanks();
   if (ranks.rank !== 0) return await trainLocked(config, events, ranks);
-  mkdirSync(config.out, { recursive: true });
+  makeDirectory(config.out);
   const lock = acquireRunLock(config.out);
   try {
     if (lock.staleOwner !== null)
@@ -277,17 +278,12 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     shard: ranks.worldSize > 1 ? { rank: ranks.rank, count: ranks.worldSize } : undefined,
   });
 
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) return;
-    interrupted = true;
-    events.onInterrupt?.();
-  };
-  // One process: a second Ctrl-C ends it at once. A data-parallel rank hears every interrupt
-  // (the terminal's and its launcher's), and all ranks stop together at an agreed batch.
-  if (ranks.worldSize === 1) process.once('SIGINT', onSignal);
-  else process.on('SIGINT', onSignal);
-  const stopAgreed = (): boolean => anyRank(interrupted, ranks);
+  // A data-parallel rank hears every interrupt (the terminal's and its launcher's), so it keeps
+  // watching after the first; all ranks stop together at an agreed batch. One process: a second
+  // signal ends it at once.
+  const stop = watchStopSignals((signal) => events.onInterrupt?.(signal), { keepWatching: ranks.worldSize > 1 });
+  const interrupted = (): boolean => stop.signal !== null;
+  const stopAgreed = (): boolean => anyRank(interrupted(), ranks);
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !stopAgreed(); epoch++) {
       const row = await runEpoch(config, epoch, { models, method, optimizer, averager, ranks }, loader, testSet, events, stopAgreed);
@@ -310,9 +306,10 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     // No rank reports success before rank 0 has written the last checkpoint.
     if (ranks.worldSize > 1) barrier();
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    stop.dispose();
   }
-  return { runDir: config.out, ...models, epochs: history, seconds: (performance.now() - started) / 1000, interrupted };
+  const seconds = (performance.now() - started) / 1000;
+  return { runDir: config.out, ...models, epochs: history, seconds, interrupted: interrupted(), signal: stop.signal };
 }
 
 type Evaluation = ReturnType<typeof evaluateModel>;

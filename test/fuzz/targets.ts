@@ -205,7 +205,84 @@ const jsonKeys: FuzzTarget = {
   },
 };
 
-export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, torchSave, tinyImageNet];
+/** `--config` files of d2r train, JSON and YAML, read against the settings schema. */
+const configFile: FuzzTarget = {
+  name: 'config-file',
+  native: true,
+  files: async () => ({
+    // Long free text (a path, comments), so that some mutations leave a valid file.
+    'settings.json': text(
+      `{"method": "trades", "model": "smallcnn", "epochs": 3, "lr": 0.05, "limit": 500, "out": "runs/${'a'.repeat(300)}"}\n`,
+    ),
+    'settings.yaml': text(`# ${'notes '.repeat(50)}\nmethod: d2r\nguidance-mode: joint\nbatch-size: 64\nnorm: l2\nseed: 7\n`),
+  }),
+  async run(dir) {
+    const { readConfigFile } = await import('../../src/cli/flags.js');
+    const { TRAIN_FLAGS } = await import('../../src/cli/train.js');
+    const { trainSettingsSchema } = await import('../../src/train/config.js');
+    for (const name of ['settings.json', 'settings.yaml']) readConfigFile(join(dir, name), TRAIN_FLAGS, trainSettingsSchema);
+  },
+};
+
+const EVAL_STATE = 'eval.state.json';
+
+/** The files a run directory holds besides weights: config.json, metrics.jsonl, the checkpoint pointer and state, the evaluation state. */
+const runFiles: FuzzTarget = {
+  name: 'run-files',
+  native: true,
+  async files() {
+    const { torch, io } = await import('../../src/index.js');
+    const { resolveTrainConfig } = await import('../../src/train/config.js');
+    const { writeRunConfigFile, appendMetricsRow } = await import('../../src/train/runFiles.js');
+    const { encodeKept, writeEvaluationState } = await import('../../src/io/evaluationState.js');
+    const { mkdtempSync, readdirSync, rmSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'd2r-fuzz-run-'));
+    const facts = io.runFacts(resolveTrainConfig({ method: 'standard', model: 'smallcnn', dataset: 'fashion-mnist', out: dir }));
+    writeRunConfigFile(dir, facts);
+    appendMetricsRow(join(dir, 'metrics.jsonl'), { type: 'run', resumedAfterEpoch: 0, ...facts });
+    torch.tidy(() => {
+      io.saveCheckpoint(dir, {
+        epoch: 1,
+        target: { 'fc.weight': torch.tensor([1, 2, 3, 4], [2, 2]) },
+        optimizer: { meta: { lr: 0.1 }, tensors: { 'momentum.0': torch.tensor([5, 6]) } },
+        extra: { run: { method: 'standard' } },
+      });
+      writeEvaluationState(join(dir, EVAL_STATE), {
+        format: 'd2r-evaluation-state',
+        version: 1,
+        key: 'k',
+        cleanCorrect: [true, true, false],
+        brokenBy: ['pgd20', null, null],
+        attacks: [{ name: 'pgd20', robustAccuracy: 1 / 3, seconds: 1 }],
+        current: { name: 'apgd-ce', todo: [1], batchesDone: 0, seconds: 0 },
+        warnings: [],
+        kept: encodeKept([0], torch.tensor([0.25, 0.5, 0.75, 1], [1, 1, 2, 2])),
+      });
+    });
+    const files: Record<string, Uint8Array> = {};
+    const collect = (rel: string): void => {
+      const path = join(dir, rel);
+      if (statSync(path).isDirectory()) for (const name of readdirSync(path)) collect(join(rel, name));
+      else files[rel] = readFileSync(path);
+    };
+    for (const name of readdirSync(dir)) collect(name);
+    rmSync(dir, { recursive: true });
+    return files;
+  },
+  async run(dir) {
+    const { torch, io } = await import('../../src/index.js');
+    const { readRunConfigFile, readMetricsRows } = await import('../../src/train/runFiles.js');
+    const { decodeKept, evaluationStateSchema } = await import('../../src/io/evaluationState.js');
+    readRunConfigFile(dir);
+    readMetricsRows(join(dir, 'metrics.jsonl'));
+    torch.tidy(() => void io.readCheckpoint(dir, false));
+    const state = io.readRunFile(join(dir, EVAL_STATE), evaluationStateSchema);
+    if (state.kept) decodeKept(state.kept, join(dir, EVAL_STATE)).dispose();
+  },
+};
+
+export const FUZZ_TARGETS: FuzzTarget[] = [idx, cifar, jpeg, jsonKeys, safetensors, torchSave, tinyImageNet, configFile, runFiles];
 
 /** Parsers gone wrong in each way the harness must catch; only its own test runs them. */
 const broken = (name: string, run: (dir: string) => void): FuzzTarget => ({

@@ -118,6 +118,7 @@ test("eval.state.json: the protocol's writer and reader", () => {
     attacks: [{ name: 'apgd-ce', robustAccuracy: 0, seconds: 1 }],
     current: { name: 'square', todo: [0], batchesDone: 0, seconds: 0.5 },
     warnings: [],
+    kept: { index: [0], shape: [1], dtype: 'float32', data: 'AACAPw==' },
   };
   writeEvaluationState(path, state);
   assert.deepEqual(readRunFile(path, evaluationStateSchema), state);
