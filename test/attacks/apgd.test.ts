@@ -58,19 +58,24 @@ test('APGD-CE and APGD-T work on non-square colour inputs, stay in the threat mo
   const model = new nn.Sequential({ flat: new nn.Flatten(), fc: new nn.Linear(3 * 5 * 9, 6) });
   const x = torch.rand([5, 3, 5, 9]);
   const y = torch.noGrad(() => model.forward(x).argmax(1));
-  for (const norm of ['linf', 'l2'] as const) {
-    const epsilon = norm === 'linf' ? 0.1 : 0.8;
-    const o = { norm, epsilon, steps: 20, seed: 2 };
+  for (const norm of ['linf', 'l2', 'l1'] as const) {
+    const epsilon = { linf: 0.1, l2: 0.8, l1: 3 }[norm];
+    const o = { norm, epsilon, steps: 20, seed: 2, largerEpsilons: norm === 'l1' };
     for (const adv of [attacks.apgd(model, x, y, o), attacks.apgdTargeted(model, x, y, { ...o, targets: 9 })]) {
       assert.deepEqual(adv.shape, [5, 3, 5, 9]);
-      const size = norm === 'linf' ? adv.sub(x).abs().amax().item() : attacks.perSampleL2(adv.sub(x)).amax().item();
+      const size = attacks.perSampleNorm(adv.sub(x), norm).amax().item();
       assert.ok(size <= epsilon * (1 + 1e-6), `${norm} perturbation ${size}`);
       assert.ok(adv.amin().item() >= 0 && adv.amax().item() <= 1);
     }
     assert.deepEqual(attacks.apgd(model, x, y, o).toNumbers(), attacks.apgd(model, x, y, o).toNumbers());
   }
   assert.throws(() => attacks.apgd(model, x, y, { norm: 'linf', epsilon: 0.1, steps: 0 }), /apgd: steps must be a positive integer, got 0/);
-  assert.throws(() => attacks.apgd(model, x, y, { norm: 'l1' as 'l2', epsilon: 0.1 }), /norm must be 'linf' or 'l2', got 'l1'/);
+  assert.throws(() => attacks.apgd(model, x, y, { norm: 'l0' as 'l2', epsilon: 0.1 }), /norm must be 'linf', 'l2' or 'l1', got 'l0'/);
+  assert.throws(
+    () => attacks.apgd(model, x, y, { norm: 'linf', epsilon: 0.1, largerEpsilons: true }),
+    /apgd: largerEpsilons is for norm 'l1', got norm 'linf'/,
+  );
+  assert.throws(() => attacks.apgd(model, x, y, { norm: 'linf', epsilon: 0.1, eot: 0 }), /apgd: eot must be a positive integer, got 0/);
   // Points the model already gets wrong come back unchanged.
   const wrongLabels = y.add(1).remainder(6);
   assert.deepEqual(attacks.apgd(model, x, wrongLabels, { norm: 'linf', epsilon: 0.1, steps: 5 }).toNumbers(), x.toNumbers());
