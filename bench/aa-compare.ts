@@ -33,7 +33,12 @@ torch.manualSeed(0);
 
 /** A 784-100-10 MLP, 3 epochs of SGD on 6,000 Fashion-MNIST training images. */
 function trainedMlp(): nn.Module {
-  const model = new nn.Sequential({ flat: new nn.Flatten(), fc1: new nn.Linear(784, 100), relu: new nn.ReLU(), fc2: new nn.Linear(100, 10) });
+  const model = new nn.Sequential({
+    flat: new nn.Flatten(),
+    fc1: new nn.Linear(784, 100),
+    relu: new nn.ReLU(),
+    fc2: new nn.Linear(100, 10),
+  });
   const train = data.loadDataset('fashion-mnist', { split: 'train', limit: 6000 });
   const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
   model.train();
@@ -112,7 +117,16 @@ for (const spec of values.cases!.split(',')) {
   started = performance.now();
   const theirs = reference(model, x, y, c, values.individual!);
   const theirSeconds = (performance.now() - started) / 1000;
-  const row: Record<string, unknown> = { norm, version, epsilon: EPSILON[norm], n, seed, oursSeconds, theirSeconds, clean: theirs['clean'] };
+  const row: Record<string, unknown> = {
+    norm,
+    version,
+    epsilon: EPSILON[norm],
+    n,
+    seed,
+    oursSeconds,
+    theirSeconds,
+    clean: theirs['clean'],
+  };
   if (ours) {
     const after = theirs['after'] as Record<string, number>;
     const robust = theirs['robust'] as boolean[];
@@ -136,4 +150,6 @@ for (const spec of values.cases!.split(',')) {
   process.stdout.write(JSON.stringify(row) + '\n');
 }
 writeJsonAtomic(values.out!, { rows });
-process.stdout.write(`${rows.filter((r) => r['same']).length} of ${rows.length} cases the same as the reference; written to ${values.out}\n`);
+process.stdout.write(
+  `${rows.filter((r) => r['same']).length} of ${rows.length} cases the same as the reference; written to ${values.out}\n`,
+);

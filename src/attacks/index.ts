@@ -80,3 +80,4 @@ export { randomizedModelWarning, probabilityOutputWarning, classCountWarnings, s
 export { fab, fabTargeted, type FabOptions, type FabTargetedOptions } from './fab.js';
 export { l1Projection, sparseStep } from './l1.js';
 export { square, type SquareOptions } from './square.js';
+export { chooseTargets, TARGET_CHOICES, type TargetChoice } from './targets.js';
