@@ -5,15 +5,53 @@ import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
-import { fraction, worstCase, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
-import { planAttacks } from './attackNames.js';
+import {
+  fraction,
+  individually,
+  worstCase,
+  type IndividualOutcome,
+  type NamedAttack,
+  type WorstCaseOptions,
+  type WorstCaseResult,
+} from '../attacks/worstCase.js';
+import type { Norm } from '../attacks/common.js';
+import type { AutoAttackVersionName } from '../attacks/versions.js';
+import { planAttacks, type AttackPlan } from './attackNames.js';
 
 export type { AttackOutcome } from '../attacks/worstCase.js';
 
-export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' | 'checks'> {
+export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' | 'checks' | 'randomised'> {
   epsilon: number;
-  norm: 'linf' | 'l2';
+  norm: Norm;
   device: string;
+  /** The AutoAttack version 'autoattack' stands for (default standard). */
+  version?: AutoAttackVersionName;
+  /** Chosen targets, one per point: PGD, FGSM, APGD-T and FAB-T attack them. */
+  target?: Tensor;
+  /** Attacks run before the named ones (a saved set's transfer attack). */
+  extraAttacks?: NamedAttack[];
+}
+
+/** The named attacks planned for the model, their class-count warnings told. */
+function plan(model: Module, images: Tensor, attackNames: string[], o: EvaluationOptions): AttackPlan {
+  const planned =
+    attackNames.length === 0
+      ? { attacks: [], warnings: [], autoAttack: false }
+      : planAttacks(attackNames, {
+          epsilon: o.epsilon,
+          norm: o.norm,
+          classes: classCount(model, images),
+          version: o.version,
+          target: o.target,
+        });
+  for (const w of planned.warnings) o.onWarning?.(w);
+  return { ...planned, attacks: [...(o.extraAttacks ?? []), ...planned.attacks] };
+}
+
+/** How the protocol runs the plan: the reference's checks when an AutoAttack component runs ('rand' expects a randomised model). */
+function protocol(planned: AttackPlan, o: EvaluationOptions): WorstCaseOptions {
+  const { version: _v, target: _t, extraAttacks: _e, ...rest } = o;
+  return { ...rest, threatModel: { norm: o.norm, epsilon: o.epsilon }, checks: planned.autoAttack, randomised: o.version === 'rand' };
 }
 
 export { fraction };
@@ -32,17 +70,25 @@ export function evaluatePoints(
   attackNames: string[],
   o: EvaluationOptions,
 ): WorstCaseResult {
-  const plan =
-    attackNames.length === 0
-      ? { attacks: [], warnings: [], autoAttack: false }
-      : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images) });
-  for (const w of plan.warnings) o.onWarning?.(w);
-  const result = worstCase(model, images, labels, plan.attacks, {
-    ...o,
-    threatModel: { norm: o.norm, epsilon: o.epsilon },
-    checks: plan.autoAttack,
-  });
-  return { ...result, warnings: [...plan.warnings, ...result.warnings] };
+  const planned = plan(model, images, attackNames, o);
+  const result = worstCase(model, images, labels, planned.attacks, protocol(planned, o));
+  return { ...result, warnings: [...planned.warnings, ...result.warnings] };
+}
+
+/**
+ * Each named attack run alone on all the points the model gets right (the
+ * reference's individual mode; 'autoattack' stands for its attacks).
+ */
+export function evaluateIndividually(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attackNames: string[],
+  o: EvaluationOptions,
+): { attacks: IndividualOutcome[]; warnings: string[] } {
+  const planned = plan(model, images, attackNames, o);
+  const result = individually(model, images, labels, planned.attacks, protocol(planned, o));
+  return { attacks: result.attacks, warnings: [...planned.warnings, ...result.warnings] };
 }
 
 export interface ModelAccuracy {
