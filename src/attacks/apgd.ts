@@ -129,13 +129,10 @@ function l1CheckEvery(steps: number): number {
 /** The state before the first iteration: the start point evaluated. */
 function startState(
   model: Module,
-  x: Tensor,
-  y: Tensor,
-  start: Tensor,
-  loss: PerSampleLoss,
+  p: { x: Tensor; y: Tensor; start: Tensor; loss: PerSampleLoss; warmStart: boolean },
   o: ApgdRunOptions,
-  warmStart: boolean,
 ): RunState {
+  const { x, y, start, loss, warmStart } = p;
   const n = x.shape[0]!;
   const adv = start.detach().clamp(0, 1);
   const at = evaluate(model, adv, loss, o.eot);
@@ -217,7 +214,7 @@ export function apgdRun(
   const checkpoints = new Set(apgdCheckpoints(o.steps));
   const l1Every = l1CheckEvery(o.steps);
   return torch.tidy(() => {
-    const final = torch.iterate(startState(model, x, y, start, loss, o, warmStart), o.steps, (s, i) => {
+    const final = torch.iterate(startState(model, { x, y, start, loss, warmStart }, o), o.steps, (s, i) => {
       const adv = nextIterate(s, x, epsilon, norm, i);
       const at = evaluate(model, adv, loss, o.eot);
       const correct = at.logits.argmax(1).eq(y);

@@ -5,15 +5,8 @@ import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
-import {
-  fraction,
-  individually,
-  worstCase,
-  type IndividualOutcome,
-  type NamedAttack,
-  type WorstCaseOptions,
-  type WorstCaseResult,
-} from '../attacks/worstCase.js';
+import { fraction, individually, worstCase } from '../attacks/worstCase.js';
+import type { IndividualOutcome, NamedAttack, WorstCaseOptions, WorstCaseResult } from '../attacks/worstCase.js';
 import type { Norm } from '../attacks/common.js';
 import type { AutoAttackVersionName } from '../attacks/versions.js';
 import { planAttacks, type AttackPlan } from './attackNames.js';

@@ -18,24 +18,10 @@ function weightsFile(dir: string, seed: number): string {
   return path;
 }
 
-const evalArgs = (weights: string, out: string, extra: string[]): string[] => [
-  'eval',
-  '--model',
-  'smallcnn',
-  '--weights',
-  weights,
-  '--dataset',
-  'fashion-mnist',
-  '--n',
-  String(N),
-  '--threads',
-  '1',
-  '--epsilon',
-  '0.1',
-  '--out',
-  out,
-  ...extra,
-];
+const evalArgs = (weights: string, out: string, extra: string[]): string[] => {
+  const flags = { model: 'smallcnn', weights, dataset: 'fashion-mnist', n: N, threads: 1, epsilon: 0.1, out };
+  return ['eval', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]), ...extra];
+};
 
 test('--save-adversarial keeps every point; --transfer-from evaluates another model on it; a set that does not fit is refused', () => {
   const dir = tempDir();
