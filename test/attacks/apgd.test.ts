@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { torch, attacks, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { fixture } from './fixtures.js';
+import { fixture, Probe } from './fixtures.js';
 
 test('APGD checkpoints: 22, 41, 57, 70, 80, 87, 93, 99 for 100 iterations', () => {
   assert.deepEqual(attacks.apgdCheckpoints(100), [22, 41, 57, 70, 80, 87, 93, 99]);
@@ -79,4 +79,15 @@ test('APGD-CE and APGD-T work on non-square colour inputs, stay in the threat mo
   // Points the model already gets wrong come back unchanged.
   const wrongLabels = y.add(1).remainder(6);
   assert.deepEqual(attacks.apgd(model, x, wrongLabels, { norm: 'linf', epsilon: 0.1, steps: 5 }).toNumbers(), x.toNumbers());
+});
+
+test('EOT: each APGD gradient is averaged over eot forward/backward passes (start and every step)', () => {
+  const { target, x } = fixture();
+  const y = torch.noGrad(() => target.eval().forward(x).argmax(1)); // every point is attacked
+  const calls = (eot: number): number => {
+    const probe = new Probe(target);
+    attacks.apgd(probe, x, y, { norm: 'linf', epsilon: 0.1, steps: 4, eot, seed: 0 });
+    return probe.calls;
+  };
+  assert.equal(calls(3) - calls(1), 2 * (4 + 1));
 });
