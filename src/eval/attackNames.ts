@@ -32,6 +32,8 @@ export interface AttackPlan {
 
 function pgdFamily(name: string, o: PlanOptions): NamedAttack | null {
   const { epsilon, norm } = o;
+  if (norm === 'l1' && /^(fgsm|pgd\d+|cw\d+)$/.test(name))
+    throw new Error(`attack '${name}' has no l1 form; with norm l1 use autoattack or apgd-ce, apgd-dlr, apgd-t`);
   const chosen = (ids: Tensor): Tensor | undefined => o.target?.indexSelect(0, ids.to(o.target.device));
   if (name === 'fgsm')
     return {
