@@ -91,3 +91,17 @@ test('EOT: each APGD gradient is averaged over eot forward/backward passes (star
   };
   assert.equal(calls(3) - calls(1), 2 * (4 + 1));
 });
+
+test('the L1 projection lands in the L1 ball and the box, on its surface when it shrinks, and leaves inside points alone', () => {
+  torch.manualSeed(3);
+  const x = torch.rand([4, 1, 5, 5]);
+  const far = torch.randn([4, 1, 5, 5]);
+  const moved = far.add(attacks.l1Projection(x, far, 2));
+  const point = x.add(moved);
+  assert.ok(point.amin().item() >= -1e-6 && point.amax().item() <= 1 + 1e-6, 'in the box');
+  const sizes = attacks.perSampleNorm(moved, 'l1').toNumbers();
+  for (const size of sizes) assert.ok(Math.abs(size - 2) < 1e-4, `on the sphere: ${size}`);
+  const near = x.mul(0).add(0.5);
+  const small = torch.full([4, 1, 5, 5], 0.01);
+  assert.equal(attacks.l1Projection(near, small, 2).abs().amax().item(), 0);
+});
