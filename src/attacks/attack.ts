@@ -37,9 +37,18 @@ export function defineAttack<O extends SeedOption, R>(
   return (model, x, y, options) => {
     checkBatch(x, y, name);
     checkSeed(options.seed, name);
+    const target = (options as { target?: Tensor }).target;
+    if (target && target.shape[0] !== x.shape[0])
+      throw new Error(`${name}: expected one target per point (${x.shape[0]}), got ${target.shape[0]}`);
     const resolved = resolve(options, name);
     return attackFrame([model], options.seed, () => run(model, x, y, resolved));
   };
+}
+
+/** Checks chosen targets are int64 class labels, one per point (their count is checked against the batch where it is attacked). */
+export function checkTargets(target: Tensor, who: string): void {
+  if (target.dtype !== 'int64' || target.ndim !== 1)
+    throw new Error(`${who}: expected target as int64 [N], one class per point, got ${target.dtype} [${target.shape.join(', ')}]`);
 }
 
 /** Checks x is a float NCHW batch in [0, 1] and y int64 labels of the same length. */
@@ -55,9 +64,9 @@ export function checkBatch(x: Tensor, y: Tensor, who: string): void {
   }
 }
 
-/** Checks the threat model of an attack: norm 'linf' or 'l2' and a finite epsilon >= 0. */
-export function checkThreatModel(o: { norm: Norm; epsilon: number }, who: string): void {
-  if (o.norm !== 'linf' && o.norm !== 'l2') throw new Error(`${who}: norm must be 'linf' or 'l2', got '${String(o.norm)}'`);
+/** Checks the threat model of an attack: one of the norms it has (default 'linf' or 'l2') and a finite epsilon >= 0. */
+export function checkThreatModel(o: { norm: Norm; epsilon: number }, who: string, norms: readonly Norm[] = ['linf', 'l2']): void {
+  oneOf(o.norm, norms, 'norm', who);
   if (!(Number.isFinite(o.epsilon) && o.epsilon >= 0)) throw new Error(`${who}: epsilon must be a finite number >= 0, got ${o.epsilon}`);
 }
 

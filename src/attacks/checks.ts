@@ -34,15 +34,19 @@ export function probabilityOutputWarning(model: Module, x: Tensor, tolerance = 1
 }
 
 /** What the number of classes rules out: DLR needs 3, targeted DLR 4, and each targeted attack at most classes - 1 targets. */
-export function classCountWarnings(classes: number, attacks: readonly string[], targets: number): string[] {
+export function classCountWarnings(
+  classes: number,
+  attacks: readonly string[],
+  targets: Readonly<Record<'apgd-t' | 'fab-t', number>>,
+): string[] {
   const out: string[] = [];
   if (attacks.includes('apgd-dlr') && classes < 3)
     out.push(`apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has ${classes}`);
   if (attacks.includes('apgd-t') && classes < 4)
     out.push(`apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has ${classes}`);
-  for (const name of ['apgd-t', 'fab-t']) {
-    if (attacks.includes(name) && classes >= 2 && targets > classes - 1 && !(name === 'apgd-t' && classes < 4)) {
-      out.push(`${name}: ${targets} target classes asked for but the model has ${classes} classes; using ${classes - 1}`);
+  for (const name of ['apgd-t', 'fab-t'] as const) {
+    if (attacks.includes(name) && classes >= 2 && targets[name] > classes - 1 && !(name === 'apgd-t' && classes < 4)) {
+      out.push(`${name}: ${targets[name]} target classes asked for but the model has ${classes} classes; using ${classes - 1}`);
     }
   }
   return out;

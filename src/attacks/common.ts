@@ -4,7 +4,8 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 
-export type Norm = 'linf' | 'l2';
+/** The threat models: L1 only for the attacks that have an L1 form (APGD). */
+export type Norm = 'linf' | 'l2' | 'l1';
 
 /** Runs fn with every model in eval mode; each gets its previous mode back, also on error. */
 export function inEvalMode<T>(models: Module[], fn: () => T): T {
@@ -48,9 +49,10 @@ export function choosePerSample(mask: Tensor, a: Tensor, b: Tensor): Tensor {
   return torch.where(mask.view(perSampleShape(a)), a, b);
 }
 
-/** The L-inf or L2 norm of each sample, [N]. */
+/** The L-inf, L2 or L1 norm of each sample, [N]. */
 export function perSampleNorm(t: Tensor, norm: Norm): Tensor {
   const flat = t.flatten(1);
+  if (norm === 'l1') return flat.abs().sum(1);
   return norm === 'linf' ? flat.abs().amax(1) : flat.norm(2, 1);
 }
 

@@ -1,6 +1,7 @@
-// FAB-T: the targeted Fast Adaptive Boundary attack (Croce & Hein 2020) as
-// AutoAttack "standard" runs it. Each iteration linearises z_t - z_y at the
-// current point, projects both the current point and the clean point onto that
+// FAB: the Fast Adaptive Boundary attack (Croce & Hein 2020) as AutoAttack
+// runs it, targeted (FAB-T, "standard") and untargeted (FAB, "plus"). Each
+// iteration linearises z_t - z_y at the current point (untargeted: for the
+// class t whose linearised boundary is closest), projects both the current point and the clean point onto that
 // hyperplane inside the [0, 1] box, and moves to a mix of the two (biased to the
 // current one, with overshoot); after a success it steps back towards the clean
 // point so the next iterations look for a closer adversarial example.
@@ -8,8 +9,8 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, inputGradient, perSampleNorm, project, randomStart, type Norm } from './common.js';
-import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
-import { attackStillRobust, rankedClasses, targetAndRestart } from './stillRobust.js';
+import { checkTargets, checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
+import { attackStillRobust, chosenOrRankedTargets, targetAndRestart, type RunOutcome } from './stillRobust.js';
 import { STANDARD_BUDGETS } from './versions.js';
 
 export interface FabOptions extends SeedOption {
@@ -27,6 +28,11 @@ export interface FabOptions extends SeedOption {
   eta?: number;
   /** Step back towards the clean point after a success (default 0.9). */
   beta?: number;
+}
+
+export interface FabTargetedOptions extends FabOptions {
+  /** One chosen target class per point (int64 [N]) instead of the ranked ones. */
+  target?: Tensor;
 }
 
 /** The parameters of one FAB run (fabTargetedRun). */
@@ -61,12 +67,12 @@ function resolveOptions(o: FabOptions, who: string): FabRunOptions & { epsilon: 
     steps: nonNegativeInteger(o.steps ?? STANDARD_BUDGETS.steps, 'steps', who),
     alphaMax: numberIn(o.alphaMax ?? 0.1, 0, 1, 'alphaMax', who),
     beta: numberIn(o.beta ?? 0.9, 0, 1, 'beta', who),
-    targets: positiveInteger(o.targets ?? STANDARD_BUDGETS.targets, 'targets', who),
+    targets: positiveInteger(o.targets ?? STANDARD_BUDGETS.targets['fab-t'], 'targets', who),
     restarts: positiveInteger(o.restarts ?? STANDARD_BUDGETS.restarts['fab-t'], 'restarts', who),
   };
 }
 
-/** ceil(log2(n)): the binary searches below need this many halvings of [0, n - 1]. */
+/** ceil(log2(n)): the binary searches need this many halvings of [0, n - 1]. */
 function halvings(n: number): number {
   let k = 0;
   while (2 ** k < n) k++;
@@ -78,7 +84,7 @@ function halvings(n: number): number {
  * `above(mid)` holds and hi where it does not (the same fixed number of
  * halvings for every row, as the reference).
  */
-function searchColumns(n: number, dim: number, device: string, above: (mid: Tensor) => Tensor): Tensor {
+export function searchColumns(n: number, dim: number, device: string, above: (mid: Tensor) => Tensor): Tensor {
   const start = { lo: torch.zeros([n], { dtype: 'int64', device }), hi: torch.full([n], dim - 1, { dtype: 'int64', device }) };
   const { lo } = torch.iterate(start, halvings(dim), ({ lo, hi }) => {
     const mid = lo.add(hi).floorDivide(2);
@@ -190,19 +196,56 @@ interface RunState {
   bestNorm: Tensor;
 }
 
-/** One FAB-T iteration from state (see the file header). */
-function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: RunState, o: FabRunOptions): RunState {
+/** The boundary a FAB step linearises at `input`: diff = z_t - z_y per sample and its input gradient. */
+type Linearise = (model: Module, input: Tensor, y: Tensor) => { diff: Tensor; grad: Tensor };
+
+/** FAB-T's boundary: towards the given target of each sample. */
+function towards(target: Tensor): Linearise {
+  return (model, input, y) =>
+    torch.enableGrad(() => {
+      // One backward of the summed differences gives every sample's own gradient (samples are independent in eval mode).
+      const z = model.forward(input);
+      const zDiff = z
+        .gather(1, target.unsqueeze(1))
+        .sub(z.gather(1, y.unsqueeze(1)))
+        .squeeze(1);
+      return { diff: zDiff.detach(), grad: inputGradient(zDiff.sum(), input) };
+    });
+}
+
+/**
+ * Untargeted FAB's boundary: of the classes t != y, the one whose linearised
+ * boundary is closest, |z_t - z_y| / ||grad(z_t - z_y)||_dual (L1 norm of the
+ * gradient for L-inf, L2 for L2).
+ */
+function closestBoundary(norm: Norm): Linearise {
+  return (model, input, y) =>
+    torch.enableGrad(() => {
+      const z = model.forward(input);
+      const classes = z.shape[1]!;
+      const grads = Array.from({ length: classes }, (_, c) =>
+        torch.grad(z.select(1, c).sum(), input, { retainGraph: c < classes - 1 })[0]!.flatten(1),
+      );
+      const g = torch.stack(grads, 1); // [N, classes, D]
+      const zd = z.detach();
+      const rows = y.view([-1, 1]);
+      const df = zd.sub(zd.gather(1, rows)).scatter(1, rows, 1e10);
+      const dg = g.sub(g.gather(1, rows.view([-1, 1, 1]).expand([-1, 1, g.shape[2]!])));
+      const dual = norm === 'linf' ? dg.abs().sum(2) : dg.square().sum(2).sqrt();
+      const closest = df.abs().div(dual.add(1e-12)).argmin(1).view([-1, 1]);
+      const grad = dg
+        .gather(1, closest.view([-1, 1, 1]).expand([-1, 1, g.shape[2]!]))
+        .squeeze(1)
+        .view(input.shape);
+      return { diff: df.gather(1, closest).squeeze(1), grad };
+    });
+}
+
+/** One FAB iteration from state (see the file header). */
+function fabStep(model: Module, x0: Tensor, y: Tensor, linearise: Linearise, state: RunState, o: FabRunOptions): RunState {
   const n = x0.shape[0]!;
   const input = state.iterate.detach().requiresGrad_();
-  // One backward of the summed differences gives every sample's own gradient (samples are independent in eval mode).
-  const { diff, grad } = torch.enableGrad(() => {
-    const z = model.forward(input);
-    const zDiff = z
-      .gather(1, target.unsqueeze(1))
-      .sub(z.gather(1, y.unsqueeze(1)))
-      .squeeze(1);
-    return { diff: zDiff.detach(), grad: inputGradient(zDiff.sum(), input) };
-  });
+  const { diff, grad } = linearise(model, input, y);
   const here = input.detach();
   // The linearised boundary {u : w·u = b} with w = grad, b = w·here - diff.
   const w = grad.flatten(1);
@@ -241,6 +284,11 @@ function fabStep(model: Module, x0: Tensor, y: Tensor, target: Tensor, state: Ru
  * model's mode. Memory stays flat: each iteration runs in its own scope.
  */
 export function fabTargetedRun(model: Module, x0: Tensor, y: Tensor, target: Tensor, start: Tensor, o: FabRunOptions): FabRun {
+  return fabRun(model, x0, y, towards(target), start, o);
+}
+
+/** One FAB run towards the boundaries `linearise` gives (see fabTargetedRun). */
+function fabRun(model: Module, x0: Tensor, y: Tensor, linearise: Linearise, start: Tensor, o: FabRunOptions): FabRun {
   return torch.tidy(() => {
     const clean = x0.detach();
     const initial: RunState = {
@@ -248,30 +296,61 @@ export function fabTargetedRun(model: Module, x0: Tensor, y: Tensor, target: Ten
       best: x0.detach().clone(),
       bestNorm: torch.full([x0.shape[0]!], NOT_FOUND, { dtype: x0.dtype, device: x0.device }),
     };
-    const state = torch.iterate(initial, o.steps, (s) => fabStep(model, clean, y, target, s, o));
+    const state = torch.iterate(initial, o.steps, (s) => fabStep(model, clean, y, linearise, s, o));
     return { ...state, found: state.bestNorm.lt(NOT_FOUND) };
   });
 }
 
 /**
- * Targeted FAB (FAB-T). For each target in turn (the 2nd, 3rd, ... most likely
- * clean class) and each restart, runs FAB on the points not yet fooled; a point
- * is fooled when its result is misclassified and within epsilon. Returns a
- * detached batch: the (projected) adversarial example where one was found,
- * else x. Points the model already misclassifies come back as x. The model
- * runs in eval mode and gets its previous mode back.
+ * Run `restart` of FAB on the still-robust points xs: the first starts at the
+ * clean point, later ones at the reference's random start (radius eps / 2). A
+ * point is fooled when its result is misclassified (as returned, after the
+ * exact projection) and within epsilon before it.
  */
-export const fabTargeted = defineAttack('fabTargeted', resolveOptions, (model, x, y, o) =>
-  attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys) => {
-    const { rank, restart } = targetAndRestart(k, o.restarts);
-    const target = rankedClasses(model, xs, rank);
-    if (target === null) return null; // fewer classes than targets
-    // The first run starts at the clean point, later ones at the reference's random start (radius eps / 2).
-    const start = restart === 0 ? xs : randomStart(xs, o.epsilon / 2, o.norm, 'sphere');
-    const run = fabTargetedRun(model, xs, ys, target, start, o);
-    // Fooled: misclassified (as returned, after the exact projection) and within epsilon before it.
-    const candidate = project(run.best, xs, o.epsilon, o.norm);
-    const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
-    return { adv: candidate, fooled: wrong.logicalAnd(perSampleNorm(run.best.sub(xs), o.norm).le(o.epsilon)) };
-  }),
+function fabAttempt(
+  model: Module,
+  xs: Tensor,
+  ys: Tensor,
+  linearise: Linearise,
+  restart: number,
+  o: ReturnType<typeof resolveOptions>,
+): RunOutcome {
+  const start = restart === 0 ? xs : randomStart(xs, o.epsilon / 2, o.norm, 'sphere');
+  const run = fabRun(model, xs, ys, linearise, start, o);
+  const candidate = project(run.best, xs, o.epsilon, o.norm);
+  const wrong = torch.noGrad(() => model.forward(candidate).argmax(1).ne(ys));
+  return { adv: candidate, fooled: wrong.logicalAnd(perSampleNorm(run.best.sub(xs), o.norm).le(o.epsilon)) };
+}
+
+/**
+ * Targeted FAB (FAB-T). For each target in turn (the 2nd, 3rd, ... most likely
+ * clean class, or the one chosen per point with `target`) and each restart,
+ * runs FAB on the points not yet fooled. Returns a detached batch: the
+ * (projected) adversarial example where one was found, else x. Points the
+ * model already misclassifies come back as x. The model runs in eval mode and
+ * gets its previous mode back.
+ */
+export const fabTargeted = defineAttack(
+  'fabTargeted',
+  (o: FabTargetedOptions, who) => {
+    const resolved = resolveOptions(o, who);
+    if (o.target) checkTargets(o.target, who);
+    return { ...resolved, targets: o.target ? 1 : resolved.targets, target: o.target };
+  },
+  (model, x, y, o) =>
+    attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys, index) => {
+      const { rank, restart } = targetAndRestart(k, o.restarts);
+      const target = chosenOrRankedTargets(model, xs, rank, o.target, index);
+      if (target === null) return null; // fewer classes than targets
+      return fabAttempt(model, xs, ys, towards(target), restart, o);
+    }),
+);
+
+/**
+ * Untargeted FAB (AutoAttack "plus"): each restart runs FAB on the points not
+ * yet fooled, towards the closest linearised boundary of any other class.
+ * Returns a detached batch as fabTargeted; `targets` is not used.
+ */
+export const fab = defineAttack('fab', resolveOptions, (model, x, y, o) =>
+  attackStillRobust(model, x, y, o.restarts, (restart, xs, ys) => fabAttempt(model, xs, ys, closestBoundary(o.norm), restart, o)),
 );

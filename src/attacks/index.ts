@@ -50,10 +50,23 @@ export {
   type StillRobustRun,
   type WarningSink,
 } from './stillRobust.js';
-export { worstCase, fraction, type NamedAttack, type AttackOutcome, type WorstCaseOptions, type WorstCaseResult } from './worstCase.js';
+export {
+  worstCase,
+  individually,
+  fraction,
+  type IndividualOutcome,
+  type NamedAttack,
+  type AttackOutcome,
+  type WorstCaseOptions,
+  type WorstCaseResult,
+} from './worstCase.js';
 export {
   autoAttack,
   autoAttackSuite,
+  autoAttackIndividual,
+  versionOf,
+  AUTOATTACK_VERSION_NAMES,
+  type AutoAttackIndividualResult,
   AUTOATTACK_COMPONENTS,
   AUTOATTACK_VERSIONS,
   STANDARD_AUTOATTACK,
@@ -64,5 +77,7 @@ export {
   type AutoAttackVersion,
 } from './autoAttack.js';
 export { randomizedModelWarning, probabilityOutputWarning, classCountWarnings, squareWarning } from './checks.js';
-export { fabTargeted, type FabOptions } from './fab.js';
+export { fab, fabTargeted, type FabOptions, type FabTargetedOptions } from './fab.js';
+export { l1Projection, sparseStep } from './l1.js';
 export { square, type SquareOptions } from './square.js';
+export { chooseTargets, TARGET_CHOICES, type TargetChoice } from './targets.js';

@@ -1,13 +1,14 @@
 // Projected gradient descent (Madry et al. 2018): L-inf or L2; CE, margin or
-// KL-to-clean loss; uniform / Gaussian / no random start; early stop per point;
-// restarts keeping the per-point worst case.
+// KL-to-clean loss, or targeted (descending the CE to a chosen class per point,
+// as torchattacks' targeted mode); uniform / Gaussian / no random start; early
+// stop per point; restarts keeping the per-point worst case.
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, gaussianStart, randomStart } from './common.js';
-import { checkBudget, defineAttack, oneOf, positiveInteger, type SeedOption } from './attack.js';
+import { checkBudget, checkTargets, defineAttack, oneOf, positiveInteger, type SeedOption } from './attack.js';
 import { projectedAscent, type StepBudget } from './ascent.js';
-import { attackObjective, klToReference, type AttackLoss } from './losses.js';
+import { attackObjective, crossEntropySum, klToReference, type AttackLoss } from './losses.js';
 
 export type RandomStart = 'uniform' | 'gaussian' | 'none';
 
@@ -21,11 +22,18 @@ export interface PgdOptions extends StepBudget, SeedOption {
   restarts?: number;
   /** The start of the first restart instead of a random one (tests, warm starts). */
   init?: Tensor;
+  /** Targeted: one class per point (int64 [N]); the attack descends the CE to it (loss must be 'ce'). */
+  target?: Tensor;
 }
 
 function resolve(o: PgdOptions, who: string) {
   checkBudget(o, who);
+  if (o.target) {
+    checkTargets(o.target, who);
+    if ((o.loss ?? 'ce') !== 'ce') throw new Error(`${who}: a target needs loss 'ce', got '${o.loss}'`);
+  }
   return {
+    target: o.target,
     budget: { epsilon: o.epsilon, stepSize: o.stepSize, steps: o.steps, norm: o.norm ?? 'linf' } as const,
     restarts: positiveInteger(o.restarts ?? 1, 'restarts', who),
     loss: oneOf(o.loss ?? 'ce', ['ce', 'margin', 'kl'], 'loss', who),
@@ -51,9 +59,12 @@ function objectives(
   o: Resolved,
 ): { objective: (input: Tensor) => Tensor; stopWhere?: (input: Tensor) => Tensor } {
   const clean = o.loss === 'kl' ? torch.noGrad(() => model.forward(x).softmax(1)) : null;
+  const target = o.target;
   return {
-    objective: (input) =>
-      clean ? klToReference(clean, model.forward(input)) : attackObjective(o.loss as AttackLoss, model.forward(input), y),
+    objective: (input) => {
+      if (target) return crossEntropySum(model.forward(input), target.to(x.device)).neg();
+      return clean ? klToReference(clean, model.forward(input)) : attackObjective(o.loss as AttackLoss, model.forward(input), y);
+    },
     stopWhere: o.earlyStop ? (input) => torch.noGrad(() => model.forward(input).argmax(1).ne(y)) : undefined,
   };
 }

@@ -13,8 +13,11 @@ export interface RunOutcome {
   fooled: Tensor;
 }
 
-/** One run on the still-robust points xs (labels ys); null when it has nothing to try (too few classes). */
-export type StillRobustRun = (k: number, xs: Tensor, ys: Tensor) => RunOutcome | null;
+/**
+ * One run on the still-robust points xs (labels ys; index: their rows in the
+ * batch, int64); null when it has nothing to try (too few classes).
+ */
+export type StillRobustRun = (k: number, xs: Tensor, ys: Tensor, index: Tensor) => RunOutcome | null;
 
 interface RobustState {
   /** Per point: the adversarial example found so far, else the clean point. */
@@ -34,7 +37,7 @@ export function attackStillRobust(model: Module, x: Tensor, y: Tensor, runs: num
   const final = torch.iterate(start, runs, (s, k) => {
     const index = s.robust.nonzero().flatten();
     if (index.numel === 0) return torch.STOP;
-    const outcome = run(k, x.indexSelect(0, index), y.indexSelect(0, index));
+    const outcome = run(k, x.indexSelect(0, index), y.indexSelect(0, index), index);
     if (outcome === null) return s;
     const fooled = index.maskedSelect(outcome.fooled);
     if (fooled.numel === 0) return s;
@@ -57,4 +60,13 @@ export function rankedClasses(model: Module, x: Tensor, rank: number): Tensor | 
 /** Run k of `targets` targets with `restarts` restarts each: its target rank (1: the runner-up) and restart. */
 export function targetAndRestart(k: number, restarts: number): { rank: number; restart: number } {
   return { rank: 1 + Math.floor(k / restarts), restart: k % restarts };
+}
+
+/**
+ * The targets of a targeted run on the rows `index` of a batch: the chosen
+ * ones (one per batch row) where given, else the (rank + 1)-th most likely
+ * classes of xs (null when there are too few classes).
+ */
+export function chosenOrRankedTargets(model: Module, xs: Tensor, rank: number, chosen: Tensor | undefined, index: Tensor): Tensor | null {
+  return chosen ? chosen.to(xs.device).indexSelect(0, index) : rankedClasses(model, xs, rank);
 }

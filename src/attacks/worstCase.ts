@@ -13,10 +13,14 @@ import { perSampleNorm, withSeed, type Norm } from './common.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
 
-/** An attack as the protocol runs it: a detached batch of adversarial candidates for (x, y). */
+/**
+ * An attack as the protocol runs it: a detached batch of adversarial
+ * candidates for (x, y); ids (int64) are the batch's positions among all the
+ * points evaluated (for per-point settings such as chosen targets).
+ */
 export interface NamedAttack {
   name: string;
-  run(model: Module, x: Tensor, y: Tensor, warn: WarningSink): Tensor;
+  run(model: Module, x: Tensor, y: Tensor, warn: WarningSink, ids: Tensor): Tensor;
 }
 
 export interface AttackOutcome {
@@ -35,6 +39,8 @@ export interface WorstCaseOptions {
   threatModel?: { norm: Norm; epsilon: number };
   /** Run the reference's sanity checks (randomised model, probability outputs, Square beating the white-box attacks). */
   checks?: boolean;
+  /** The model is randomised on purpose (an EOT evaluation): no randomised-model warning, as the reference's 'rand' version. */
+  randomised?: boolean;
   /**
    * Save progress after every batch to `path`; a later call with the same `key` resumes from it.
    * A state file written for another key is an error, or ignored and replaced with ifOther 'restart'.
@@ -177,9 +183,9 @@ export function* worstCaseSteps(
   if (new Set(names).size !== names.length) throw new Error(`each attack may run once; got ${names.join(', ')}`);
   const n = images.shape[0]!;
   const device = o.device ?? 'cpu';
-  const batchOf = (ids: number[]): { x: Tensor; y: Tensor } => {
+  const batchOf = (ids: number[]): { x: Tensor; y: Tensor; index: Tensor } => {
     const index = torch.tensor(BigInt64Array.from(ids, BigInt));
-    return { x: images.indexSelect(0, index).to(device), y: labels.indexSelect(0, index).to(device) };
+    return { x: images.indexSelect(0, index).to(device), y: labels.indexSelect(0, index).to(device), index };
   };
   const warnings: string[] = [];
   const warn = (message: string): void => {
@@ -225,7 +231,8 @@ export function* worstCaseSteps(
     if (o.checks && n > 0) {
       torch.tidy(() => {
         const first = batchOf(Array.from({ length: Math.min(o.batchSize, n) }, (_, i) => i));
-        for (const w of [randomizedModelWarning(model, first.x, first.y), probabilityOutputWarning(model, first.x)]) if (w) warn(w);
+        const randomised = o.randomised ? null : randomizedModelWarning(model, first.x, first.y);
+        for (const w of [randomised, probabilityOutputWarning(model, first.x)]) if (w) warn(w);
       });
     }
     if (!restored) {
@@ -250,8 +257,8 @@ export function* worstCaseSteps(
         const started = performance.now();
         const ids = current.todo.slice(b * o.batchSize, (b + 1) * o.batchSize);
         torch.tidy(() => {
-          const { x, y } = batchOf(ids);
-          const adv = withSeed(o.seed, () => attack.run(model, x, y, (m) => warn(`${attack.name}: ${m}`)));
+          const { x, y, index } = batchOf(ids);
+          const adv = withSeed(o.seed, () => attack.run(model, x, y, (m) => warn(`${attack.name}: ${m}`), index));
           checkOutput(attack.name, x, adv, o.threatModel);
           const stillCorrect = torch.noGrad(() => model.forward(adv).argmax(1).eq(y)).toUint8Array();
           const broken = ids.flatMap((id, k) => (stillCorrect[k] ? [] : [[id, k] as const]));
@@ -295,4 +302,36 @@ export function* worstCaseSteps(
     savedRng.dispose();
     model.train(wasTraining);
   }
+}
+
+/** One attack's result when it runs alone on all points. */
+export interface IndividualOutcome extends AttackOutcome {
+  /** Per point: still correct after this attack alone. */
+  robust: boolean[];
+}
+
+/**
+ * Each attack run alone on all the points the model gets right (the
+ * reference's individual mode), by the same protocol; no state file, nothing
+ * kept. The clean flags are those of the first run.
+ */
+export function individually(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attacks: NamedAttack[],
+  o: WorstCaseOptions,
+): { cleanCorrect: boolean[]; attacks: IndividualOutcome[]; warnings: string[] } {
+  const alone = { ...o, state: undefined, keepAdversarial: false };
+  const runs = attacks.map((a) => ({ name: a.name, result: worstCase(model, images, labels, [a], alone) }));
+  return {
+    cleanCorrect: runs[0]?.result.cleanCorrect ?? [],
+    attacks: runs.map(({ name, result }) => ({
+      name,
+      robustAccuracy: fraction(result.robust),
+      seconds: result.attacks[0]?.seconds ?? 0,
+      robust: result.robust,
+    })),
+    warnings: [...new Set(runs.flatMap((r) => r.result.warnings))],
+  };
 }

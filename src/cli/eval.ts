@@ -32,6 +32,16 @@ import { saveExamples } from '../eval/examples.js';
 import { createModelFor, loadRunWeights } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE, writeEvalFile, writeSweepFile } from '../eval/runFiles.js';
 import { Progress } from './progress.js';
+import {
+  ATTACK_MODE_FLAGS,
+  refuseWithSweep,
+  resolveTargets,
+  transferPoints,
+  writeAdversarialSet,
+  type AttackModeFlags,
+} from './evalAttacks.js';
+import { evaluateIndividually } from '../eval/evaluate.js';
+import type { Norm } from '../attacks/common.js';
 
 export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'checkpoint', type: 'string', help: 'run directory written by d2r train' },
@@ -60,7 +70,7 @@ export const EVAL_FLAGS: FlagSpec[] = [
     default: 'ours',
     help: "fgsm/pgdN/cwN: 'ours' moves every point all its steps; 'reference' is the official D2R evaluation (a point stops once misclassified; docs/protocol.md)",
   },
-  { name: 'norm', type: 'string', choices: ['linf', 'l2'], help: "threat model (default: the run's, else linf)" },
+  { name: 'norm', type: 'string', choices: ['linf', 'l2', 'l1'], help: "threat model (default: the run's, else linf; l1: APGD only)" },
   { name: 'epsilon', type: 'number', min: 0, help: "attack budget (default: the run's, else by data set)" },
   {
     name: 'eps-sweep',
@@ -74,9 +84,10 @@ export const EVAL_FLAGS: FlagSpec[] = [
   { name: 'threads', type: 'integer', min: 1, help: 'libtorch threads' },
   { name: 'device', type: 'string', default: 'cpu', help: 'device' },
   { name: 'out', type: 'string', help: 'JSON output (default: <checkpoint>/eval.json or eps-sweep.json, else in the current folder)' },
+  ...ATTACK_MODE_FLAGS,
 ];
 
-interface EvalFlags {
+interface EvalFlags extends AttackModeFlags {
   checkpoint: string | null;
   which: 'target' | 'guidance';
   model: ModelName | null;
@@ -89,7 +100,7 @@ interface EvalFlags {
   shuffle: boolean;
   attacks: string[];
   protocol: EvalProtocol;
-  norm: 'linf' | 'l2' | null;
+  norm: Norm | null;
   epsilon: number | null;
   epsSweep: string[] | null;
   seed: number;
@@ -124,13 +135,14 @@ function pathIdentity(path: string): string {
 
 /** The files the evaluation reads, each with the flag that names it. */
 function inputFiles(f: EvalFlags): [string, string][] {
-  if (f.torchscript) return [[f.torchscript, '--torchscript']];
-  if (f.weights) return [[f.weights, '--weights']];
+  const transfer: [string, string][] = f.transferFrom ? [[f.transferFrom, '--transfer-from']] : [];
+  if (f.torchscript) return [[f.torchscript, '--torchscript'], ...transfer];
+  if (f.weights) return [[f.weights, '--weights'], ...transfer];
   const dir = f.checkpoint!;
-  const files: [string, string][] = [RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name) => [
-    join(dir, name),
-    `--checkpoint's ${name}`,
-  ]);
+  const files: [string, string][] = [
+    ...transfer,
+    ...[RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name): [string, string] => [join(dir, name), `--checkpoint's ${name}`]),
+  ];
   if (existsSync(join(dir, CHECKPOINT_POINTER))) files.push([checkpointWeightsPath(dir, f.which), `--checkpoint's weights`]);
   return files;
 }
@@ -146,6 +158,7 @@ function checkOutputs(f: EvalFlags, out: string, statePath: string | null): void
     [out.replace(/\.json$/i, '') + '-examples.safetensors', `the examples file of --out`],
   ];
   if (statePath) outputs.push([statePath, f.state === null ? 'the state file next to --out' : '--state']);
+  if (f.saveAdversarial) outputs.push([f.saveAdversarial, '--save-adversarial']);
   const seen: { id: string; flag: string }[] = [...inputs];
   for (const [path, flag] of outputs) {
     if (existsSync(path) && statSync(path).isDirectory())
@@ -254,7 +267,7 @@ interface Setup {
   classNames: string[];
   dataset: DatasetName;
   epsilon: number;
-  norm: 'linf' | 'l2';
+  norm: Norm;
   /** A zoo name, or 'torchscript'. */
   modelName: ModelName | 'torchscript';
 }
@@ -324,11 +337,44 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = withNulls(EVAL_FLAGS, parsed) as unknown as EvalFlags;
-  const attacks = f.attacks.filter((a) => a !== 'none');
+  // A transfer evaluation runs only the saved set unless --attacks names more.
+  const attacksGiven = argv.some((a) => a === '--attacks' || a.startsWith('--attacks='));
+  const attacks = f.transferFrom && !attacksGiven ? [] : f.attacks.filter((a) => a !== 'none');
   const sweep = f.epsSweep ? parseSweep(f.epsSweep) : null;
-  const s = setUp(f);
+  if (sweep) refuseWithSweep(f);
+  let s = setUp(f);
+  const transfer = f.transferFrom
+    ? transferPoints(f.transferFrom, {
+        dataset: s.dataset,
+        dataDir: f.dataDir ?? undefined,
+        imageShape: s.images.shape.slice(1),
+        norm: f.norm,
+        epsilon: f.epsilon,
+      })
+    : null;
+  if (transfer) {
+    s = {
+      ...s,
+      images: transfer.images,
+      labels: transfer.labels,
+      indices: transfer.indices,
+      norm: transfer.set.norm,
+      epsilon: transfer.set.epsilon,
+    };
+  }
+  const classes = torch.tidy(() =>
+    torch.noGrad(() => s.model.eval().forward(s.images.narrow(0, 0, Math.min(1, s.images.shape[0]!)).to(f.device)).shape[1]!),
+  );
+  const target = resolveTargets(f.targets, {
+    model: s.model,
+    images: s.images,
+    labels: s.labels,
+    classes,
+    seed: f.seed,
+    batchSize: f.batchSize,
+  });
   const facts = runFacts({ ...f, model: s.modelName, dataset: s.dataset, epsilon: s.epsilon, norm: s.norm, attacks });
-  const base = { norm: s.norm, batchSize: f.batchSize, device: f.device, seed: f.seed, protocol: f.protocol };
+  const base = { norm: s.norm, batchSize: f.batchSize, device: f.device, seed: f.seed, protocol: f.protocol, version: f.aaVersion, target };
   const where = `${s.indices.length} points of ${s.dataset} ${f.split}`;
 
   if (sweep) {
@@ -369,7 +415,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ...base,
     epsilon: s.epsilon,
     state: { path: statePath, key: stateKey, ifOther: f.state === null ? 'restart' : 'error' },
-    keepAdversarial: f.examples,
+    // The whole adversarial set when it is saved, else the report's first few examples.
+    keepAdversarial: f.saveAdversarial !== null ? true : f.examples,
+    extraAttacks: transfer ? [transfer.attack] : undefined,
     ...attackProgress(''),
   });
   const result = await runUntilStopped(steps, stop).finally(() => stop.dispose());
@@ -377,20 +425,45 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stderr.write(`interrupted; rerun the same command to resume (progress saved in ${statePath}):\n  ${facts.command}\n`);
     return exitCodeFor(stop.signal!);
   }
+  const individual = f.aaIndividual
+    ? evaluateIndividually(s.model, s.images, s.labels, attacks, {
+        ...base,
+        epsilon: s.epsilon,
+        extraAttacks: transfer ? [transfer.attack] : undefined,
+        ...attackProgress('alone: '),
+      })
+    : null;
   if (result.resumed) process.stderr.write(`resumed from ${statePath}\n`);
   const labelList = s.labels.toNumbers();
   const examples = result.adversarial
     ? saveExamples(s.model, s.images, result.adversarial, labelList, s.indices, result.brokenBy, f.examples, out)
     : null;
+  const adversarialSet =
+    f.saveAdversarial && result.adversarial
+      ? writeAdversarialSet(f.saveAdversarial, out, {
+          adversarial: result.adversarial,
+          labels: s.labels,
+          indices: s.indices,
+          brokenBy: result.brokenBy,
+          attacks: result.attacks.map((a) => a.name),
+          dataset: s.dataset,
+          split: f.split,
+          norm: s.norm,
+          epsilon: s.epsilon,
+        })
+      : null;
   writeEvalFile(out, {
     ...facts,
     protocol: f.protocol,
+    individual: individual?.attacks ?? null,
+    adversarialSet,
+    transferFrom: f.transferFrom,
     cleanAccuracy: fraction(result.cleanCorrect),
     robustAccuracy: attacks.length > 0 ? fraction(result.robust) : null,
     attacks: result.attacks,
     points: { index: s.indices, label: labelList, cleanCorrect: result.cleanCorrect, robust: result.robust, brokenBy: result.brokenBy },
     seconds: (performance.now() - started) / 1000,
-    warnings: result.warnings,
+    warnings: individual ? [...new Set([...result.warnings, ...individual.warnings])] : result.warnings,
     classNames: s.classNames,
     examples,
   });

@@ -1,12 +1,14 @@
 // The attack names `d2r eval --attacks` understands, mapped to configured attacks.
 import { pgd, type PgdOptions } from '../attacks/pgd.js';
+import type { Tensor } from '../engine/tensor.js';
 import type { Norm } from '../attacks/common.js';
 import type { NamedAttack } from '../attacks/worstCase.js';
 import { AUTOATTACK_COMPONENTS, autoAttackSuite, type AutoAttackComponent } from '../attacks/autoAttack.js';
+import type { AutoAttackVersionName } from '../attacks/versions.js';
 
 export const ATTACK_NAMES_HELP =
-  'fgsm, pgdN (PGD on CE, N steps, step eps/4, uniform start; e.g. pgd20), cwN (PGD on the margin loss), ' +
-  'autoattack (standard: apgd-ce, apgd-t, fab-t, square), or any of ' +
+  'fgsm, pgdN (PGD on CE, N steps, step eps/4, uniform start; e.g. pgd20; towards the targets with --targets), ' +
+  'cwN (PGD on the margin loss), autoattack (the --aa-version: standard is apgd-ce, apgd-t, fab-t, square), or any of ' +
   AUTOATTACK_COMPONENTS.join(', ');
 
 /**
@@ -17,6 +19,19 @@ export const ATTACK_NAMES_HELP =
  */
 export const EVAL_PROTOCOLS = ['ours', 'reference'] as const;
 export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
+
+/** How the named attacks are configured. */
+export interface PlanOptions {
+  epsilon: number;
+  norm: Norm;
+  classes: number;
+  /** How FGSM, PGD and CW run (default 'ours'). */
+  protocol?: EvalProtocol;
+  /** The AutoAttack version 'autoattack' stands for (default standard). */
+  version?: AutoAttackVersionName;
+  /** Chosen targets, one per point evaluated: PGD, FGSM, APGD-T and FAB-T attack them. */
+  target?: Tensor;
+}
 
 export interface AttackPlan {
   attacks: NamedAttack[];
@@ -40,19 +55,36 @@ export function pgdFamilyOptions(name: string, epsilon: number, norm: Norm, prot
   return { epsilon, stepSize: epsilon / 4, steps: Number(iterative[2]), norm, loss, randomStart: 'uniform', earlyStop };
 }
 
-/** The attacks named, in order, for a model with `classes` classes ('autoattack' expands to the standard suite). */
-export function planAttacks(names: string[], o: { epsilon: number; norm: Norm; classes: number; protocol?: EvalProtocol }): AttackPlan {
+/** 'fgsm', 'pgdN' or 'cwN' as an attack (towards the chosen targets, if any), else null. */
+function pgdFamily(name: string, o: PlanOptions): NamedAttack | null {
+  if (o.norm === 'l1' && /^(fgsm|pgd\d+|cw\d+)$/.test(name))
+    throw new Error(`attack '${name}' has no l1 form; with norm l1 use autoattack or apgd-ce, apgd-dlr, apgd-t`);
+  const options = pgdFamilyOptions(name, o.epsilon, o.norm, o.protocol);
+  if (!options) return null;
+  if (options.loss === 'margin' && o.target)
+    throw new Error(`attack '${name}' has no targeted form; leave out the targets or use pgd${options.steps}`);
+  const chosen = (ids: Tensor): Tensor | undefined => o.target?.indexSelect(0, ids.to(o.target.device));
+  return { name, run: (m, x, y, _, ids) => pgd(m, x, y, { ...options, target: chosen(ids) }) };
+}
+
+/** The attacks named, in order, for a model with `classes` classes ('autoattack' expands to the version's suite). */
+export function planAttacks(names: string[], o: PlanOptions): AttackPlan {
   const plan: AttackPlan = { attacks: [], warnings: [], autoAttack: false };
   for (const name of names) {
-    const options = pgdFamilyOptions(name, o.epsilon, o.norm, o.protocol);
-    if (options) {
-      plan.attacks.push({ name, run: (m, x, y) => pgd(m, x, y, options) });
+    const simple = pgdFamily(name, o);
+    if (simple) {
+      plan.attacks.push(simple);
       continue;
     }
     const isComponent = (AUTOATTACK_COMPONENTS as readonly string[]).includes(name);
     if (name !== 'autoattack' && !isComponent) throw new Error(`unknown attack '${name}'; known: ${ATTACK_NAMES_HELP}`);
     const suite = autoAttackSuite(
-      { epsilon: o.epsilon, norm: o.norm, ...(isComponent ? { version: 'custom', attacks: [name as AutoAttackComponent] } : {}) },
+      {
+        epsilon: o.epsilon,
+        norm: o.norm,
+        target: o.target,
+        ...(isComponent ? { version: 'custom', attacks: [name as AutoAttackComponent] } : { version: o.version }),
+      },
       o.classes,
     );
     plan.attacks.push(...suite.attacks);

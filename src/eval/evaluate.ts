@@ -5,17 +5,49 @@ import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Models } from '../methods/method.js';
 import { classCount } from '../attacks/common.js';
-import { fraction, runToEnd, worstCaseSteps, type WorstCaseOptions, type WorstCaseResult } from '../attacks/worstCase.js';
-import { planAttacks, type EvalProtocol } from './attackNames.js';
+import { fraction, individually, runToEnd, worstCaseSteps } from '../attacks/worstCase.js';
+import type { IndividualOutcome, NamedAttack, WorstCaseOptions, WorstCaseResult } from '../attacks/worstCase.js';
+import type { Norm } from '../attacks/common.js';
+import type { AutoAttackVersionName } from '../attacks/versions.js';
+import { planAttacks, type AttackPlan, type EvalProtocol } from './attackNames.js';
 
 export type { AttackOutcome } from '../attacks/worstCase.js';
 
-export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' | 'checks'> {
+export interface EvaluationOptions extends Omit<WorstCaseOptions, 'threatModel' | 'checks' | 'randomised'> {
   epsilon: number;
-  norm: 'linf' | 'l2';
+  norm: Norm;
   device: string;
   /** How FGSM, PGD and CW run (default 'ours'; src/eval/attackNames.ts). */
   protocol?: EvalProtocol;
+  /** The AutoAttack version 'autoattack' stands for (default standard). */
+  version?: AutoAttackVersionName;
+  /** Chosen targets, one per point: PGD, FGSM, APGD-T and FAB-T attack them. */
+  target?: Tensor;
+  /** Attacks run before the named ones (a saved set's transfer attack). */
+  extraAttacks?: NamedAttack[];
+}
+
+/** The named attacks planned for the model, their class-count warnings told. */
+function plan(model: Module, images: Tensor, attackNames: string[], o: EvaluationOptions): AttackPlan {
+  const planned =
+    attackNames.length === 0
+      ? { attacks: [], warnings: [], autoAttack: false }
+      : planAttacks(attackNames, {
+          epsilon: o.epsilon,
+          norm: o.norm,
+          classes: classCount(model, images),
+          protocol: o.protocol,
+          version: o.version,
+          target: o.target,
+        });
+  for (const w of planned.warnings) o.onWarning?.(w);
+  return { ...planned, attacks: [...(o.extraAttacks ?? []), ...planned.attacks] };
+}
+
+/** How the protocol runs the plan: the reference's checks when an AutoAttack component runs ('rand' expects a randomised model). */
+function protocol(planned: AttackPlan, o: EvaluationOptions): WorstCaseOptions {
+  const { version: _v, target: _t, extraAttacks: _e, protocol: _p, ...rest } = o;
+  return { ...rest, threatModel: { norm: o.norm, epsilon: o.epsilon }, checks: planned.autoAttack, randomised: o.version === 'rand' };
 }
 
 export { fraction };
@@ -45,17 +77,25 @@ export function* evaluationSteps(
   attackNames: string[],
   o: EvaluationOptions,
 ): Generator<void, WorstCaseResult, void> {
-  const plan =
-    attackNames.length === 0
-      ? { attacks: [], warnings: [], autoAttack: false }
-      : planAttacks(attackNames, { epsilon: o.epsilon, norm: o.norm, classes: classCount(model, images), protocol: o.protocol });
-  for (const w of plan.warnings) o.onWarning?.(w);
-  const result = yield* worstCaseSteps(model, images, labels, plan.attacks, {
-    ...o,
-    threatModel: { norm: o.norm, epsilon: o.epsilon },
-    checks: plan.autoAttack,
-  });
-  return { ...result, warnings: [...plan.warnings, ...result.warnings] };
+  const planned = plan(model, images, attackNames, o);
+  const result = yield* worstCaseSteps(model, images, labels, planned.attacks, protocol(planned, o));
+  return { ...result, warnings: [...planned.warnings, ...result.warnings] };
+}
+
+/**
+ * Each named attack run alone on all the points the model gets right (the
+ * reference's individual mode; 'autoattack' stands for its attacks).
+ */
+export function evaluateIndividually(
+  model: Module,
+  images: Tensor,
+  labels: Tensor,
+  attackNames: string[],
+  o: EvaluationOptions,
+): { attacks: IndividualOutcome[]; warnings: string[] } {
+  const planned = plan(model, images, attackNames, o);
+  const result = individually(model, images, labels, planned.attacks, protocol(planned, o));
+  return { attacks: result.attacks, warnings: [...planned.warnings, ...result.warnings] };
 }
 
 export interface ModelAccuracy {

@@ -63,6 +63,14 @@ export const exampleSetSchema = z
 
 export type ExampleSet = z.output<typeof exampleSetSchema>;
 
+/** Each attack alone on all points (d2r eval --aa-individual). */
+export const individualRowSchema = z.object({
+  name: z.string(),
+  robustAccuracy: z.number().min(0).max(1).meta({ description: 'robust accuracy against this attack alone' }),
+  seconds: z.number().min(0).nullable().default(null),
+  robust: z.array(z.boolean()).meta({ description: 'per point (in the order of points.index): still correct after this attack alone' }),
+});
+
 export const evalFileSchema = runFactsSchema(anySettingsSchema).extend({
   protocol: protocolSchema,
   cleanAccuracy: z.number().min(0).max(1),
@@ -73,6 +81,21 @@ export const evalFileSchema = runFactsSchema(anySettingsSchema).extend({
   warnings: z.array(z.string()).default([]),
   classNames: z.array(z.string()).nullable().default(null),
   examples: exampleSetSchema.nullable().default(null),
+  individual: z
+    .array(individualRowSchema)
+    .nullable()
+    .default(null)
+    .meta({ description: 'each attack run alone on all points (--aa-individual), besides the worst case; null when not asked for' }),
+  adversarialSet: z
+    .string()
+    .nullable()
+    .default(null)
+    .meta({ description: 'the whole adversarial set (--save-adversarial), relative to this file' }),
+  transferFrom: z
+    .string()
+    .nullable()
+    .default(null)
+    .meta({ description: "the saved adversarial set evaluated (--transfer-from); its examples are the attack 'transfer'" }),
 });
 
 export type EvalFile = z.input<typeof evalFileSchema>;

@@ -97,11 +97,13 @@ test('few classes: targeted DLR is skipped with a clear warning, targets are cap
     ['apgd-ce'],
   );
   assert.ok(r.warnings.includes('apgd-t skipped: the targeted DLR loss needs at least 4 classes, the model has 3'), r.warnings.join('\n'));
-  assert.deepEqual(classCountWarnings(5, ['apgd-t', 'fab-t'], 9), [
+  assert.deepEqual(classCountWarnings(5, ['apgd-t', 'fab-t'], { 'apgd-t': 9, 'fab-t': 9 }), [
     'apgd-t: 9 target classes asked for but the model has 5 classes; using 4',
     'fab-t: 9 target classes asked for but the model has 5 classes; using 4',
   ]);
-  assert.deepEqual(classCountWarnings(2, ['apgd-dlr'], 9), ['apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has 2']);
+  assert.deepEqual(classCountWarnings(2, ['apgd-dlr'], { 'apgd-t': 9, 'fab-t': 9 }), [
+    'apgd-dlr skipped: the DLR loss needs at least 3 classes, the model has 2',
+  ]);
   assert.throws(
     () => attacks.apgdTargeted(threeClasses, x, y, { norm: 'linf', epsilon: 0.05 }),
     /targeted DLR loss needs at least 4 classes, the model has 3/,
@@ -139,9 +141,10 @@ test('autoAttack resumes from its state file', () => {
 });
 
 test('AutoAttack versions are one table: standard as the reference sets it; custom takes its budgets; options checked by name', () => {
-  const standard = attacks.AUTOATTACK_VERSIONS.standard;
+  const standard = attacks.AUTOATTACK_VERSIONS.standard.linf;
+  assert.equal(attacks.AUTOATTACK_VERSIONS.standard.l2, standard);
   assert.deepEqual(standard.attacks, ['apgd-ce', 'apgd-t', 'fab-t', 'square']);
-  assert.deepEqual([standard.steps, standard.targets, standard.queries], [100, 9, 5000]);
+  assert.deepEqual([standard.steps, standard.targets, standard.queries, standard.eot], [100, { 'apgd-t': 9, 'fab-t': 9 }, 5000, 1]);
   assert.ok(Object.values(standard.restarts).every((r) => r === 1));
   assert.deepEqual(attacks.STANDARD_AUTOATTACK, standard.attacks);
   const names = (o: Partial<attacks.AutoAttackSuiteOptions>, classes = 10): string[] =>
@@ -150,8 +153,10 @@ test('AutoAttack versions are one table: standard as the reference sets it; cust
   assert.deepEqual(names({ version: 'custom', attacks: ['square', 'apgd-dlr'] }), ['square', 'apgd-dlr']);
   const bad: [Partial<attacks.AutoAttackSuiteOptions>, RegExp][] = [
     [{ epsilon: Infinity }, /autoAttack: epsilon must be a finite number >= 0, got Infinity/],
-    [{ norm: 'l1' as 'l2' }, /autoAttack: norm must be 'linf' or 'l2', got 'l1'/],
-    [{ version: 'plus' as 'standard' }, /autoAttack: version must be 'standard' or 'custom', got 'plus'/],
+    [{ norm: 'l0' as 'l2' }, /autoAttack: norm must be 'linf', 'l2' or 'l1', got 'l0'/],
+    [{ version: 'best' as 'standard' }, /autoAttack: version must be 'standard' or 'plus' or 'rand' or 'custom', got 'best'/],
+    [{ version: 'plus', norm: 'l1' }, /autoAttack: version 'plus' has no l1 row/],
+    [{ version: 'custom', norm: 'l1', attacks: ['apgd-ce', 'square'] }, /autoAttack: square have no l1 form here/],
     [{ targets: 0 }, /autoAttack: targets must be a positive integer, got 0/],
     [{ queries: 2.5 }, /autoAttack: queries must be a non-negative integer, got 2.5/],
     [{ version: 'custom' }, /autoAttack: version 'custom' needs attacks/],
@@ -164,6 +169,47 @@ test('AutoAttack versions are one table: standard as the reference sets it; cust
   );
 });
 
+test("plus, rand and L1 are the reference's set_version rows", () => {
+  const { plus, rand, standard } = attacks.AUTOATTACK_VERSIONS;
+  assert.deepEqual(plus.linf.attacks, ['apgd-ce', 'apgd-dlr', 'fab', 'square', 'apgd-t', 'fab-t']);
+  assert.deepEqual(plus.linf.restarts, { 'apgd-ce': 5, 'apgd-dlr': 5, fab: 5, square: 1, 'apgd-t': 1, 'fab-t': 1 });
+  assert.deepEqual([plus.linf.targets, plus.linf.queries], [{ 'apgd-t': 9, 'fab-t': 9 }, 5000]);
+  assert.deepEqual([rand.linf.attacks, rand.linf.eot, rand.linf.restarts['apgd-ce']], [['apgd-ce', 'apgd-dlr'], 20, 1]);
+  assert.deepEqual(
+    [standard.l1.attacks, standard.l1.restarts['apgd-ce'], standard.l1.targets['apgd-t'], standard.l1.largerEpsilons],
+    [['apgd-ce', 'apgd-t'], 5, 5, true],
+  );
+  const names = (o: Partial<attacks.AutoAttackSuiteOptions>): string[] =>
+    attacks.autoAttackSuite({ norm: 'linf', epsilon: 0.03, ...o }, 10).attacks.map((a) => a.name);
+  assert.deepEqual(names({ version: 'plus' }), [...plus.linf.attacks]);
+  assert.deepEqual(names({ version: 'rand', norm: 'l2' }), ['apgd-ce', 'apgd-dlr']);
+  assert.deepEqual(names({ norm: 'l1', epsilon: 5 }), ['apgd-ce', 'apgd-t']);
+});
+
+test('individual mode runs each attack alone on all points; the worst case is at most each of them', () => {
+  const { target, x } = fixture();
+  const y = torch.noGrad(() => target.eval().forward(x).argmax(1));
+  const o = { norm: 'linf', epsilon: 0.05, version: 'custom', attacks: ['apgd-ce', 'apgd-dlr', 'fab'], seed: 1 } as const;
+  const each = attacks.autoAttackIndividual(target, x, y, o);
+  const worst = attacks.autoAttack(target, x, y, o);
+  assert.deepEqual(
+    each.attacks.map((a) => a.name),
+    ['apgd-ce', 'apgd-dlr', 'fab'],
+  );
+  assert.deepEqual(
+    each.attacks[2]!.robust,
+    attacks.autoAttack(target, x, y, { ...o, attacks: ['fab'] }).robust,
+    'fab alone, on all points',
+  );
+  assert.equal(each.cleanAccuracy, worst.cleanAccuracy);
+  each.attacks.forEach((a) => {
+    assert.equal(a.robust.length, x.shape[0]);
+    assert.ok(a.robustAccuracy < 1, `${a.name} fools some points alone`);
+    // A point robust in the worst case is robust to each attack alone.
+    worst.robust.forEach((r, i) => assert.ok(!r || a.robust[i], `${a.name}, point ${i}`));
+  });
+});
+
 test('every attack checks its seed and an infinite epsilon the same way', () => {
   const { target, x, y } = fixture();
   const runs: [string, (o: { epsilon: number; seed?: number }) => unknown][] = [
@@ -171,6 +217,7 @@ test('every attack checks its seed and an infinite epsilon the same way', () => 
     ['apgd', (o) => attacks.apgd(target, x, y, { norm: 'linf', steps: 1, ...o })],
     ['apgdTargeted', (o) => attacks.apgdTargeted(target, x, y, { norm: 'linf', steps: 1, ...o })],
     ['fabTargeted', (o) => attacks.fabTargeted(target, x, y, { norm: 'linf', steps: 1, ...o })],
+    ['fab', (o) => attacks.fab(target, x, y, { norm: 'linf', steps: 1, ...o })],
     ['square', (o) => attacks.square(target, x, y, { norm: 'linf', queries: 1, ...o })],
   ];
   for (const [name, run] of runs) {
