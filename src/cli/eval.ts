@@ -141,7 +141,10 @@ function inputFiles(f: EvalFlags): [string, string][] {
   const dir = f.checkpoint!;
   const files: [string, string][] = [
     ...transfer,
-    ...[RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name): [string, string] => [join(dir, name), `--checkpoint's ${name}`]),
+    ...[RUN_CONFIG_FILE, CHECKPOINT_POINTER, LATEST_WEIGHTS, METRICS_FILE].map((name): [string, string] => [
+      join(dir, name),
+      `--checkpoint's ${name}`,
+    ]),
   ];
   if (existsSync(join(dir, CHECKPOINT_POINTER))) files.push([checkpointWeightsPath(dir, f.which), `--checkpoint's weights`]);
   return files;

@@ -1,15 +1,7 @@
 // `d2r train`: flags from the settings schema, a progress bar per epoch and a
 // line per finished epoch from the trainer's events.
 import { UsageError, flagsFromSchema, helpText, parseFlags, type FlagSpec } from './flags.js';
-import {
-  INTERRUPTED_EXIT,
-  LAUNCH_FLAGS,
-  launchWorkers,
-  placementOf,
-  threadsPerProcess,
-  workerEnvironment,
-  type WorkerEnvironment,
-} from './launch.js';
+import { LAUNCH_FLAGS, launchWorkers, placementOf, threadsPerProcess, workerEnvironment, type WorkerEnvironment } from './launch.js';
 import { Progress } from './progress.js';
 import { TRAIN_DEFAULTS, resolveTrainConfig, trainSettingsSchema, type TrainConfig } from '../train/config.js';
 import { train, TrainingDivergedError, type TrainingEvents } from '../train/trainer.js';
