@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { camel, type FlagSpec } from './flags.js';
 import { OptionError, MissingOptionError } from '../io/errors.js';
+import { exitCodeFor } from '../io/stopSignals.js';
 
 /** Flags that place the processes of a run; --dist-timeout also reaches every worker. */
 export const LAUNCH_FLAGS: FlagSpec[] = [
@@ -141,8 +142,6 @@ function ending(code: number | null, signal: NodeJS.Signals | null): string {
   return signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
-/** The shell's convention for a command stopped by SIGINT (a data-parallel run's workers all stop at one batch). */
-export const INTERRUPTED_EXIT = 130;
 /** Seconds the other workers get to end after one failed, before they are killed. */
 const STOP_GRACE_SECONDS = 5;
 
@@ -198,7 +197,8 @@ export async function launchWorkers(argv: string[], placement: Placement): Promi
     for (const w of workers) {
       w.child.on('exit', (code, signal) => {
         w.done = true;
-        if (code === INTERRUPTED_EXIT) result ||= INTERRUPTED_EXIT;
+        // A worker stopped by a signal (the launcher's Ctrl-C or SIGTERM) ends the run with the shell's code for it.
+        if (code === exitCodeFor('SIGINT') || code === exitCodeFor('SIGTERM')) result ||= code;
         else if (code !== 0 && result !== 1) {
           say(`d2r train: rank ${w.rank} (pid ${w.child.pid}) ${ending(code, signal)}; stopping the other processes`);
           result = 1;
