@@ -55,9 +55,9 @@ export async function buildReport(runDirs: string[], options: ReportOptions = {}
   const stem = basename(html).replace(/\.html?$/i, '');
   const prefix = stem.toLowerCase() === 'index' ? '' : `${stem}-`;
   const pngs: string[] = [];
-  const writePng = (name: string, svg: string, scale = 2): void => {
+  const writePng = async (name: string, svg: string, scale = 2): Promise<void> => {
     const path = join(dir, prefix + name);
-    writeFileAtomic(path, svgToPng(svg, scale));
+    writeFileAtomic(path, await svgToPng(svg, scale));
     pngs.push(path);
   };
 
@@ -68,22 +68,26 @@ export async function buildReport(runDirs: string[], options: ReportOptions = {}
   ] as const) {
     if (!spec) continue;
     const svg = await renderSvg(spec);
-    writePng(file, svg);
+    await writePng(file, svg);
     charts[key] = inlineSvg(svg, `${key}-`);
   }
 
-  const galleries: (Gallery | null)[] = runs.map((run) => {
+  const galleries: (Gallery | null)[] = [];
+  for (const run of runs) {
     const examples = run.examples?.examples;
-    if (!examples || examples.length === 0) return null;
+    if (!examples || examples.length === 0) {
+      galleries.push(null);
+      continue;
+    }
     const items = galleryItems(examples.slice(0, GALLERY_LIMIT), run.eval?.classNames ?? null);
     // Tiles are upscaled already: the PNG at its own size, not zoomed again.
-    writePng(
+    await writePng(
       runs.length === 1 ? 'gallery.png' : `gallery-${slug(run.label)}.png`,
       gallerySvg(items, `Adversarial examples: ${run.label}`),
       1,
     );
-    return { items, total: examples.length };
-  });
+    galleries.push({ items, total: examples.length });
+  }
 
   const title =
     options.title ?? (runs.length === 1 ? `d2r report: ${runs[0]!.label}` : `d2r comparison: ${runs.map((r) => r.label).join(' vs ')}`);

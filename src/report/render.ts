@@ -1,8 +1,61 @@
 // Rendering charts: Vega-Lite spec -> Vega -> SVG in Node (no canvas, no
-// browser), and SVG -> PNG with resvg for the README.
-import { parse, View, type LoggerInterface } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+// browser), and SVG -> PNG with resvg for the README. The three libraries are
+// optional peer dependencies (heavy, and only reports need them), loaded on
+// first use, so that a project that only trains or attacks never installs them.
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type * as ResvgJs from '@resvg/resvg-js';
+import type { LoggerInterface } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
+
+/** The packages a report needs beyond d2r's own dependencies. */
+export const CHART_PACKAGES = ['vega', 'vega-lite', '@resvg/resvg-js'] as const;
+
+interface ChartLibraries {
+  vega: typeof Vega;
+  vegaLite: typeof VegaLite;
+  resvg: typeof ResvgJs;
+}
+
+let chartLibraries: Promise<ChartLibraries> | null = null;
+
+/** Raised when a report is asked for and the optional chart packages are not installed. */
+export class MissingChartPackagesError extends Error {
+  constructor(readonly missing: string[]) {
+    super(
+      `reports need the optional packages ${CHART_PACKAGES.join(', ')}; not installed: ${missing.join(', ')} ` +
+        `(install them next to d2r: npm install ${CHART_PACKAGES.join(' ')})`,
+    );
+    this.name = 'MissingChartPackagesError';
+  }
+}
+
+/** Imports a package by name (the default: Node's own import). */
+export type PackageImporter = (name: string) => Promise<unknown>;
+
+/** The chart libraries through `importer`, or an error naming every missing one. */
+export async function importChartLibraries(importer: PackageImporter): Promise<ChartLibraries> {
+  const missing: string[] = [];
+  const [vega, vegaLite, resvg] = await Promise.all(
+    CHART_PACKAGES.map(async (name) => {
+      try {
+        return await importer(name);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+        missing.push(name);
+        return null;
+      }
+    }),
+  );
+  if (missing.length > 0) throw new MissingChartPackagesError(missing);
+  return { vega, vegaLite, resvg } as ChartLibraries;
+}
+
+/** The chart libraries, imported once. */
+export function loadChartLibraries(): Promise<ChartLibraries> {
+  chartLibraries ??= importChartLibraries((name) => import(name));
+  return chartLibraries;
+}
 
 /**
  * Keeps Vega's messages off the console (they would mix with the command's
@@ -36,7 +89,8 @@ export class CollectingLogger implements LoggerInterface {
 }
 
 export async function renderSvg(spec: TopLevelSpec, logger = new CollectingLogger()): Promise<string> {
-  const view = new View(parse(compile(spec, { logger }).spec), { renderer: 'none', logger });
+  const { vega, vegaLite } = await loadChartLibraries();
+  const view = new vega.View(vega.parse(vegaLite.compile(spec, { logger }).spec), { renderer: 'none', logger });
   try {
     return await view.toSVG();
   } finally {
@@ -49,8 +103,9 @@ export async function renderSvg(spec: TopLevelSpec, logger = new CollectingLogge
  * Sans (fonts-dejavu-core, installed by scripts/setup-system.sh) stands in for
  * the generic families so the output does not depend on the first font found.
  */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const resvg = new Resvg(svg, {
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  const { resvg: resvgModule } = await loadChartLibraries();
+  const resvg = new resvgModule.Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
     font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans', monospaceFamily: 'DejaVu Sans Mono' },

@@ -4,7 +4,15 @@ import { PNG } from 'pngjs';
 import { loadRun } from '../../src/report/index.js';
 import { curveRows, curvesSpec, sweepSpec } from '../../src/report/charts.js';
 import { uniqueLabels } from '../../src/report/load.js';
-import { inlineSvg, namespaceIds, renderSvg, svgToPng } from '../../src/report/render.js';
+import {
+  importChartLibraries,
+  inlineSvg,
+  MissingChartPackagesError,
+  namespaceIds,
+  renderSvg,
+  svgToPng,
+  type PackageImporter,
+} from '../../src/report/render.js';
 import { tempDir } from '../helpers/cli.js';
 import { makeRun } from './fixtures.js';
 
@@ -81,7 +89,7 @@ test('chart PNGs are valid and twice the size of the SVG', async () => {
   const run = loadRun(makeRun({ eval: false, sweep: true }));
   const svg = await renderSvg(sweepSpec([run])!);
   const [, w, h] = /^<svg[^>]*width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
-  const png = PNG.sync.read(svgToPng(svg));
+  const png = PNG.sync.read(await svgToPng(svg));
   assert.equal(png.width, 2 * w!);
   assert.equal(png.height, 2 * h!);
   // Not blank: some pixels are neither white nor transparent.
@@ -97,4 +105,25 @@ test('inline SVGs get their own ids and lose the XML namespaces', () => {
   const inline = inlineSvg(svg, 'b-');
   assert.ok(!inline.includes('http'), inline);
   assert.match(inline, /^<svg width="2"><clipPath id="b-clip1"\/>/);
+});
+
+test('a report without the optional chart packages names what to install', async () => {
+  const missingVega: PackageImporter = async (name) => {
+    if (name === 'vega' || name === 'vega-lite')
+      throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+    return import(name);
+  };
+  await assert.rejects(importChartLibraries(missingVega), (e: Error) => {
+    assert.ok(e instanceof MissingChartPackagesError);
+    assert.deepEqual([...(e as MissingChartPackagesError).missing].sort(), ['vega', 'vega-lite']);
+    assert.match(e.message, /not installed: .*vega.*; .*npm install vega vega-lite @resvg\/resvg-js/s);
+    return true;
+  });
+  // Any other failure of a package is not hidden behind "not installed".
+  const broken: PackageImporter = async () => {
+    throw new SyntaxError('Unexpected token');
+  };
+  await assert.rejects(importChartLibraries(broken), SyntaxError);
+  const all = await importChartLibraries((name) => import(name));
+  assert.equal(typeof all.vega.View, 'function');
 });

@@ -50,7 +50,7 @@ test('the perturbation is centred on grey and amplified to the full range', () =
   assert.equal(perturbation(clean, clean).amplification, null);
 });
 
-test('gallery items and the labelled gallery PNG', () => {
+test('gallery items and the labelled gallery PNG', async () => {
   const clean = image(1, 28, 28, (_, y, x) => (x + y) / 56);
   const adversarial = image(1, 28, 28, (_, y, x) => (x + y) / 56 + ((x + y) % 2 ? 0.03 : -0.03));
   const examples: Example[] = [0, 1, 2].map((i) => ({
@@ -72,6 +72,6 @@ test('gallery items and the labelled gallery PNG', () => {
   const svg = gallerySvg(items, 'Examples & more');
   assert.match(svg, /Examples &#38; more/);
   assert.match(svg, /nine &#60;&#38;&#62;/);
-  const png = PNG.sync.read(svgToPng(svg, 1));
+  const png = PNG.sync.read(await svgToPng(svg, 1));
   assert.ok(png.width > 3 * 112 && png.height > 2 * 112, `${png.width}x${png.height}`);
 });
