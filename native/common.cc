@@ -371,7 +371,6 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   }
 #endif
   d2r::registerOps(env, exports);
-  d2r::registerTorchScript(env, exports);
   return exports;
 }
 

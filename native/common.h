@@ -120,8 +120,6 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
 
 // Adds every function of the op table to the exports (native/ops.generated.cc).
 void registerOps(Napi::Env env, Napi::Object exports);
-// Adds the TorchScript and torch.save functions (native/torchscript.cc).
-void registerTorchScript(Napi::Env env, Napi::Object exports);
 
 #define D2R_EXPORT(name, fn) exports.Set(name, Napi::Function::New<guarded<fn>>(env, name))
 

@@ -1500,6 +1500,64 @@ Napi::Value op_distBackends(const Napi::CallbackInfo& info) {
   return distBackends(env);
 }
 
+Napi::Value op_scriptLoad(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "scriptLoad");
+  Napi::TypedArray bytes = typedArrayArg(info, 0);
+  auto device = optionalDeviceArg(info, 1);
+  return scriptLoad(env, bytes, device);
+}
+
+Napi::Value op_scriptForward(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "scriptForward");
+  torch::jit::Module& module = scriptModuleArg(info, 0);
+  at::Tensor& input = tensorArg(info, 1);
+  return wrap(env, scriptForward(module, input));
+}
+
+Napi::Value op_scriptTrain(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "scriptTrain");
+  torch::jit::Module& module = scriptModuleArg(info, 0);
+  bool mode = boolArg(info, 1);
+  scriptTrain(module, mode);
+  return env.Undefined();
+}
+
+Napi::Value op_scriptTo(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "scriptTo");
+  torch::jit::Module& module = scriptModuleArg(info, 0);
+  std::string device = stringArg(info, 1);
+  scriptTo(module, device);
+  return env.Undefined();
+}
+
+Napi::Value op_scriptMembers(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "scriptMembers");
+  torch::jit::Module& module = scriptModuleArg(info, 0);
+  return scriptMembers(env, module);
+}
+
+Napi::Value op_pickleLoad(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 3, "pickleLoad");
+  Napi::TypedArray archive = typedArrayArg(info, 0);
+  Napi::TypedArray pickle = typedArrayArg(info, 1);
+  int64_t depth = intArg(info, 2);
+  return pickleLoad(env, archive, pickle, depth);
+}
+
+Napi::Value op_pickleSave(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 2, "pickleSave");
+  auto names = stringListArg(info, 0);
+  auto tensors = tensorListArg(info, 1);
+  return pickleSave(env, names, tensors);
+}
+
 }  // namespace
 
 void registerOps(Napi::Env env, Napi::Object exports) {
@@ -1678,6 +1736,13 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("distDestroy", op_distDestroy);
   D2R_EXPORT("distState", op_distState);
   D2R_EXPORT("distBackends", op_distBackends);
+  D2R_EXPORT("scriptLoad", op_scriptLoad);
+  D2R_EXPORT("scriptForward", op_scriptForward);
+  D2R_EXPORT("scriptTrain", op_scriptTrain);
+  D2R_EXPORT("scriptTo", op_scriptTo);
+  D2R_EXPORT("scriptMembers", op_scriptMembers);
+  D2R_EXPORT("pickleLoad", op_pickleLoad);
+  D2R_EXPORT("pickleSave", op_pickleSave);
 }
 
 }  // namespace d2r

@@ -9,6 +9,11 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/api/include/torch/version.h>
 
+// Only references to it cross this header (native/torchscript.cc has the full type).
+namespace torch::jit {
+struct Module;
+}  // namespace torch::jit
+
 namespace d2r {
 
 // ---- tensors.cc ---------------------------------------------------------------
@@ -68,5 +73,17 @@ void distDestroy();
 Napi::Value distState(Napi::Env env);
 // The backends this build can create.
 Napi::Value distBackends(Napi::Env env);
+
+// ---- torchscript.cc ------------------------------------------------------------------
+std::vector<std::string> stringListArg(const Napi::CallbackInfo& info, size_t i);
+torch::jit::Module& scriptModuleArg(const Napi::CallbackInfo& info, size_t i);
+Napi::Value scriptLoad(Napi::Env env, Napi::TypedArray bytes, c10::optional<at::Device> device);
+at::Tensor scriptForward(torch::jit::Module& module, const at::Tensor& input);
+void scriptTrain(torch::jit::Module& module, bool mode);
+void scriptTo(torch::jit::Module& module, const std::string& device);
+// { parameters, buffers, children } of the module itself, each [name, handle].
+Napi::Value scriptMembers(Napi::Env env, torch::jit::Module& module);
+Napi::Value pickleLoad(Napi::Env env, Napi::TypedArray archive, Napi::TypedArray pickle, int64_t depth);
+Napi::Value pickleSave(Napi::Env env, const std::vector<std::string>& names, const std::vector<at::Tensor>& tensors);
 
 }  // namespace d2r

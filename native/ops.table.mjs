@@ -290,4 +290,21 @@ export const ops = [
   { sig: 'distDestroy() -> void', cpp: 'distDestroy()' },
   { sig: 'distState() -> Value<{ rank: number; worldSize: number; backend: string } | null>', cpp: 'distState(env)' },
   { sig: 'distBackends() -> Value<string[]>', cpp: 'distBackends(env)' },
+  // ---- TorchScript modules and torch.save archives (native/torchscript.cc; src/nn/scriptModule.ts, src/io/torchSave.ts) ----
+  // A module from the bytes of its archive, as src/models/torchScript.ts read and checked them.
+  { sig: 'scriptLoad(bytes: Bytes, device: Device?) -> Value<ScriptHandle>', cpp: 'scriptLoad(env, bytes, device)' },
+  { sig: 'scriptForward(module: Script, input: Tensor) -> Tensor', cpp: 'scriptForward(module, input)' },
+  { sig: 'scriptTrain(module: Script, mode: bool) -> void', cpp: 'scriptTrain(module, mode)' },
+  { sig: 'scriptTo(module: Script, device: string) -> void', cpp: 'scriptTo(module, device)' },
+  // The module's own members (not recursive), each [name, handle]; tensors are the script's own.
+  {
+    sig: 'scriptMembers(module: Script) -> Value<{ parameters: [string, Handle][]; buffers: [string, Handle][]; children: [string, ScriptHandle][] }>',
+    cpp: 'scriptMembers(env, module)',
+  },
+  // Tensors built by libtorch's unpickler from `pickle` (a plain dict, see src/io/pickle.ts encodeTensorDict) and the archive's records.
+  {
+    sig: "pickleLoad(archive: Bytes, pickle: Bytes, depth: int) -> Value<{ kind: 'dict'; entries: [string, Handle][] }>",
+    cpp: 'pickleLoad(env, archive, pickle, depth)',
+  },
+  { sig: 'pickleSave(names: StringList, tensors: TensorList) -> Value<ArrayBuffer>', cpp: 'pickleSave(env, names, tensors)' },
 ];

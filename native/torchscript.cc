@@ -4,7 +4,7 @@
 // pickle's opcodes before any bytes reach this file; what is checked here is
 // what only the unpickled result can tell: each tensor must lie inside the
 // bytes its storage record really holds.
-#include "common.h"
+#include "ops.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
@@ -29,36 +29,6 @@ Napi::Value wrapModule(Napi::Env env, const torch::jit::Module& module) {
   return ScriptHandle::New(env, new torch::jit::Module(module), [](Napi::Env, torch::jit::Module* m) { delete m; });
 }
 
-torch::jit::Module& moduleArg(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected a TorchScript module handle as argument " + std::to_string(i));
-  return *info[i].As<ScriptHandle>().Data();
-}
-
-// scriptForward(module, input) -> logits; a model that returns anything but one tensor is refused.
-Napi::Value scriptForward(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "scriptForward");
-  auto& module = moduleArg(info, 0);
-  auto out = module.forward({tensorArg(info, 1)});
-  if (!out.isTensor()) {
-    throw std::invalid_argument("the TorchScript module's forward returned " + out.type()->str() +
-                                "; d2r needs a classifier whose forward returns the logits as one tensor");
-  }
-  return wrap(info.Env(), out.toTensor());
-}
-
-Napi::Value scriptTrain(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "scriptTrain");
-  moduleArg(info, 0).train(boolArg(info, 1));
-  return info.Env().Undefined();
-}
-
-// Moves parameters and buffers in place (set_data), so handles on them stay valid.
-Napi::Value scriptTo(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "scriptTo");
-  moduleArg(info, 0).to(at::Device(stringArg(info, 1)));
-  return info.Env().Undefined();
-}
-
 template <typename List>
 Napi::Array namedTensors(Napi::Env env, const List& list) {
   auto out = Napi::Array::New(env);
@@ -72,13 +42,12 @@ Napi::Array namedTensors(Napi::Env env, const List& list) {
   return out;
 }
 
-// scriptMembers(module) -> { parameters, buffers, children }: the module's own
-// members (not recursive), each [name, handle]. Tensor handles are the module's
-// own tensors (same autograd identity), so gradients and in-place updates are shared.
-Napi::Value scriptMembers(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 1, "scriptMembers");
-  auto env = info.Env();
-  auto& module = moduleArg(info, 0);
+}  // namespace
+
+// { parameters, buffers, children }: the module's own members (not recursive),
+// each [name, handle]. Tensor handles are the module's own tensors (same
+// autograd identity), so gradients and in-place updates are shared.
+Napi::Value scriptMembers(Napi::Env env, torch::jit::Module& module) {
   auto children = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& child : module.named_children()) {
@@ -93,6 +62,8 @@ Napi::Value scriptMembers(const Napi::CallbackInfo& info) {
   out.Set("children", children);
   return out;
 }
+
+namespace {
 
 // ---- torch.save archives ------------------------------------------------------------
 
@@ -186,25 +157,21 @@ Napi::Value describe(Napi::Env env, const c10::IValue& value, const RecordSizes&
   return out;
 }
 
-// scriptLoad(bytes, device | null) -> module, from the file's bytes as
-// src/models/torchScript.ts read and checked them (not from the path again).
-Napi::Value scriptLoad(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "scriptLoad");
-  auto bytes = typedArrayArg(info, 0);
+}  // namespace
+
+// A module from the file's bytes as src/models/torchScript.ts read and checked
+// them (not from the path again), its tensors on `device` (null: as saved).
+Napi::Value scriptLoad(Napi::Env env, Napi::TypedArray bytes, c10::optional<at::Device> device) {
   auto* base = static_cast<const uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
   // The loaded module copies every record it keeps, so the bytes may go once it returns.
-  auto module = torch::jit::load(std::make_shared<BoundedReadAdapter>(base, bytes.ByteLength()), optionalDeviceArg(info, 1));
-  return wrapModule(info.Env(), module);
+  auto module = torch::jit::load(std::make_shared<BoundedReadAdapter>(base, bytes.ByteLength()), device);
+  return wrapModule(env, module);
 }
 
 // pickleLoad(archive, pickle, depth) -> the description above of `pickle`
 // (the archive's data.pkl as checked and adapted by src/io/pickle.ts),
 // its storages read from the archive.
-Napi::Value pickleLoad(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 3, "pickleLoad");
-  auto bytes = typedArrayArg(info, 0);
-  auto pickle = typedArrayArg(info, 1);
-  int depth = static_cast<int>(intArg(info, 2));
+Napi::Value pickleLoad(Napi::Env env, Napi::TypedArray bytes, Napi::TypedArray pickle, int64_t depth) {
   auto* base = static_cast<const uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
   caffe2::serialize::PyTorchStreamReader reader(std::make_shared<BoundedReadAdapter>(base, bytes.ByteLength()));
   size_t pickleSize = pickle.ByteLength();
@@ -227,35 +194,51 @@ Napi::Value pickleLoad(const Napi::CallbackInfo& info) {
   torch::jit::Unpickler unpickler(read, nullptr, nullptr, readRecord, at::Device(at::kCPU));
   unpickler.set_version(reader.version());
   auto value = unpickler.parse_ivalue();
-  return describe(info.Env(), value, records, depth, "data.pkl");
+  return describe(env, value, records, static_cast<int>(depth), "data.pkl");
 }
 
 // pickleSave(names, tensors) -> the bytes of a torch.save archive holding the dict name -> tensor.
-Napi::Value pickleSave(const Napi::CallbackInfo& info) {
-  checkArgCount(info, 2, "pickleSave");
-  auto names = info[0].As<Napi::Array>();
-  auto tensors = tensorListArg(info, 1);
-  if (names.Length() != tensors.size()) throw std::invalid_argument("pickleSave: expected one name per tensor");
+Napi::Value pickleSave(Napi::Env env, const std::vector<std::string>& names, const std::vector<at::Tensor>& tensors) {
+  if (names.size() != tensors.size()) throw std::invalid_argument("pickleSave: expected one name per tensor");
   c10::Dict<std::string, at::Tensor> dict;
-  for (uint32_t i = 0; i < names.Length(); ++i) {
-    dict.insert(names.Get(i).As<Napi::String>().Utf8Value(), tensors[i].detach().to(at::kCPU).contiguous());
-  }
+  for (size_t i = 0; i < names.size(); ++i) dict.insert(names[i], tensors[i].detach().to(at::kCPU).contiguous());
   auto bytes = torch::jit::pickle_save(c10::IValue(dict));
-  auto buffer = Napi::ArrayBuffer::New(info.Env(), bytes.size());
+  auto buffer = Napi::ArrayBuffer::New(env, bytes.size());
   if (!bytes.empty()) std::memcpy(buffer.Data(), bytes.data(), bytes.size());
   return buffer;
 }
 
-}  // namespace
-
-void registerTorchScript(Napi::Env env, Napi::Object exports) {
-  D2R_EXPORT("scriptLoad", scriptLoad);
-  D2R_EXPORT("scriptForward", scriptForward);
-  D2R_EXPORT("scriptTrain", scriptTrain);
-  D2R_EXPORT("scriptTo", scriptTo);
-  D2R_EXPORT("scriptMembers", scriptMembers);
-  D2R_EXPORT("pickleLoad", pickleLoad);
-  D2R_EXPORT("pickleSave", pickleSave);
+torch::jit::Module& scriptModuleArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected a TorchScript module handle as argument " + std::to_string(i));
+  return *info[i].As<ScriptHandle>().Data();
 }
+
+std::vector<std::string> stringListArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of strings as argument " + std::to_string(i));
+  auto array = info[i].As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), "expected a string at index " + std::to_string(k) + " of argument " + std::to_string(i));
+    out.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// The logits; a model that returns anything but one tensor is refused.
+at::Tensor scriptForward(torch::jit::Module& module, const at::Tensor& input) {
+  auto out = module.forward({input});
+  if (!out.isTensor()) {
+    throw std::invalid_argument("the TorchScript module's forward returned " + out.type()->str() +
+                                "; d2r needs a classifier whose forward returns the logits as one tensor");
+  }
+  return out.toTensor();
+}
+
+void scriptTrain(torch::jit::Module& module, bool mode) { module.train(mode); }
+
+// Moves parameters and buffers in place (set_data), so handles on them stay valid.
+void scriptTo(torch::jit::Module& module, const std::string& device) { module.to(at::Device(device)); }
 
 }  // namespace d2r

@@ -53,6 +53,8 @@ const ARG_TYPES = {
   Bytes: { cpp: (n, i) => `Napi::TypedArray ${n} = typedArrayArg(info, ${i});`, native: 'ArrayBufferView', param: 'ArrayBufferView', pass: (x) => x },
   Box: { cpp: (n, i) => `TensorBox* ${n} = boxArg(info, ${i});`, native: 'Handle', param: 'Tensor', pass: handleOf },
   Object: { cpp: (n, i) => `Napi::Object ${n} = objectArg(info, ${i});`, native: 'object', param: 'object', pass: (x) => x },
+  StringList: { cpp: (n, i) => `auto ${n} = stringListArg(info, ${i});`, native: 'string[]', param: 'string[]', pass: (x) => x },
+  Script: { cpp: (n, i) => `torch::jit::Module& ${n} = scriptModuleArg(info, ${i});`, native: 'ScriptHandle', param: 'ScriptHandle', pass: (x) => x },
 };
 
 // cpp(expr): the C++ statements returning the value; native: the TS type; method(call): the TS body.
@@ -214,7 +216,7 @@ function opsFile(parsed) {
   const methods = parsed.filter((op) => op.method);
   return [
     HEADER,
-    "import { native, type Handle } from './native.js';",
+    "import { native, type Handle, type ScriptHandle } from './native.js';",
     "import type { Tensor, TensorOrScalar } from './tensor.js';",
     '',
     '/** The addon\'s functions, one per op table entry. */',

@@ -9,6 +9,8 @@ export type { NativeBinding };
 
 /** Opaque handle to one native tensor reference. */
 export type Handle = { readonly __handle: unique symbol };
+/** Opaque handle to one native torch::jit::Module (native/torchscript.cc). */
+export type ScriptHandle = { readonly __script: unique symbol };
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

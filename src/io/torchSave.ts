@@ -19,12 +19,6 @@ import {
 } from './pickle.js';
 import { TorchFileError, describeKind, readFileBytes, readZipArchive, torchFileKind, type ZipRecord } from './zipArchive.js';
 
-interface TorchFileBinding {
-  /** Tensors built by libtorch's unpickler from `pickle` (a plain dict, see encodeTensorDict) and the archive's records. */
-  pickleLoad(archive: Uint8Array, pickle: Uint8Array, depth: number): { kind: 'dict'; entries: [string, Handle][] };
-  pickleSave(names: string[], tensors: Handle[]): ArrayBuffer;
-}
-const binding = native as unknown as TorchFileBinding;
 
 /** The entries of a checkpoint that published training scripts wrap their state dict in. */
 export const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict', 'net', 'params'];
@@ -63,7 +57,7 @@ export function parseTorchSave(bytes: Uint8Array, source = '<bytes>'): WeightsFi
   for (const [name, t] of entries) checkStorage(name, t, archive.records, fail);
   let loaded: [string, Handle][];
   try {
-    loaded = binding.pickleLoad(bytes, encodeTensorDict(entries), 1).entries;
+    loaded = native.pickleLoad(bytes, encodeTensorDict(entries), 1).entries;
   } catch (err) {
     return fail(`libtorch could not read it: ${(err as Error).message}`);
   }
@@ -132,7 +126,7 @@ export function stripDataParallel(tensors: Record<string, Tensor>, notes: string
 export function serializeTorchSave(record: Record<string, Tensor>): Uint8Array {
   const names = Object.keys(record);
   return new Uint8Array(
-    binding.pickleSave(
+    native.pickleSave(
       names,
       names.map((n) => record[n]!.handle),
     ),

@@ -4,29 +4,12 @@
 // namedParameters(), stateDict() and loadStateDict() follow the script's own
 // tree as PyTorch names it. Parameters are the script's own tensors (gradients
 // and optimiser steps reach the script); buffers share its storage.
-import { native, type Handle } from '../engine/native.js';
+import { native, type ScriptHandle } from '../engine/native.js';
 import { Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
-/** Opaque handle to one native torch::jit::Module. */
-type ScriptHandle = { readonly __script: unique symbol };
-
-interface ScriptMembers {
-  parameters: [string, Handle][];
-  buffers: [string, Handle][];
-  children: [string, ScriptHandle][];
-}
-
-interface ScriptBinding {
-  scriptLoad(bytes: Uint8Array, device: string | null): ScriptHandle;
-  scriptForward(module: ScriptHandle, input: Handle): Handle;
-  scriptTrain(module: ScriptHandle, mode: boolean): void;
-  scriptTo(module: ScriptHandle, device: string): void;
-  scriptMembers(module: ScriptHandle): ScriptMembers;
-}
-const binding = native as unknown as ScriptBinding;
 
 export class ScriptModule extends Module {
   readonly #script: ScriptHandle;
@@ -36,7 +19,7 @@ export class ScriptModule extends Module {
   private constructor(script: ScriptHandle) {
     super();
     this.#script = script;
-    const members = binding.scriptMembers(script);
+    const members = native.scriptMembers(script);
     for (const [name, handle] of members.parameters) {
       const owned = new Tensor(handle, false);
       this.registerParameter(name, Parameter.sharing(owned));
@@ -55,21 +38,21 @@ export class ScriptModule extends Module {
    * models.loadTorchScript), its tensors on `device` (default: where they were saved).
    */
   static fromBytes(bytes: Uint8Array, device?: torch.Device): ScriptModule {
-    return new ScriptModule(binding.scriptLoad(bytes, device === undefined ? null : String(device)));
+    return new ScriptModule(native.scriptLoad(bytes, device === undefined ? null : String(device)));
   }
 
   forward(x: Tensor): Tensor {
-    return new Tensor(binding.scriptForward(this.#script, x.handle));
+    return new Tensor(native.scriptForward(this.#script, x.handle));
   }
 
   override train(mode = true): this {
-    binding.scriptTrain(this.#script, mode);
+    native.scriptTrain(this.#script, mode);
     return super.train(mode);
   }
 
   /** Moves the script's tensors (parameters keep their identity; buffers follow). */
   override to(device: torch.Device): this {
-    binding.scriptTo(this.#script, String(device));
+    native.scriptTo(this.#script, String(device));
     torch.noGrad(() =>
       torch.tidy(() => {
         for (const m of this.modules()) if (m instanceof ScriptModule) m.#followBuffers();
@@ -83,7 +66,7 @@ export class ScriptModule extends Module {
   }
 
   #followBuffers(): void {
-    const handles = binding.scriptMembers(this.#script).buffers;
+    const handles = native.scriptMembers(this.#script).buffers;
     handles.forEach(([, handle], i) => {
       const moved = new Tensor(handle, false);
       this.#buffers[i]!.setData(moved);
