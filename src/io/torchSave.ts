@@ -19,7 +19,6 @@ import {
 } from './pickle.js';
 import { TorchFileError, describeKind, readFileBytes, readZipArchive, torchFileKind, type ZipRecord } from './zipArchive.js';
 
-
 /** The entries of a checkpoint that published training scripts wrap their state dict in. */
 export const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict', 'net', 'params'];
 const DATA_PARALLEL_PREFIX = 'module.';

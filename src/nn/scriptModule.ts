@@ -10,7 +10,6 @@ import * as torch from '../engine/torch.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
-
 export class ScriptModule extends Module {
   readonly #script: ScriptHandle;
   /** This module's own buffers as registered, in the script's order (to follow it across devices). */
