@@ -41,6 +41,10 @@ const epoch: EpochRow = {
 };
 const evalFile: EvalFile = {
   ...runFacts({ checkpoint: '/tmp/run', seed: 0, attacks: ['pgd20'] }),
+  protocol: 'reference',
+  individual: [{ name: 'pgd20', robustAccuracy: 0.25, seconds: 1, robust: [true, false, false, false] }],
+  adversarialSet: 'adversarial.safetensors',
+  transferFrom: null,
   cleanAccuracy: 0.75,
   robustAccuracy: 0.25,
   attacks: [{ name: 'pgd20', robustAccuracy: 0.25, seconds: 1.5 }],
@@ -91,6 +95,7 @@ test("eval.json and eps-sweep.json: the eval command's writers, read back by the
   assert.deepEqual(readRunFile(join(dir, 'eval.json'), evalFileSchema), JSON.parse(JSON.stringify(evalFile)));
   const sweep: SweepFile = {
     ...runFacts({ checkpoint: dir, seed: 0, epsSweep: [0, 0.1] }),
+    protocol: 'ours',
     sweep: [
       { epsilon: 0, cleanAccuracy: 0.75, robustAccuracy: 0.75, attacks: [], warnings: [] },
       {

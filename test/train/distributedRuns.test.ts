@@ -11,8 +11,13 @@ import { torch, io } from '../../src/index.js';
 import { CLI, d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
 import { freePort } from '../../src/cli/launch.js';
 
-/** A deterministic run (no dropout, no augmentation): one process and two see the same batches. */
-const deterministic = (out: string, epochs: number): string[] => trainArgs(out, { dropout: 0, augment: 'off', epochs });
+/**
+ * A deterministic run (no dropout, no augmentation): one process and two see the same batches. A
+ * per-epoch schedule, so that a 1-epoch run resumed to 2 epochs follows the 2-epoch run's lr (the
+ * short-run default decays over the run's length).
+ */
+const deterministic = (out: string, epochs: number): string[] =>
+  trainArgs(out, { dropout: 0, augment: 'off', epochs, schedule: 'constant' });
 const onTwo = (args: string[]): string[] => [...args, '--nproc-per-node', '2', '--dist-timeout', '30'];
 
 /** The largest relative difference (L2) between same-named tensors of two safetensors files. */
