@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { data, distributed, methods, models, optim, torch } from '../src/index.js';
 import { FASHION_MNIST_SYSTEM_DIR } from '../src/data/registry.js';
 import { writeJsonAtomic } from '../src/io/atomic.js';
-import { freePort } from '../test/distributed/workers.js';
+import { freePort } from '../src/cli/launch.js';
 
 const WARMUP_BATCHES = 1;
 

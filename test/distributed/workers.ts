@@ -1,19 +1,7 @@
 // Starts N worker processes on localhost as torchrun would (RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT on a free port) and collects what each printed.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-/** A port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort } from '../../src/cli/launch.js';
 
 export interface WorkerResult {
   rank: number;
