@@ -6,6 +6,11 @@
 //
 //   node dist/experiments/study-results.js [--study runs/study] [--out docs/results/fashion-mnist.md]
 //     [--n 1000] [--seed 0] [--protocol ours] [--autoattack autoattack] [--threads N]
+//     [--evaluate NAME]
+//
+// --evaluate NAME evaluates that one run (when finished) and writes no page:
+// experiments/study.sh calls it right after each training run, so evaluations
+// share the lanes' cores with training instead of waiting for the last run.
 //
 // --autoattack names what the AutoAttack column runs: 'autoattack' (the
 // standard suite), or one of its components (e.g. apgd-ce) for a quick look.
@@ -240,6 +245,7 @@ function main(): void {
       protocol: { type: 'string', default: 'ours' },
       autoattack: { type: 'string', default: 'autoattack' },
       threads: { type: 'string' },
+      evaluate: { type: 'string' },
     },
   });
   const number = (flag: string, v: string, min: number): number => {
@@ -261,6 +267,14 @@ function main(): void {
     throw new Error(`--study ${study}: not a directory (written by experiments/study.sh)`);
   const outFile = resolve(values.out!);
   const commands: string[] = [];
+  if (values.evaluate !== undefined) {
+    const run = STUDY_RUNS.find((r) => r.name === values.evaluate);
+    if (!run) throw new Error(`--evaluate: expected one of ${STUDY_RUNS.map((r) => r.name).join(', ')}, got '${values.evaluate}'`);
+    const state = runState(study, run);
+    if (state.kind !== 'finished') throw new Error(`--evaluate ${run.name}: the run is ${state.kind}, not finished`);
+    evaluate(state, s, commands);
+    return;
+  }
   const rows: Row[] = STUDY_RUNS.map((run) => {
     const state = runState(study, run);
     return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands) : null };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The methods study (docs/results/fashion-mnist.md): six methods and three D2R ablations on the full
 # Fashion-MNIST training set (60,000 images), smallcnn target (and smallcnn guidance for D2R and LBGAT),
-# eps 0.1, 10-step generation of step 0.01, D2R's recipe for every method (--recipe shared), seed 0.
-# Resumable: a run that has a checkpoint continues from it; a finished run is skipped.
+# eps 0.1, 10-step generation of step 0.01, D2R's recipe for every method (--recipe shared) over 8 epochs, seed 0.
+# Each run is evaluated (PGD-20, CW-20, AutoAttack on 1,000 test points) as soon as it has trained.
+# Resumable: a run that has a checkpoint continues from it; a finished run is skipped, its
+# evaluation kept (or resumed).
 #
 #   bash experiments/study.sh [OUT=runs/study] [LANE]      LANE: 1, 2 or all (default all, one after another)
 #
@@ -11,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/study}
 LANE=${2:-all}
-EPOCHS=${EPOCHS:-15}
+EPOCHS=${EPOCHS:-8}
 d2r() { nice -n 19 node dist/src/cli/main.js "$@"; }
 common=(--model smallcnn --dataset fashion-mnist --recipe shared --epochs "$EPOCHS" --epsilon 0.1 --step-size 0.01
   --steps 10 --eval-n 1000 --eval-steps 20 --seed 0 --threads 1)
@@ -21,23 +23,27 @@ train() { # NAME FLAGS...
   local dir="$OUT/$name"
   if [ -f "$dir/target.safetensors" ] && [ -f "$dir/checkpoint.json" ] &&
     node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1]));process.exit(c.epoch>=+process.argv[2]?0:1)' "$dir/checkpoint.json" "$EPOCHS"; then
-    echo "study: $name finished"; return
+    echo "study: $name trained"
+  elif [ -f "$dir/checkpoint.json" ]; then
+    d2r train --resume --epochs "$EPOCHS" --out "$dir"
+  else
+    d2r train "${common[@]}" "$@" --out "$dir"
   fi
-  if [ -f "$dir/checkpoint.json" ]; then d2r train --resume --out "$dir"; else d2r train "${common[@]}" "$@" --out "$dir"; fi
+  nice -n 19 node dist/experiments/study-results.js --study "$OUT" --evaluate "$name" --threads 1
 }
 
 lane1() {
   train d2r --method d2r --guidance smallcnn
-  train trades --method trades
   train lbgat --method lbgat --guidance smallcnn
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
+  train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
 }
 lane2() {
   train pgd-at --method pgd-at
   train standard --method standard
   train mart --method mart
+  train trades --method trades
   train d2r-target-generation --method d2r --guidance smallcnn --generation target
-  train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
 }
 case $LANE in
   1) lane1 ;;
