@@ -3,7 +3,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
-import type { Models } from '../methods/method.js';
+import type { Models } from '../models/targetAndGuidance.js';
 import { classCount } from '../attacks/common.js';
 import { fraction, individually, runToEnd, worstCaseSteps } from '../attacks/worstCase.js';
 import type { IndividualOutcome, NamedAttack, WorstCaseOptions, WorstCaseResult } from '../attacks/worstCase.js';

@@ -3,13 +3,9 @@
 // learning-rate schedule, modes, metrics and checkpoints; a method only says
 // how one batch becomes a loss.
 import type { Tensor } from '../engine/tensor.js';
-import type { Module } from '../nn/index.js';
+import type { Models } from '../models/targetAndGuidance.js';
 
-/** The models a method trains: the target always, a guidance model for two-model methods. */
-export interface Models {
-  target: Module;
-  guidance?: Module;
-}
+export type { Models };
 
 export interface BatchLoss {
   /** Scalar loss; the trainer calls backward() on it and steps the optimiser. */
