@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { data, io, torch } from '../../src/index.js';
+import { data, io, models, torch } from '../../src/index.js';
 import { pytorch } from '../helpers/oracle.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { OptionError } from '../../src/io/errors.js';
@@ -111,4 +111,29 @@ test('d2r train refuses a zoo model and a script for the same role, and a safete
     wrong.stderr,
     /weights\.safetensors: expected a TorchScript archive \(torch\.jit\.save\), found safetensors weights; weights load into a zoo model \(--model with --weights\)/,
   );
+});
+
+test('a scripted target trains data-parallel as on one process: the gradients of its parameters are averaged', () => {
+  const dir = tempDir();
+  const script = join(dir, 'plain.pt');
+  pytorch('script_training.py', 'make_script', { seed: 1, path: script, channels: 1, classes: 10, deterministic: true });
+  const run = (out: string): string[] =>
+    trainArgs(out, { model: null, torchscript: script, augment: 'off', schedule: 'constant', evalN: 0 });
+  const one = join(dir, 'one');
+  const two = join(dir, 'two');
+  const single = d2r(run(one));
+  assert.equal(single.status, 0, single.stderr);
+  const parallel = d2r([...run(two), '--nproc-per-node', '2', '--dist-timeout', '30']);
+  assert.equal(parallel.status, 0, parallel.stderr);
+  torch.tidy(() => {
+    const a = io.loadSafetensors(join(one, 'target.safetensors'));
+    const b = io.loadSafetensors(join(two, 'target.safetensors'));
+    assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+    const before = models.loadTorchScript(script).stateDict();
+    for (const [name, t] of Object.entries(a)) {
+      assert.ok(t.sub(before[name]!).abs().max().item() > 1e-6, `${name} trained`);
+      assert.ok(t.sub(b[name]!).abs().max().item() < 1e-5, `${name}: two processes agree with one`);
+    }
+  });
+  assert.ok(existsSync(join(two, 'target.torchscript.pt')));
 });

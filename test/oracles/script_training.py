@@ -9,13 +9,14 @@ from oracle_io import serve
 
 
 class TinyNet(nn.Module):
-    """Not in the zoo: a strided conv with batch norm and dropout, a depthwise conv, max and mean pooled heads."""
-    def __init__(self, channels, classes):
+    """Not in the zoo: a strided conv with batch norm and dropout, a depthwise conv, max and mean pooled heads.
+    Deterministic (norm=False, dropout=0), it trains alike on one process and on several."""
+    def __init__(self, channels, classes, norm=True, dropout=0.25):
         super().__init__()
         self.conv = nn.Conv2d(channels, 4, 3, stride=2, padding=1)
-        self.bn = nn.BatchNorm2d(4)
+        self.bn = nn.BatchNorm2d(4) if norm else nn.Identity()
         self.depthwise = nn.Conv2d(4, 4, 3, padding=1, groups=4)
-        self.drop = nn.Dropout(0.25)
+        self.drop = nn.Dropout(dropout)
         self.fc = nn.Linear(8, classes)
 
     def forward(self, x):
@@ -26,9 +27,11 @@ class TinyNet(nn.Module):
 
 
 def make_script(inp):
-    """Scripts a seeded TinyNet and saves it to `path`."""
+    """Scripts a seeded TinyNet (deterministic when `deterministic` is given and true) and saves it to `path`."""
     torch.manual_seed(inp['seed'])
-    torch.jit.script(TinyNet(inp['channels'], inp['classes'])).save(inp['path'])
+    deterministic = inp.get('deterministic', False)
+    net = TinyNet(inp['channels'], inp['classes'], norm=not deterministic, dropout=0.0 if deterministic else 0.25)
+    torch.jit.script(net).save(inp['path'])
     return {}
 
 
