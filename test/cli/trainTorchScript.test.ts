@@ -101,6 +101,9 @@ test('d2r train refuses a zoo model and a script for the same role, and a safete
   );
   assert.equal(refusal({ model: 'torchscript' }), '--model torchscript needs --torchscript (the TorchScript file (torch.jit.save))');
   assert.equal(resolveTrainConfig({ torchscript: 'mine.pt', model: 'torchscript' }).model, 'torchscript');
+  // A scripted guidance model brings its weights: it may be frozen without --guidance-weights (a zoo one may not).
+  assert.equal(resolveTrainConfig({ method: 'd2r', guidanceTorchscript: 'g.pt', guidanceMode: 'frozen' }).guidance, 'torchscript');
+  assert.match(refusal({ method: 'd2r', guidanceMode: 'frozen' }), /--guidance-mode frozen needs --guidance-weights/);
 
   const dir = tempDir();
   const weights = join(dir, 'weights.safetensors');
