@@ -1534,6 +1534,13 @@ Napi::Value op_scriptTo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value op_scriptSave(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "scriptSave");
+  torch::jit::Module& module = scriptModuleArg(info, 0);
+  return scriptSave(env, module);
+}
+
 Napi::Value op_scriptMembers(const Napi::CallbackInfo& info) {
   [[maybe_unused]] Napi::Env env = info.Env();
   checkArgCount(info, 1, "scriptMembers");
@@ -1740,6 +1747,7 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("scriptForward", op_scriptForward);
   D2R_EXPORT("scriptTrain", op_scriptTrain);
   D2R_EXPORT("scriptTo", op_scriptTo);
+  D2R_EXPORT("scriptSave", op_scriptSave);
   D2R_EXPORT("scriptMembers", op_scriptMembers);
   D2R_EXPORT("pickleLoad", op_pickleLoad);
   D2R_EXPORT("pickleSave", op_pickleSave);

@@ -81,6 +81,7 @@ Napi::Value scriptLoad(Napi::Env env, Napi::TypedArray bytes, c10::optional<at::
 at::Tensor scriptForward(torch::jit::Module& module, const at::Tensor& input);
 void scriptTrain(torch::jit::Module& module, bool mode);
 void scriptTo(torch::jit::Module& module, const std::string& device);
+Napi::Value scriptSave(Napi::Env env, torch::jit::Module& module);
 // { parameters, buffers, children } of the module itself, each [name, handle].
 Napi::Value scriptMembers(Napi::Env env, torch::jit::Module& module);
 Napi::Value pickleLoad(Napi::Env env, Napi::TypedArray archive, Napi::TypedArray pickle, int64_t depth);

@@ -296,6 +296,8 @@ export const ops = [
   { sig: 'scriptForward(module: Script, input: Tensor) -> Tensor', cpp: 'scriptForward(module, input)' },
   { sig: 'scriptTrain(module: Script, mode: bool) -> void', cpp: 'scriptTrain(module, mode)' },
   { sig: 'scriptTo(module: Script, device: string) -> void', cpp: 'scriptTo(module, device)' },
+  // The bytes of the module as torch.jit.save writes it (its code and its current tensors).
+  { sig: 'scriptSave(module: Script) -> Value<ArrayBuffer>', cpp: 'scriptSave(env, module)' },
   // The module's own members (not recursive), each [name, handle]; tensors are the script's own.
   {
     sig: 'scriptMembers(module: Script) -> Value<{ parameters: [string, Handle][]; buffers: [string, Handle][]; children: [string, ScriptHandle][] }>',

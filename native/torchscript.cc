@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace d2r {
@@ -237,6 +238,17 @@ at::Tensor scriptForward(torch::jit::Module& module, const at::Tensor& input) {
 }
 
 void scriptTrain(torch::jit::Module& module, bool mode) { module.train(mode); }
+
+// The archive torch::jit::Module::save writes (torch.jit.load reads it), as bytes:
+// the caller writes them atomically.
+Napi::Value scriptSave(Napi::Env env, torch::jit::Module& module) {
+  std::ostringstream stream;
+  module.save(stream);
+  std::string bytes = stream.str();
+  auto buffer = Napi::ArrayBuffer::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(buffer.Data(), bytes.data(), bytes.size());
+  return buffer;
+}
 
 // Moves parameters and buffers in place (set_data), so handles on them stay valid.
 void scriptTo(torch::jit::Module& module, const std::string& device) { module.to(at::Device(device)); }

@@ -11,12 +11,15 @@ import { helpText, parseFlags, UsageError, withNulls, type FlagSpec } from './fl
 import {
   DATASET_NAMES,
   MODEL_NAMES,
+  SCRIPTED,
   TRAIN_DEFAULTS,
   defaultEpsilon,
   type DatasetName,
   type ModelName,
+  type RunModelName,
   type TrainConfig,
 } from '../train/config.js';
+import { TRAINED_SCRIPT_FILES } from '../train/runScripts.js';
 import { METRICS_FILE, RUN_CONFIG_FILE, readRunConfigFile } from '../train/runFiles.js';
 import { loadDataset } from '../data/index.js';
 import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io/checkpoint.js';
@@ -147,6 +150,8 @@ function inputFiles(f: EvalFlags): [string, string][] {
     ]),
   ];
   if (existsSync(join(dir, CHECKPOINT_POINTER))) files.push([checkpointWeightsPath(dir, f.which), `--checkpoint's weights`]);
+  const script = join(dir, TRAINED_SCRIPT_FILES[f.which]);
+  if (existsSync(script)) files.push([script, `--checkpoint's ${TRAINED_SCRIPT_FILES[f.which]}`]);
   return files;
 }
 
@@ -272,7 +277,7 @@ interface Setup {
   epsilon: number;
   norm: Norm;
   /** A zoo name, or 'torchscript'. */
-  modelName: ModelName | 'torchscript';
+  modelName: RunModelName;
 }
 
 function setUp(f: EvalFlags): Setup {
@@ -280,8 +285,7 @@ function setUp(f: EvalFlags): Setup {
   if (sources !== 1) throw new UsageError('give one of --checkpoint DIR, --model NAME --weights FILE, or --torchscript FILE');
   if (f.torchscript !== null && f.model !== null) throw new UsageError('--torchscript is the whole model: give no --model with it');
   const run = f.checkpoint ? readRunConfig(f.checkpoint) : null;
-  const modelName =
-    f.torchscript !== null ? 'torchscript' : (f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null));
+  const modelName = f.torchscript !== null ? SCRIPTED : (f.model ?? (run ? (f.which === 'guidance' ? run.guidance : run.model) : null));
   const needs = (flag: string, choices: readonly string[]): string =>
     run
       ? `${join(f.checkpoint!, RUN_CONFIG_FILE)} does not record the ${flag}; give --${flag} (one of ${choices.join(', ')})`
@@ -314,9 +318,10 @@ function setUp(f: EvalFlags): Setup {
     images = data.images.indexSelect(0, perm);
     labels = data.labels.indexSelect(0, perm);
   }
+  // A run trained from a script evaluates the trained script it wrote (the checkpoint's weights are then loaded into it, as for the zoo).
   const model =
-    modelName === 'torchscript'
-      ? loadTorchScript(f.torchscript!, { device: f.device })
+    modelName === SCRIPTED
+      ? loadTorchScript(f.torchscript ?? join(f.checkpoint!, TRAINED_SCRIPT_FILES[f.which]), { device: f.device })
       : createModelFor(modelName, data, run?.dropout ?? TRAIN_DEFAULTS.dropout, f.device);
   if (f.checkpoint) loadRunWeights(f.checkpoint, model, f.which);
   else if (f.weights) {

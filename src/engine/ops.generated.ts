@@ -183,6 +183,7 @@ export interface NativeBinding {
   scriptForward(module: ScriptHandle, input: Handle): Handle;
   scriptTrain(module: ScriptHandle, mode: boolean): void;
   scriptTo(module: ScriptHandle, device: string): void;
+  scriptSave(module: ScriptHandle): ArrayBuffer;
   scriptMembers(module: ScriptHandle): { parameters: [string, Handle][]; buffers: [string, Handle][]; children: [string, ScriptHandle][] };
   pickleLoad(archive: ArrayBufferView, pickle: ArrayBufferView, depth: number): { kind: 'dict'; entries: [string, Handle][] };
   pickleSave(names: string[], tensors: Handle[]): ArrayBuffer;

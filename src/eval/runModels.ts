@@ -7,14 +7,6 @@ import type { Dataset } from '../data/index.js';
 import { createModel, type ModelName, type ModelSpec } from '../models/registry.js';
 import { loadCheckpointWeights } from '../io/checkpoint.js';
 
-/** The settings of a run that decide its architectures. */
-export interface RunArchitecture {
-  model: ModelName;
-  /** The guidance model of two-model methods. */
-  guidance: ModelName;
-  dropout: number;
-}
-
 type DataShape = Pick<Dataset, 'inputShape' | 'numClasses'>;
 
 /** What the data set decides about the models. */
@@ -25,11 +17,6 @@ export function modelSpecFor(data: DataShape, dropout: number): ModelSpec {
 /** A freshly initialised model of an architecture, built for the data, on the device. */
 export function createModelFor(name: ModelName, data: DataShape, dropout: number, device: string): Module {
   return createModel(name, modelSpecFor(data, dropout)).to(device);
-}
-
-/** A freshly initialised model of the run: its target, or its guidance model. */
-export function createRunModel(run: RunArchitecture, which: 'target' | 'guidance', data: DataShape, device: string): Module {
-  return createModelFor(which === 'target' ? run.model : run.guidance, data, run.dropout, device);
 }
 
 /** Loads the weights of the run's latest checkpoint into `model`; returns the checkpoint's epoch. */

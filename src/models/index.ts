@@ -6,4 +6,4 @@ export { resNet18, ResNet18, BasicBlock } from './resNet18.js';
 export { wideResNet, WideResNet, WideBasicBlock, NetworkBlock, type WideResNetOptions } from './wideResNet.js';
 export { createModel, MODEL_NAMES, type ModelName, type ModelSpec } from './registry.js';
 export type { Models } from './targetAndGuidance.js';
-export { loadTorchScript, type LoadTorchScriptOptions } from './torchScript.js';
+export { loadTorchScript, saveTorchScript, type LoadTorchScriptOptions } from './torchScript.js';

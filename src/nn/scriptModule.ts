@@ -44,6 +44,11 @@ export class ScriptModule extends Module {
     return new Tensor(native.scriptForward(this.#script, x.handle));
   }
 
+  /** The module as torch.jit.save writes it: its code and its current tensors (torch.jit.load reads it). */
+  toBytes(): Uint8Array {
+    return new Uint8Array(native.scriptSave(this.#script));
+  }
+
   override train(mode = true): this {
     native.scriptTrain(this.#script, mode);
     return super.train(mode);

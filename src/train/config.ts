@@ -4,7 +4,7 @@
 // the values that depend on other settings (attack budget per data set,
 // learning rate per model, beta per method).
 import { z, parseSettings } from '../io/schema.js';
-import { MissingOptionError } from '../io/errors.js';
+import { MissingOptionError, OptionError, type OptionNamer } from '../io/errors.js';
 import { MODEL_NAMES, type ModelName } from '../models/registry.js';
 import { DATASETS, type DatasetName } from '../data/registry.js';
 import {
@@ -41,7 +41,11 @@ const SHORT_RUN_SMALLCNN_BATCH = 16;
 const DEFAULT_BATCH = 128;
 
 const described = <T extends z.ZodType>(schema: T, description: string): T => schema.meta({ description });
-const modelName = z.enum(MODEL_NAMES as [ModelName, ...ModelName[]]);
+
+/** The model name of a role whose model is a TorchScript file (--torchscript, --guidance-torchscript) rather than a zoo architecture. */
+export const SCRIPTED = 'torchscript';
+export type RunModelName = ModelName | typeof SCRIPTED;
+const modelName = z.enum([...MODEL_NAMES, SCRIPTED] as readonly RunModelName[] as [RunModelName, ...RunModelName[]]);
 
 /**
  * A resolved training configuration, as config.json records it: every setting
@@ -50,8 +54,19 @@ const modelName = z.enum(MODEL_NAMES as [ModelName, ...ModelName[]]);
  */
 export const trainConfigSchema = z.object({
   method: described(z.enum(METHOD_NAMES), 'training method'),
-  model: described(modelName, 'target model'),
-  guidance: described(modelName, 'guidance model for d2r/lbgat (default: resnet18 on 32x32 data, else the target architecture)'),
+  model: described(modelName, `target model (default: smallcnn; ${SCRIPTED} when --torchscript gives it)`),
+  torchscript: described(
+    z.string().nullable(),
+    'the target as a TorchScript file (torch.jit.save): any architecture, trained from its weights (instead of --model)',
+  ),
+  guidance: described(
+    modelName,
+    `guidance model for d2r/lbgat (default: ${SCRIPTED} with --guidance-torchscript, else resnet18 on 32x32 data, else the target's zoo architecture, smallcnn for a scripted target)`,
+  ),
+  guidanceTorchscript: described(
+    z.string().nullable(),
+    'the guidance model as a TorchScript file (torch.jit.save), any architecture (instead of --guidance)',
+  ),
   guidanceWeights: described(
     z.string().nullable(),
     'weights of a pre-trained guidance model: safetensors or a torch.save state dict (.pt/.pth)',
@@ -134,10 +149,9 @@ export const trainSettingsSchema = z.strictObject(
 
 export type TrainSettings = z.output<typeof trainSettingsSchema>;
 
-/** The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe; batch size and lr from the model and run length). */
+/** The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe; batch size and lr from the model and run length; the model from --torchscript). */
 export const TRAIN_DEFAULTS = {
   method: 'standard',
-  model: 'smallcnn',
   guidanceMode: 'joint',
   dataset: 'fashion-mnist',
   recipe: 'reference',
@@ -174,7 +188,12 @@ export function defaultEpsilon(dataset: DatasetName): number {
  */
 export function resolveTrainConfig(settings: unknown): TrainConfig {
   const given = parseSettings(trainSettingsSchema, settings);
-  const s = { ...TRAIN_DEFAULTS, ...given };
+  const s = {
+    ...TRAIN_DEFAULTS,
+    ...given,
+    model: scriptedOrZoo(given, 'model', 'torchscript') ?? 'smallcnn',
+    guidance: scriptedOrZoo(given, 'guidance', 'guidanceTorchscript'),
+  };
   const small = isSmallImages(s.dataset);
   const epsilon = s.epsilon ?? defaultEpsilon(s.dataset);
   const recipe = recipeFor(s.method, s.recipe);
@@ -186,7 +205,9 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
     batchSize: s.batchSize ?? (short && s.model === 'smallcnn' ? SHORT_RUN_SMALLCNN_BATCH : DEFAULT_BATCH),
     weightDecay: s.weightDecay ?? recipe.weightDecay,
     schedule: s.schedule ?? (short ? 'short' : 'reference'),
-    guidance: s.guidance ?? (small ? s.model : 'resnet18'),
+    guidance: s.guidance ?? (small ? (s.model === SCRIPTED ? 'smallcnn' : s.model) : 'resnet18'),
+    torchscript: s.torchscript ?? null,
+    guidanceTorchscript: s.guidanceTorchscript ?? null,
     guidanceWeights: s.guidanceWeights ?? null,
     dataDir: s.dataDir ?? null,
     lr: s.lr ?? (s.model === 'smallcnn' ? (short ? SHORT_RUN_SMALLCNN_LR : 0.01) : recipe.lr),
@@ -202,8 +223,45 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
     threads: s.threads ?? 0,
     limit: s.limit ?? null,
   };
-  if (config.guidanceMode === 'frozen' && !config.guidanceWeights) {
+  // A scripted guidance model brings its own weights.
+  if (config.guidanceMode === 'frozen' && !config.guidanceWeights && config.guidance !== SCRIPTED) {
     throw new MissingOptionError('guidanceWeights', 'a pre-trained guidance model', { option: 'guidanceMode', value: 'frozen' });
   }
   return config;
+}
+
+/** Two settings that give the same model in two ways. */
+export class ConflictingOptionsError extends OptionError {
+  override name = 'ConflictingOptionsError';
+  constructor(
+    option: string,
+    readonly other: string,
+    readonly what: string,
+  ) {
+    super(option, `no ${other} with it`, 'both');
+    this.message = this.describe((o) => `setting '${o}'`);
+  }
+
+  override describe(name: OptionNamer): string {
+    return `${name(this.option)} and ${name(this.other)} both give the ${this.what}: give one of them`;
+  }
+}
+
+/**
+ * The model of a role when a script or a zoo name decides it: SCRIPTED with a
+ * script file, the zoo name given, or undefined (its default applies).
+ */
+function scriptedOrZoo(
+  given: TrainSettings,
+  zoo: 'model' | 'guidance',
+  script: 'torchscript' | 'guidanceTorchscript',
+): RunModelName | undefined {
+  const name = given[zoo];
+  const what = zoo === 'model' ? 'target model' : 'guidance model';
+  if (given[script] !== undefined) {
+    if (name !== undefined && name !== SCRIPTED) throw new ConflictingOptionsError(script, zoo, what);
+    return SCRIPTED;
+  }
+  if (name === SCRIPTED) throw new MissingOptionError(script, 'the TorchScript file (torch.jit.save)', { option: zoo, value: SCRIPTED });
+  return name;
 }

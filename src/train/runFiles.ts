@@ -19,7 +19,20 @@ export const METRICS_FILE = 'metrics.jsonl';
  * so runs written before a setting existed still read (older runs also
  * recorded the flag parser's `config` and `positionals`; they are kept).
  */
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .nullable()
+  .default(null);
+
+/** The content of the TorchScript files a run loads its models from (null: a zoo model, or a run before it was recorded). */
+const scriptHashShape = {
+  torchscriptSha256: sha256.meta({ description: 'sha256 of the --torchscript file the target was loaded from' }),
+  guidanceTorchscriptSha256: sha256.meta({ description: 'sha256 of the --guidance-torchscript file the guidance model was loaded from' }),
+};
+
 export const runConfigFileSchema = runFactsSchema(trainConfigSchema.partial().loose()).extend({
+  ...scriptHashShape,
   worldSize: z
     .int()
     .min(1)
@@ -34,6 +47,7 @@ const nullableNumber = z.number().nullable().default(null);
 /** A "run" line: training started, or resumed after `resumedAfterEpoch`; the facts follow. */
 export const metricsRunRowSchema = runFactsSchema(z.record(z.string(), z.unknown())).extend({
   type: z.literal('run'),
+  ...scriptHashShape,
   worldSize: runConfigFileSchema.shape.worldSize,
   resumedAfterEpoch: z.int().min(0).nullable().default(null),
 });

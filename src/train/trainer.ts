@@ -30,9 +30,16 @@ import { GradientAverager, barrier } from '../distributed/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel, type ModelAccuracy } from '../eval/evaluate.js';
-import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
+import {
+  TRAINED_SCRIPT_FILES,
+  checkScriptsUnchanged,
+  createTrainModel,
+  saveTrainedScripts,
+  scriptHashes,
+  type ScriptHashes,
+} from './runScripts.js';
 import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
 import { anyRank, checkBatchSplit, evaluationShard, processRanks, seedRankStream, sumOverRanks, type Ranks } from './dataParallel.js';
 import {
@@ -75,6 +82,7 @@ const RUN_FILES = [
   METRICS_FILE,
   CHECKPOINT_POINTER,
   LATEST_WEIGHTS,
+  ...Object.values(TRAINED_SCRIPT_FILES),
   EVAL_FILE,
   SWEEP_FILE,
   'eval.state.json',
@@ -167,9 +175,9 @@ function augmentFor(config: TrainConfig, data: Dataset): boolean {
 }
 
 function buildModels(config: TrainConfig, data: Dataset, method: TrainingMethod, onNote?: (message: string) => void): Models {
-  const target = createRunModel(config, 'target', data, config.device);
+  const target = createTrainModel(config, 'target', data);
   if (!method.needsGuidance) return { target };
-  const guidance = createRunModel(config, 'guidance', data, config.device);
+  const guidance = createTrainModel(config, 'guidance', data);
   if (config.guidanceWeights)
     torch.tidy(() => guidance.loadStateDict(loadWeights(config.guidanceWeights!, onNote), { from: config.guidanceWeights! }));
   // A frozen guidance model is a fixed function: no gradients are kept for it.
@@ -235,6 +243,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const testSet = fullTestSet && ranks.worldSize > 1 ? evaluationShard(fullTestSet, ranks) : fullTestSet;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method, (note) => events.onNote?.(note));
+  const hashes = scriptHashes(config, models.guidance !== undefined);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
   // One SGD over every trained model (D2R's reference recipe; the same for one model).
   const optimizer = new SGD(
@@ -252,7 +261,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   if (config.resume) {
     const at = latestCheckpointEpoch(config.out);
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
-    checkResumable(config);
+    checkResumable(config, hashes);
     // Every rank reads the checkpoint: --out is on a file system all of them share.
     firstEpoch = restore(config, models, optimizer) + 1;
     if (leader && repairLatestWeights(config.out))
@@ -263,7 +272,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     writeFileSync(metricsPath, '');
   }
   if (leader) {
-    const facts = { ...runFacts(config), worldSize: ranks.worldSize };
+    const facts = { ...runFacts(config), ...hashes, worldSize: ranks.worldSize };
     writeRunConfigFile(config.out, facts);
     appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
   }
@@ -300,6 +309,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
             extra: { run: runIdentity(config) },
           }),
         );
+        saveTrainedScripts(config.out, models);
       }
       events.onEpochEnd?.(row);
     }
@@ -381,9 +391,11 @@ function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
   });
 }
 
-function checkResumable(config: TrainConfig): void {
-  const before = readRunConfigFile(config.out)?.config;
-  if (!before) return;
+function checkResumable(config: TrainConfig, hashes: ScriptHashes): void {
+  const recorded = readRunConfigFile(config.out);
+  if (!recorded) return;
+  checkScriptsUnchanged(config, recorded, hashes, join(config.out, RUN_CONFIG_FILE));
+  const before = recorded.config;
   for (const key of IDENTITY_KEYS) {
     if (JSON.stringify(before[key]) !== JSON.stringify(config[key])) {
       throw new OptionError(
