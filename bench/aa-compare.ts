@@ -6,7 +6,9 @@
 // conv net of bench/aa_torchscript_model.py: we load it with
 // models.loadTorchScript, the reference with torch.jit.load), or else a small
 // MLP trained here on Fashion-MNIST (its weights go to PyTorch as a state dict).
-// A case is norm:version[:epsilon] (default epsilon: EPSILON below).
+// A case is norm:version[:epsilon] (default epsilon: EPSILON below), or
+// norm:custom:epsilon:attack+attack... (our custom version: the attacks given
+// with the standard row's budgets, which the reference is given too).
 //
 //   node dist/bench/aa-compare.js --reference /tmp/autoattack-ref [--torchscript runs/aa-ref/convnet.pt] [--n 100]
 //     [--cases linf:standard,l2:standard,l1:standard,linf:plus,l2:plus] [--individual] [--out runs/bench-aa-compare.json]
@@ -62,35 +64,49 @@ function trainedMlp(): nn.Module {
 
 interface Case {
   norm: 'linf' | 'l2' | 'l1';
-  version: 'standard' | 'plus' | 'rand';
+  version: 'standard' | 'plus' | 'rand' | 'custom';
   epsilon: number;
+  /** The attacks of a custom case, in order. */
+  attacks?: attacks.AutoAttackComponent[];
 }
+
+const CASE_FORMAT = 'norm:version[:epsilon[:attack+attack...]] (norm linf|l2|l1; version standard|plus|rand, or custom with attacks)';
 
 function parseCase(spec: string): Case {
-  const [norm, version, epsilon] = spec.split(':');
-  if (!(norm! in EPSILON) || !['standard', 'plus', 'rand'].includes(version!))
-    throw new Error(`--cases: expected norm:version[:epsilon] (norm linf|l2|l1, version standard|plus|rand), got '${spec}'`);
-  const c = { norm, version } as Omit<Case, 'epsilon'>;
+  const [norm, version, epsilon, list] = spec.split(':');
+  const custom = version === 'custom';
+  if (!(norm! in EPSILON) || !['standard', 'plus', 'rand', 'custom'].includes(version!) || custom !== (list !== undefined))
+    throw new Error(`--cases: expected ${CASE_FORMAT}, got '${spec}'`);
+  const c = { norm, version } as Pick<Case, 'norm' | 'version'>;
   const eps = epsilon === undefined ? EPSILON[c.norm] : Number(epsilon);
   if (!(eps >= 0)) throw new Error(`--cases: epsilon must be a number >= 0, got '${epsilon}' in '${spec}'`);
-  return { ...c, epsilon: eps };
+  return { ...c, epsilon: eps, attacks: list?.split('+') as attacks.AutoAttackComponent[] | undefined };
 }
 
-/** What the reference is asked to run: L1 as a custom run of our L1 row's attacks and budgets (its L1 FAB-T and Square are not ours). */
-function referenceRequest(c: Case): Record<string, unknown> {
-  if (c.norm !== 'l1' || c.version !== 'standard') return { version: c.version };
-  const row = attacks.AUTOATTACK_VERSIONS.standard.l1;
+/** Our row's budgets as settings of the reference's attack objects (its custom runs otherwise keep its constructor's: APGD and FAB 5 restarts). */
+function referenceBudgets(row: attacks.AutoAttackVersion): Record<string, number | boolean> {
   return {
-    version: 'custom',
-    attacks: row.attacks,
-    overrides: {
-      'apgd.n_restarts': row.restarts['apgd-ce'],
-      'apgd.use_largereps': row.largerEpsilons,
-      'apgd_targeted.use_largereps': row.largerEpsilons,
-      'apgd_targeted.n_target_classes': row.targets['apgd-t'],
-      'apgd_targeted.n_restarts': row.restarts['apgd-t'],
-    },
+    'apgd.n_restarts': row.restarts['apgd-ce'],
+    'apgd.use_largereps': row.largerEpsilons,
+    'apgd_targeted.use_largereps': row.largerEpsilons,
+    'apgd_targeted.n_target_classes': row.targets['apgd-t'],
+    'apgd_targeted.n_restarts': row.restarts['apgd-t'],
+    'fab.n_restarts': row.restarts.fab,
+    'fab.n_target_classes': row.targets['fab-t'],
+    'square.n_queries': row.queries,
   };
+}
+
+/**
+ * What the reference is asked to run: a custom case with our budgets for it
+ * (the standard row of its norm); L1 standard as a custom run of our L1 row
+ * (the reference's L1 FAB-T and Square are not ours).
+ */
+function referenceRequest(c: Case): Record<string, unknown> {
+  const row = attacks.AUTOATTACK_VERSIONS.standard[c.norm];
+  if (c.version === 'custom') return { version: 'custom', attacks: c.attacks, overrides: referenceBudgets(row) };
+  if (c.norm !== 'l1' || c.version !== 'standard') return { version: c.version };
+  return { version: 'custom', attacks: row.attacks, overrides: referenceBudgets(row) };
 }
 
 const wire = (t: Tensor) => ({ __tensor: true, shape: t.shape, dtype: t.dtype, data: t.toNumbers() });
@@ -130,7 +146,7 @@ const rows: Record<string, unknown>[] = [];
 for (const spec of values.cases!.split(',')) {
   const c = parseCase(spec);
   const { norm, version, epsilon } = c;
-  const options = { norm, epsilon, version, seed, batchSize: n };
+  const options = { norm, epsilon, version, attacks: c.attacks, seed, batchSize: n };
   let started = performance.now();
   const ours = values.individual ? null : attacks.autoAttack(model, x, y, options);
   const oursIndividual = values.individual ? attacks.autoAttackIndividual(model, x, y, options) : null;
@@ -142,6 +158,7 @@ for (const spec of values.cases!.split(',')) {
     norm,
     version,
     epsilon,
+    ...(c.attacks ? { attacks: c.attacks } : {}),
     model: values.torchscript ?? 'mlp',
     n,
     seed,
