@@ -1,15 +1,19 @@
 """The reference AutoAttack's side of bench/aa-compare.ts: runs the reference
 (imported from the folder given as `reference` in the input, never vendored)
-on the MLP the TypeScript side trained, with the same points, seed, norm,
-epsilon and version, and prints what it found as JSON.
+on the model the TypeScript side attacks (a TorchScript file, or the MLP it
+trained), with the same points, seed, norm, epsilon and version, and prints
+what it found as JSON.
 
 Input (stdin, the wire format of test/oracles/oracle_io.py): reference (the
-folder holding the `autoattack` package), weights (fc1/fc2 state dict), x, y,
+folder holding the `autoattack` package), torchscript (a path) or weights
+(fc1/fc2 state dict), x, y,
 norm ('linf', 'l2', 'l1'), epsilon, version ('standard', 'plus', 'rand' or
 'custom'), attacks (for custom), seed, individual (bool).
 Output: clean accuracy, robust accuracy after each attack (from the
 reference's log), the final per-point robust flags, and with individual the
-per-point flags of each attack run alone.
+per-point flags of each attack run alone. The flags are the reference's own
+verdicts (its return_labels), not a new forward pass, which for a randomised
+model would draw new randomness.
 """
 import contextlib
 import json
@@ -49,8 +53,11 @@ def evaluate(inp):
     from autoattack import AutoAttack  # noqa: E402 (the reference, from its folder)
 
     torch.set_num_threads(1)
-    w = inp['weights']
-    model = mlp(w, w['fc1.weight'].shape[1], w['fc1.weight'].shape[0], w['fc2.weight'].shape[0])
+    if 'torchscript' in inp:
+        model = torch.jit.load(inp['torchscript']).eval()
+    else:
+        w = inp['weights']
+        model = mlp(w, w['fc1.weight'].shape[1], w['fc1.weight'].shape[0], w['fc2.weight'].shape[0])
     x, y = inp['x'].float(), inp['y'].long()
     log = tempfile.NamedTemporaryFile('r', suffix='.log', delete=False)
     version = inp['version']
@@ -60,18 +67,15 @@ def evaluate(inp):
     for name, value in inp.get('overrides', {}).items():  # custom runs: the budgets of a version's row
         obj, attr = name.split('.')
         setattr(getattr(adversary, obj), attr, value)
-    with torch.no_grad():
-        clean = (model(x).argmax(1) == y)
-    out = {'clean': clean.float().mean().item()}
+    out = {}
     if inp.get('individual'):
-        adv = adversary.run_standard_evaluation_individual(x, y, bs=len(y))
-        with torch.no_grad():
-            out['individual'] = {name: (model(a).argmax(1) == y).tolist() for name, a in adv.items()}
+        adv = adversary.run_standard_evaluation_individual(x, y, bs=len(y), return_labels=True)
+        out['individual'] = {name: (labels == y).tolist() for name, (_, labels) in adv.items()}
     else:
-        adv = adversary.run_standard_evaluation(x, y, bs=len(y))
-        with torch.no_grad():
-            out['robust'] = (model(adv).argmax(1) == y).tolist()
+        _, labels = adversary.run_standard_evaluation(x, y, bs=len(y), return_labels=True)
+        out['robust'] = (labels == y).tolist()
         text = open(log.name).read()
+        out['clean'] = float(re.search(r'initial accuracy: ([0-9.]+)%', text).group(1)) / 100
         out['after'] = {m.group(1).lower(): float(m.group(2)) / 100
                         for m in re.finditer(r'robust accuracy after ([A-Z-]+): ([0-9.]+)%', text)}
     os.unlink(log.name)
