@@ -34,7 +34,16 @@ import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
-import { anyRank, checkBatchSplit, evaluationShard, processRanks, seedRankStream, sumOverRanks, type Ranks } from './dataParallel.js';
+import {
+  anyRank,
+  checkBatchSplit,
+  evaluationShard,
+  processRanks,
+  seedRankStream,
+  sumOverRanks,
+  syncBatchNorm,
+  type Ranks,
+} from './dataParallel.js';
 import {
   METRICS_FILE,
   RUN_CONFIG_FILE,
@@ -235,6 +244,8 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const testSet = fullTestSet && ranks.worldSize > 1 ? evaluationShard(fullTestSet, ranks) : fullTestSet;
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method, (note) => events.onNote?.(note));
+  const syncNote = config.syncBn ? syncBatchNorm(everyModel(models)) : null;
+  if (syncNote !== null) events.onNote?.(syncNote);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
   // One SGD over every trained model (D2R's reference recipe; the same for one model).
   const optimizer = new SGD(
