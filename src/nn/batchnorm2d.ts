@@ -15,8 +15,9 @@ export interface BatchNorm2dOptions {
   trackRunningStats?: boolean;
   /**
    * In training, normalise with the statistics of the global batch (every
-   * rank's part) as PyTorch's SyncBatchNorm; without a process group of
-   * several ranks this is plain batch norm. Default: false (per-rank statistics, as DDP).
+   * rank's part) as PyTorch's SyncBatchNorm; on one process, those of its
+   * batch (plain batch norm, computed the same way). Default: false (per-rank
+   * statistics, as DDP).
    */
   sync?: boolean;
 }
@@ -56,7 +57,7 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected a 4-d input [N, C, H, W], got shape [${x.shape}]`);
-    if (this.sync && this.training && distributed.worldSize() > 1) return this.forwardSynchronized(x);
+    if (this.sync && this.training) return this.forwardSynchronized(x);
     // Without running statistics the batch statistics are used in eval mode too.
     const useBatchStats = this.training || this.runningMean === null;
     return torch.batchNorm(x, this.runningMean, this.runningVar, {
@@ -74,23 +75,28 @@ export class BatchNorm2d extends Module {
    * allreduce (its backward sums the gradients over ranks), give the global
    * mean and biased variance to normalise with; the running variance takes
    * the unbiased one, as PyTorch. Every rank gets the same statistics, so the
-   * running averages stay equal on every rank.
+   * running averages stay equal on every rank. One process computes the same
+   * sums without the allreduce, so N processes give what one gives.
    */
   private forwardSynchronized(x: Tensor): Tensor {
     const channels = this.numFeatures;
     const [n, c, h, w] = x.shape as [number, number, number, number];
     if (c !== channels) throw new Error(`BatchNorm2d: expected ${channels} channels, got input of shape [${x.shape}]`);
+    // In float64: E[x^2] - E[x]^2 cancels, and in float32 its rounding (1e-7 of
+    // E[x^2]) is large next to eps for a nearly constant channel.
+    const wide = x.double();
     const local = torch.cat([
-      x.sum([0, 2, 3]),
-      x.square().sum([0, 2, 3]),
-      torch.full([1], n * h * w, { dtype: x.dtype, device: x.device }),
+      wide.sum([0, 2, 3]),
+      wide.square().sum([0, 2, 3]),
+      torch.full([1], n * h * w, { dtype: 'float64', device: x.device }),
     ]);
-    const global = distributed.differentiableAllReduce(local);
+    const global = distributed.worldSize() > 1 ? distributed.differentiableAllReduce(local) : local;
     const count = global.narrow(0, 2 * channels, 1).item() as number;
     if (count <= 1) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got ${count} over all ranks`);
-    const mean = global.narrow(0, 0, channels).div(count);
-    // E[x^2] - E[x]^2 can come out a rounding below 0 for a constant channel.
-    const variance = global.narrow(0, channels, channels).div(count).sub(mean.square()).clamp(0);
+    const wideMean = global.narrow(0, 0, channels).div(count);
+    // It can come out a rounding below 0 for a constant channel.
+    const wideVariance = global.narrow(0, channels, channels).div(count).sub(wideMean.square()).clamp(0);
+    const [mean, variance] = [wideMean.to(x.dtype), wideVariance.to(x.dtype)];
     const factor = this.averagingFactor();
     if (this.runningMean !== null && this.runningVar !== null) {
       torch.noGrad(() => {

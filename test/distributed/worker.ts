@@ -3,6 +3,7 @@
 // prints one JSON line with what it saw.
 import { readFileSync } from 'node:fs';
 import { distributed, nn, optim, torch, type Tensor } from '../../src/index.js';
+import { TinyBnCnn } from './tinyBnCnn.js';
 
 const TIMEOUT_SECONDS = Number(process.env.D2R_TEST_TIMEOUT ?? '5');
 
@@ -148,6 +149,47 @@ function train(): Record<string, unknown> {
   return { rank: distributed.rank(), weights };
 }
 
+/** The differentiable allreduce on values and weights that differ by rank: its sum, and the gradient its backward sums. */
+function differentiableAllReduce(): Record<string, unknown> {
+  const rank = distributed.rank();
+  const x = torch.tensor([rank + 1, 2 * (rank + 1)]).requiresGrad_(true);
+  const summed = distributed.differentiableAllReduce(x);
+  summed
+    .mul(torch.tensor([rank + 1, -3 * (rank + 1)]))
+    .sum()
+    .backward();
+  return { rank, sum: values(summed), grad: values(x.grad!) };
+}
+
+/**
+ * TinyBnCnn trained on this rank's shards of the JSON file argv[3] with
+ * synchronised batch norm and without: rank 0 reports both state dicts.
+ */
+function trainBatchNorm(): Record<string, unknown> {
+  const inputs = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
+  const trained = [true, false].map((sync) => {
+    const model = new TinyBnCnn();
+    const initial = Object.entries(inputs.weights).map(([k, w]) => [k, torch.tensor(w.data).reshape(w.shape)] as const);
+    model.loadStateDict(new Map(initial));
+    nn.convertSyncBatchNorm(model, sync);
+    const params = model.parameters();
+    const averager = new distributed.GradientAverager(params);
+    const opt = new optim.SGD(params, { lr: inputs.lr, momentum: inputs.momentum });
+    for (const batch of inputs.shards[distributed.rank()]!) {
+      torch.tidy(() => {
+        opt.zeroGrad();
+        const x = torch.tensor(batch.x.data).reshape(batch.x.shape);
+        const y = torch.tensor(batch.y.data, { dtype: 'int64' });
+        torch.crossEntropy(model.forward(x), y).backward();
+        averager.averageGradients();
+        opt.step();
+      });
+    }
+    return Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
+  });
+  return { rank: distributed.rank(), sync: trained[0], perRank: trained[1] };
+}
+
 async function main(): Promise<void> {
   const scenario = process.argv[2];
   const started = Date.now();
@@ -166,6 +208,7 @@ async function main(): Promise<void> {
   let report: Record<string, unknown>;
   if (scenario === 'healthy') report = { collectives: collectives(), gradients: gradients(), stuck: peerStuck() };
   else if (scenario === 'train') report = train();
+  else if (scenario === 'syncBatchNorm') report = { allReduce: differentiableAllReduce(), trained: trainBatchNorm() };
   else if (scenario === 'dies') report = peerDies(Number(process.argv[3]));
   else throw new Error(`unknown scenario ${scenario}`);
   console.log(JSON.stringify(report));
