@@ -5,13 +5,13 @@
 // through `d2r train --sync-bn` (recorded in config.json, kept on resume).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, nn, optim, torch, type Tensor } from '../../src/index.js';
 import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
-import { runWorkers } from './workers.js';
+import { runWorkers, writeTrainInputs } from './workers.js';
 import { TinyBnCnn } from './tinyBnCnn.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
@@ -67,17 +67,7 @@ test('synchronised batch norm on two processes gives the weights and running sta
   );
   const dir = mkdtempSync(join(tmpdir(), 'd2r-syncbn-'));
   try {
-    const file = join(dir, 'inputs.json');
-    const plain = (t: Tensor) => ({ shape: t.shape, data: t.toNumbers() });
-    writeFileSync(
-      file,
-      JSON.stringify({
-        weights: Object.fromEntries([...weights].map(([k, t]) => [k, plain(t)])),
-        shards: shards.map((s) => s.map((b) => ({ x: plain(b.x), y: plain(b.y) }))),
-        lr: LR,
-        momentum: MOMENTUM,
-      }),
-    );
+    const file = writeTrainInputs(dir, { weights, shards, lr: LR, momentum: MOMENTUM });
     const results = await runWorkers(WORKER, ['syncBatchNorm', file], RANKS, { killAfterMs: 120_000 });
     for (const r of results) assert.equal(r.code, 0, `rank ${r.rank}: ${r.stderr}`);
     const [r0, r1] = results.map((r) => r.report as Record<string, Record<string, unknown>>);

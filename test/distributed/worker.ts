@@ -125,10 +125,8 @@ interface TrainInputs {
   momentum: number;
 }
 
-/** SGD on this rank's shard of the JSON file argv[3], gradients averaged as DDP does; rank 0 reports the weights. */
-function train(): Record<string, unknown> {
-  const inputs = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
-  const model = new TinyCnn();
+/** SGD on this rank's shards of `inputs` from their weights, gradients averaged as DDP does; the state dict after. */
+function trainOnShards(model: nn.Module, inputs: TrainInputs): Record<string, number[]> {
   const initial = Object.entries(inputs.weights).map(([k, w]) => [k, torch.tensor(w.data).reshape(w.shape)] as const);
   model.loadStateDict(new Map(initial));
   const params = model.parameters();
@@ -145,8 +143,14 @@ function train(): Record<string, unknown> {
       opt.step();
     });
   }
-  const weights = Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
-  return { rank: distributed.rank(), weights };
+  return Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
+}
+
+const trainInputs = (): TrainInputs => JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
+
+/** TinyCnn trained on this rank's shards of the JSON file argv[3]; rank 0 reports the weights. */
+function train(): Record<string, unknown> {
+  return { rank: distributed.rank(), weights: trainOnShards(new TinyCnn(), trainInputs()) };
 }
 
 /** The differentiable allreduce on values and weights that differ by rank: its sum, and the gradient its backward sums. */
@@ -166,28 +170,13 @@ function differentiableAllReduce(): Record<string, unknown> {
  * synchronised batch norm and without: rank 0 reports both state dicts.
  */
 function trainBatchNorm(): Record<string, unknown> {
-  const inputs = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
-  const trained = [true, false].map((sync) => {
+  const inputs = trainInputs();
+  const [sync, perRank] = [true, false].map((on) => {
     const model = new TinyBnCnn();
-    const initial = Object.entries(inputs.weights).map(([k, w]) => [k, torch.tensor(w.data).reshape(w.shape)] as const);
-    model.loadStateDict(new Map(initial));
-    nn.convertSyncBatchNorm(model, sync);
-    const params = model.parameters();
-    const averager = new distributed.GradientAverager(params);
-    const opt = new optim.SGD(params, { lr: inputs.lr, momentum: inputs.momentum });
-    for (const batch of inputs.shards[distributed.rank()]!) {
-      torch.tidy(() => {
-        opt.zeroGrad();
-        const x = torch.tensor(batch.x.data).reshape(batch.x.shape);
-        const y = torch.tensor(batch.y.data, { dtype: 'int64' });
-        torch.crossEntropy(model.forward(x), y).backward();
-        averager.averageGradients();
-        opt.step();
-      });
-    }
-    return Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
+    nn.convertSyncBatchNorm(model, on);
+    return trainOnShards(model, inputs);
   });
-  return { rank: distributed.rank(), sync: trained[0], perRank: trained[1] };
+  return { rank: distributed.rank(), sync, perRank };
 }
 
 async function main(): Promise<void> {
