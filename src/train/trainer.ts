@@ -34,16 +34,8 @@ import { createRunModel } from '../eval/runModels.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import type { TrainConfig } from './config.js';
 import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
-import {
-  anyRank,
-  checkBatchSplit,
-  evaluationShard,
-  processRanks,
-  seedRankStream,
-  sumOverRanks,
-  syncBatchNorm,
-  type Ranks,
-} from './dataParallel.js';
+import { anyRank, checkBatchSplit, evaluationShard, processRanks, seedRankStream, sumOverRanks, type Ranks } from './dataParallel.js';
+import { syncBatchNorm } from './dataParallel.js';
 import {
   METRICS_FILE,
   RUN_CONFIG_FILE,
