@@ -32,6 +32,7 @@
 #define D2R_HAS_NCCL 0
 #endif
 
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -460,6 +461,39 @@ void distAverageGradients(Napi::Env env, const std::vector<at::Tensor>& params) 
       else p.mutable_grad() = average.clone();
     }
   });
+}
+
+// The sum over ranks as an autograd function, for statistics that a layer
+// computes from its local part of the global batch (synchronised batch norm).
+// Every rank computes S = sum_r s_r and a loss L_r of its own images; the
+// global loss is L = sum_r L_r / worldSize (each L_r a mean over an equal share,
+// weighted by the trainer when shares differ). dL/ds_r = (1 / worldSize) sum_q
+// dL_q/dS: so the backward sums the incoming gradients over ranks (as
+// SyncBatchNorm all-reduces sum_dy and sum_dy_xmu), every rank's parameter
+// gradients then hold its images' part of d(sum_q L_q)/dtheta, and
+// GradientAverager's mean over ranks is dL/dtheta: one process's gradient on
+// the global batch, as DDP with SyncBatchNorm gives.
+struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext*, const at::Tensor& input) { return summedOverRanks(input); }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list gradOutputs) {
+    return {summedOverRanks(gradOutputs[0])};
+  }
+  static at::Tensor summedOverRanks(const at::Tensor& t) {
+    auto sum = t.detach().clone(at::MemoryFormat::Contiguous);
+    allReduceOn(current("differentiableAllReduce"), sum, "sum");
+    return sum;
+  }
+};
+
+at::Tensor distAllReduceSum(Napi::Env env, const at::Tensor& t) {
+  at::Tensor out;
+  collective(env, [&] {
+    if (!at::isFloatingType(t.scalar_type())) {
+      throw std::invalid_argument("differentiableAllReduce: needs a floating-point tensor, got " + std::string(c10::toString(t.scalar_type())));
+    }
+    out = AllReduceSum::apply(t);
+  });
+  return out;
 }
 
 void distDestroy() { group.reset(); }

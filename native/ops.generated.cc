@@ -1481,6 +1481,13 @@ Napi::Value op_distAverageGradients_(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value op_distAllReduceSum(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "distAllReduceSum");
+  at::Tensor& self = tensorArg(info, 0);
+  return wrap(env, distAllReduceSum(env, self));
+}
+
 Napi::Value op_distDestroy(const Napi::CallbackInfo& info) {
   [[maybe_unused]] Napi::Env env = info.Env();
   checkArgCount(info, 0, "distDestroy");
@@ -1740,6 +1747,7 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("distAllGather", op_distAllGather);
   D2R_EXPORT("distBarrier", op_distBarrier);
   D2R_EXPORT("distAverageGradients_", op_distAverageGradients_);
+  D2R_EXPORT("distAllReduceSum", op_distAllReduceSum);
   D2R_EXPORT("distDestroy", op_distDestroy);
   D2R_EXPORT("distState", op_distState);
   D2R_EXPORT("distBackends", op_distBackends);

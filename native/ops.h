@@ -68,6 +68,8 @@ void distBroadcastFlat(Napi::Env env, const std::vector<at::Tensor>& tensors, in
 std::vector<at::Tensor> distAllGather(Napi::Env env, const at::Tensor& t);
 void distBarrier(Napi::Env env);
 void distAverageGradients(Napi::Env env, const std::vector<at::Tensor>& params);
+// The sum of t over ranks, differentiable: its backward sums the gradient over ranks.
+at::Tensor distAllReduceSum(Napi::Env env, const at::Tensor& t);
 void distDestroy();
 // { rank, worldSize, backend } of the group, or null without one.
 Napi::Value distState(Napi::Env env);

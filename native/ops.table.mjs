@@ -287,6 +287,8 @@ export const ops = [
   { sig: 'distAllGather(self: Tensor) -> TensorList', cpp: 'distAllGather(env, self)' },
   { sig: 'distBarrier() -> void', cpp: 'distBarrier(env)' },
   { sig: 'distAverageGradients_(params: TensorList) -> void', cpp: 'distAverageGradients(env, params)' },
+  // A new tensor: the sum over ranks; its backward sums the incoming gradient over ranks (synchronised batch norm).
+  { sig: 'distAllReduceSum(self: Tensor) -> Tensor', cpp: 'distAllReduceSum(env, self)' },
   { sig: 'distDestroy() -> void', cpp: 'distDestroy()' },
   { sig: 'distState() -> Value<{ rank: number; worldSize: number; backend: string } | null>', cpp: 'distState(env)' },
   { sig: 'distBackends() -> Value<string[]>', cpp: 'distBackends(env)' },

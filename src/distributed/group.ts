@@ -131,6 +131,16 @@ export function allReduce(t: Tensor, op: ReduceOp = 'sum'): void {
   collective(() => native.distAllReduce_(t.handle, op));
 }
 
+/**
+ * The sum of `t` over all ranks, as a new tensor that autograd follows: its
+ * backward sums the incoming gradient over ranks (every rank must then call
+ * backward through it, as it called the forward). For statistics of the
+ * global batch inside a model (synchronised batch norm, docs/distributed.md).
+ */
+export function differentiableAllReduce(t: Tensor): Tensor {
+  return new Tensor(collective(() => native.distAllReduceSum(t.handle)));
+}
+
 /** Copies rank `src`'s values of `t` into `t` on every rank. */
 export function broadcast(t: Tensor, src: number): void {
   collective(() => native.distBroadcast_(t.handle, src));

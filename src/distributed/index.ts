@@ -7,6 +7,7 @@ export {
   worldSize,
   localRank,
   allReduce,
+  differentiableAllReduce,
   broadcast,
   allGather,
   barrier,

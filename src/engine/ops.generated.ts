@@ -176,6 +176,7 @@ export interface NativeBinding {
   distAllGather(self: Handle): Handle[];
   distBarrier(): void;
   distAverageGradients_(params: Handle[]): void;
+  distAllReduceSum(self: Handle): Handle;
   distDestroy(): void;
   distState(): { rank: number; worldSize: number; backend: string } | null;
   distBackends(): string[];

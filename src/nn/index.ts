@@ -4,7 +4,7 @@ export { Parameter } from './parameter.js';
 export * as init from './init.js';
 export { Linear } from './linear.js';
 export { Conv2d, type Conv2dOptions, type Pair } from './conv2d.js';
-export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm2d.js';
+export { BatchNorm2d, convertSyncBatchNorm, type BatchNorm2dOptions } from './batchnorm2d.js';
 export { ReLU } from './relu.js';
 export { Identity } from './identity.js';
 export { Dropout } from './dropout.js';

@@ -121,6 +121,10 @@ export const trainConfigSchema = z.object({
     'libtorch threads (unset or 0: every core of the machine; with --nproc-per-node: cores / processes each)',
   ),
   limit: described(z.int().min(1).nullable(), 'use only the first N training images'),
+  syncBn: described(
+    z.boolean(),
+    'data-parallel runs: batch norm normalises with the statistics of the global batch, summed over the processes in each forward (one process: plain batch norm)',
+  ),
   evalN: described(z.int().min(0), 'test points evaluated after each epoch (clean and PGD)'),
   evalSteps: described(z.int().min(0), 'PGD steps of the per-epoch robust evaluation (0: clean only)'),
   device: described(z.string(), "device ('cpu', 'cuda', 'cuda:1')"),
@@ -168,6 +172,7 @@ export const TRAIN_DEFAULTS = {
   augment: 'auto',
   dropout: 0.5,
   seed: 0,
+  syncBn: false,
   evalN: 1000,
   evalSteps: 20,
   device: 'cpu',

@@ -7,6 +7,7 @@ import * as torch from '../engine/torch.js';
 import * as distributed from '../distributed/index.js';
 import { OptionError } from '../io/errors.js';
 import { SeededRandom, type Dataset } from '../data/index.js';
+import { convertSyncBatchNorm, type Module } from '../nn/index.js';
 
 export interface Ranks {
   rank: number;
@@ -80,4 +81,14 @@ export function evaluationShard(set: Dataset, ranks: Ranks): Dataset {
     labels: torch.keep(set.labels.narrow(0, from, to - from)),
     rows: (indices) => set.rows(indices.map((i) => i + from)),
   };
+}
+
+/**
+ * Synchronised batch norm (setting syncBn) in every BatchNorm2d of the models;
+ * a note when they have none, so the setting changes nothing. On one process
+ * the layers stay plain batch norm.
+ */
+export function syncBatchNorm(models: Module[]): string | null {
+  const layers = models.reduce((n, m) => n + convertSyncBatchNorm(m), 0);
+  return layers === 0 ? 'syncBn: the models have no batch norm layer to synchronise; it changes nothing' : null;
 }

@@ -41,7 +41,16 @@ import {
   type ScriptHashes,
 } from './runScripts.js';
 import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
-import { anyRank, checkBatchSplit, evaluationShard, processRanks, seedRankStream, sumOverRanks, type Ranks } from './dataParallel.js';
+import {
+  anyRank,
+  checkBatchSplit,
+  evaluationShard,
+  processRanks,
+  seedRankStream,
+  sumOverRanks,
+  syncBatchNorm,
+  type Ranks,
+} from './dataParallel.js';
 import {
   METRICS_FILE,
   RUN_CONFIG_FILE,
@@ -244,6 +253,8 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const method = createMethod(config);
   const models = buildModels(config, trainSet, method, (note) => events.onNote?.(note));
   const hashes = scriptHashes(config, models.guidance !== undefined);
+  const syncNote = config.syncBn ? syncBatchNorm(everyModel(models)) : null;
+  if (syncNote !== null) events.onNote?.(syncNote);
   const trainable = [models.target, ...(models.guidance && config.guidanceMode === 'joint' ? [models.guidance] : [])];
   // One SGD over every trained model (D2R's reference recipe; the same for one model).
   const optimizer = new SGD(

@@ -3,13 +3,13 @@
 // CNN from the same weights on the same shards; the weights must agree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch, type Tensor } from '../../src/index.js';
 import { pytorch } from '../helpers/oracle.js';
-import { runWorkers } from './workers.js';
+import { runWorkers, writeTrainInputs } from './workers.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const RANKS = 2;
@@ -32,16 +32,7 @@ test('2-process GradientAverager training gives the weights of PyTorch DDP (Gloo
 
   const dir = mkdtempSync(join(tmpdir(), 'd2r-ddp-'));
   try {
-    const file = join(dir, 'inputs.json');
-    const plain = (t: Tensor) => ({ shape: t.shape, data: t.toNumbers() });
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...inputs,
-        weights: Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, plain(t)])),
-        shards: shards.map((s) => s.map((b) => ({ x: plain(b.x), y: plain(b.y) }))),
-      }),
-    );
+    const file = writeTrainInputs(dir, inputs);
     const results = await runWorkers(WORKER, ['train', file], RANKS, { killAfterMs: 300_000 });
     for (const r of results) assert.equal(r.code, 0, `rank ${r.rank}: ${r.stderr}`);
     const ours = results[0]!.report!.weights as Record<string, number[]>;

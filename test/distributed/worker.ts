@@ -3,6 +3,7 @@
 // prints one JSON line with what it saw.
 import { readFileSync } from 'node:fs';
 import { distributed, nn, optim, torch, type Tensor } from '../../src/index.js';
+import { TinyBnCnn } from './tinyBnCnn.js';
 
 const TIMEOUT_SECONDS = Number(process.env.D2R_TEST_TIMEOUT ?? '5');
 
@@ -124,10 +125,8 @@ interface TrainInputs {
   momentum: number;
 }
 
-/** SGD on this rank's shard of the JSON file argv[3], gradients averaged as DDP does; rank 0 reports the weights. */
-function train(): Record<string, unknown> {
-  const inputs = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
-  const model = new TinyCnn();
+/** SGD on this rank's shards of `inputs` from their weights, gradients averaged as DDP does; the state dict after. */
+function trainOnShards(model: nn.Module, inputs: TrainInputs): Record<string, number[]> {
   const initial = Object.entries(inputs.weights).map(([k, w]) => [k, torch.tensor(w.data).reshape(w.shape)] as const);
   model.loadStateDict(new Map(initial));
   const params = model.parameters();
@@ -144,8 +143,40 @@ function train(): Record<string, unknown> {
       opt.step();
     });
   }
-  const weights = Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
-  return { rank: distributed.rank(), weights };
+  return Object.fromEntries([...Object.entries(model.stateDict())].map(([k, t]) => [k, t.toNumbers()]));
+}
+
+const trainInputs = (): TrainInputs => JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as TrainInputs;
+
+/** TinyCnn trained on this rank's shards of the JSON file argv[3]; rank 0 reports the weights. */
+function train(): Record<string, unknown> {
+  return { rank: distributed.rank(), weights: trainOnShards(new TinyCnn(), trainInputs()) };
+}
+
+/** The differentiable allreduce on values and weights that differ by rank: its sum, and the gradient its backward sums. */
+function differentiableAllReduce(): Record<string, unknown> {
+  const rank = distributed.rank();
+  const x = torch.tensor([rank + 1, 2 * (rank + 1)]).requiresGrad_(true);
+  const summed = distributed.differentiableAllReduce(x);
+  summed
+    .mul(torch.tensor([rank + 1, -3 * (rank + 1)]))
+    .sum()
+    .backward();
+  return { rank, sum: values(summed), grad: values(x.grad!) };
+}
+
+/**
+ * TinyBnCnn trained on this rank's shards of the JSON file argv[3] with
+ * synchronised batch norm and without: rank 0 reports both state dicts.
+ */
+function trainBatchNorm(): Record<string, unknown> {
+  const inputs = trainInputs();
+  const [sync, perRank] = [true, false].map((on) => {
+    const model = new TinyBnCnn();
+    nn.convertSyncBatchNorm(model, on);
+    return trainOnShards(model, inputs);
+  });
+  return { rank: distributed.rank(), sync, perRank };
 }
 
 async function main(): Promise<void> {
@@ -166,6 +197,7 @@ async function main(): Promise<void> {
   let report: Record<string, unknown>;
   if (scenario === 'healthy') report = { collectives: collectives(), gradients: gradients(), stuck: peerStuck() };
   else if (scenario === 'train') report = train();
+  else if (scenario === 'syncBatchNorm') report = { allReduce: differentiableAllReduce(), trained: trainBatchNorm() };
   else if (scenario === 'dies') report = peerDies(Number(process.argv[3]));
   else throw new Error(`unknown scenario ${scenario}`);
   console.log(JSON.stringify(report));

@@ -1,6 +1,9 @@
 // Starts N worker processes on localhost as torchrun would (RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT on a free port) and collects what each printed.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tensor } from '../../src/index.js';
 import { freePort } from '../../src/cli/launch.js';
 
 export interface WorkerResult {
@@ -60,4 +63,28 @@ export async function runWorkers(
       });
     }),
   );
+}
+
+/** What worker.ts's training scenarios read: initial weights, per rank per step a batch, SGD's settings. */
+export interface TrainInputs {
+  weights: Record<string, Tensor> | Map<string, Tensor>;
+  shards: { x: Tensor; y: Tensor }[][];
+  lr: number;
+  momentum: number;
+}
+
+/** Writes `inputs` as JSON into `dir` for the workers; returns the file. */
+export function writeTrainInputs(dir: string, inputs: TrainInputs): string {
+  const file = join(dir, 'inputs.json');
+  const plain = (t: Tensor) => ({ shape: t.shape, data: t.toNumbers() });
+  const weights = inputs.weights instanceof Map ? [...inputs.weights] : Object.entries(inputs.weights);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...inputs,
+      weights: Object.fromEntries(weights.map(([k, t]) => [k, plain(t)])),
+      shards: inputs.shards.map((s) => s.map((b) => ({ x: plain(b.x), y: plain(b.y) }))),
+    }),
+  );
+  return file;
 }
