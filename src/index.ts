@@ -6,7 +6,7 @@ export * as data from './data/index.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export * as optim from './optim/index.js';
-export * as distributed from './distributed/index.js';
+export * as distributed from './engine/distributed/index.js';
 export * as io from './io/index.js';
 export * as attacks from './attacks/index.js';
 export * as methods from './methods/index.js';

@@ -8,7 +8,7 @@ import { train, TrainingDivergedError, type TrainingEvents } from '../train/trai
 import type { ScheduleStep } from '../train/schedule.js';
 import { readRunConfigFile } from '../train/runFiles.js';
 import { checkBatchSplit } from '../train/dataParallel.js';
-import { destroyProcessGroup, initProcessGroup } from '../distributed/index.js';
+import { destroyProcessGroup, initProcessGroup } from '../engine/distributed/index.js';
 import { exitCodeFor } from '../io/stopSignals.js';
 
 export const TRAIN_FLAGS = flagsFromSchema(trainSettingsSchema, TRAIN_DEFAULTS);

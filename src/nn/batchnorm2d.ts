@@ -3,7 +3,7 @@
 // synchronised over the ranks of a data-parallel run (docs/distributed.md).
 import { type Tensor } from '../engine/tensor.js';
 import * as torch from '../engine/torch.js';
-import * as distributed from '../distributed/index.js';
+import * as distributed from '../engine/distributed/index.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 

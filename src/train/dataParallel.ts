@@ -4,7 +4,7 @@
 // random stream. On one process every function here is the identity, so a
 // 1-process run is exactly what it was before data-parallel training existed.
 import * as torch from '../engine/torch.js';
-import * as distributed from '../distributed/index.js';
+import * as distributed from '../engine/distributed/index.js';
 import { OptionError } from '../io/errors.js';
 import { SeededRandom, type Dataset } from '../data/index.js';
 import { convertSyncBatchNorm, type Module } from '../nn/index.js';

@@ -26,7 +26,7 @@ import { makeDirectory } from '../io/atomic.js';
 import { runFacts } from '../io/runFacts.js';
 import { watchStopSignals, yieldToEventLoop, type StopSignal } from '../io/stopSignals.js';
 import { DataLoader, loadDataset, type Dataset } from '../data/index.js';
-import { GradientAverager, barrier } from '../distributed/index.js';
+import { GradientAverager, barrier } from '../engine/distributed/index.js';
 import { createMethod } from '../methods/index.js';
 import type { Models, TrainingMethod } from '../methods/method.js';
 import { evaluateModel, type ModelAccuracy } from '../eval/evaluate.js';
@@ -203,7 +203,7 @@ function keepMetricsUpTo(path: string, epoch: number): EpochMetrics[] {
 }
 
 /**
- * Trains by `config`. In a process group (src/distributed) every rank calls it
+ * Trains by `config`. In a process group (src/engine/distributed) every rank calls it
  * and the run is data-parallel; rank 0 alone owns the run directory (its lock
  * and every file written there).
  */

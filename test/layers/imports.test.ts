@@ -1,6 +1,7 @@
 // Layers import only downward: a file under src/ may import its own layer and
 // the layers below it, never one above. The order is the architecture's:
-// engine < distributed < io, nn, optim, data < models < attacks < methods < eval < train < report < cli.
+// engine < io, nn, optim, data < models < attacks < methods < eval < train < report < cli
+// (the c10d collectives are part of the engine: src/engine/distributed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,18 +11,17 @@ import { fileURLToPath } from 'node:url';
 /** Each layer's rank; layers of one rank (io, nn, optim, data) may not import one another. */
 const RANK: Record<string, number> = {
   engine: 0,
-  distributed: 1,
-  io: 2,
-  nn: 2,
-  optim: 2,
-  data: 2,
-  models: 3,
-  attacks: 4,
-  methods: 5,
-  eval: 6,
-  train: 7,
-  report: 8,
-  cli: 9,
+  io: 1,
+  nn: 1,
+  optim: 1,
+  data: 1,
+  models: 2,
+  attacks: 3,
+  methods: 4,
+  eval: 5,
+  train: 6,
+  report: 7,
+  cli: 8,
 };
 
 // The tests run from dist/test/layers; the sources are at the repository root.

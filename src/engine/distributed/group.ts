@@ -1,10 +1,10 @@
 // The process group of this process: rendezvous, identity and the collectives,
 // on PyTorch's c10d (Gloo on CPU, NCCL in CUDA builds). One group per process,
 // as torch.distributed's default group; every collective blocks until done.
-import { Tensor } from '../engine/tensor.js';
-import { cudaIsAvailable } from '../engine/functions.generated.js';
+import { Tensor } from '../tensor.js';
+import { cudaIsAvailable } from '../functions.generated.js';
 import { DistributedOptionError, asDistributedError, collective } from './errors.js';
-import { native } from '../engine/native.js';
+import { native } from '../native.js';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'mean' | 'max' | 'min';

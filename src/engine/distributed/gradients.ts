@@ -2,10 +2,10 @@
 // does it: rank 0's parameters and buffers to every rank at the start, and after
 // each backward the gradients averaged over ranks in flat buckets (one allreduce
 // per bucket, not per parameter).
-import type { Tensor } from '../engine/tensor.js';
-import { bytesPerElement } from '../engine/dtype.js';
+import type { Tensor } from '../tensor.js';
+import { bytesPerElement } from '../dtype.js';
 import { DistributedOptionError, collective } from './errors.js';
-import { native } from '../engine/native.js';
+import { native } from '../native.js';
 
 /** DDP's default bucket_cap_mb. */
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
