@@ -24,7 +24,7 @@ import { loadRun } from '../../src/report/index.js';
 import { tempDir } from '../helpers/cli.js';
 
 const config = resolveTrainConfig({ method: 'd2r', epochs: 2, out: '/tmp/run' });
-const facts = { ...runFacts(config), worldSize: 2 };
+const facts = { ...runFacts(config), worldSize: 2, torchscriptSha256: null, guidanceTorchscriptSha256: null };
 const epoch: EpochRow = {
   type: 'epoch',
   epoch: 1,
