@@ -83,11 +83,11 @@ test('d2r train prints the schedule and records the recipe and the resolved valu
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stderr,
-    /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.05 \(set every batch: linear warm-up from 0 over the first 10% of the batches, then cosine decay to 0 at the end\); weight decay 0\.0002, momentum 0\.9\n/,
+    /schedule \(recipe reference: trades, short\): epochs 1-2 lr 0\.02 \(set every batch: linear warm-up from 0 over the first 10% of the batches, then cosine decay to 0 at the end\); weight decay 0\.0002, momentum 0\.9\n/,
   );
   const config = (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
   assert.deepEqual(
     [config['recipe'], config['epochs'], config['schedule'], config['weightDecay'], config['lr']],
-    ['reference', 2, 'short', 2e-4, 0.05],
+    ['reference', 2, 'short', 2e-4, 0.02],
   );
 });
