@@ -176,6 +176,29 @@ function tableRow(r: Row): string {
   );
 }
 
+/** The per-epoch check of every started run (test clean / PGD accuracy), so the curves can be read before a run finishes. */
+function curves(rows: Row[]): string[] {
+  const started = rows.flatMap((r) => (r.state.kind === 'not started' ? [] : [r.state]));
+  if (started.length === 0) return ['No run has started yet.'];
+  const longest = Math.max(...started.map((s) => s.planned));
+  const epochs = Array.from({ length: longest }, (_, i) => i + 1);
+  const cell = (s: (typeof started)[number], epoch: number): string => {
+    const e = s.epochs.find((row) => row.epoch === epoch);
+    return e ? `${pct(e.testCleanAccuracy)} / ${pct(e.testRobustAccuracy)}` : '';
+  };
+  const guidance = (s: (typeof started)[number]): string => {
+    const last = s.epochs.at(-1);
+    return last?.guidanceCleanAccuracy == null
+      ? ''
+      : ` (guidance at epoch ${last.epoch}: ${pct(last.guidanceCleanAccuracy)} / ${pct(last.guidanceRobustAccuracy)})`;
+  };
+  return [
+    `| run | ${epochs.map((e) => `epoch ${e}`).join(' | ')} |`,
+    `|---|${epochs.map(() => '---').join('|')}|`,
+    ...started.map((s) => `| \`${s.name}\`${guidance(s)} | ${epochs.map((e) => cell(s, e)).join(' | ')} |`),
+  ];
+}
+
 function page(rows: Row[], s: Settings, commands: string[], study: string, report: string | null, outFile: string): string {
   const finished = rows.filter((r) => r.state.kind === 'finished');
   const inProgress = rows.filter((r) => r.state.kind !== 'finished');
@@ -209,6 +232,13 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       'It is the training-time check, not the evaluation above.',
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
+    '',
+    '## Per-epoch check',
+    '',
+    "Each epoch's training-time check of the target (clean / PGD accuracy in %, on the run's first test points, " +
+      'the PGD of `--eval-steps`), for every run that has started, finished or not:',
+    '',
+    ...curves(rows),
     '',
     '## Commands',
     '',
