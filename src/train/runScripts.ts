@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Module } from '../nn/index.js';
 import { ScriptModule } from '../nn/scriptModule.js';
 import { loadTorchScript, saveTorchScript } from '../models/torchScript.js';
+import type { Models } from '../models/targetAndGuidance.js';
 import { MissingOptionError, OptionError } from '../io/errors.js';
 import type { Dataset } from '../data/index.js';
 import { createModelFor } from '../eval/runModels.js';
@@ -88,7 +89,7 @@ export function checkScriptsUnchanged(config: TrainConfig, recorded: Partial<Scr
 }
 
 /** Writes each scripted model of the run as TorchScript into `runDir` (its architecture with the current weights). */
-export function saveTrainedScripts(runDir: string, models: { target: Module; guidance?: Module }): void {
+export function saveTrainedScripts(runDir: string, models: Models): void {
   for (const role of ['target', 'guidance'] as const) {
     const model = models[role];
     if (model instanceof ScriptModule) saveTorchScript(join(runDir, TRAINED_SCRIPT_FILES[role]), model);
