@@ -275,7 +275,7 @@ export const ops = [
   { sig: 'memory() -> Value<{ numTensors: number; numBytes: number }>', cpp: 'memoryValue(env)' },
   { sig: 'version() -> string', cpp: 'TORCH_VERSION' },
 
-  // ---- c10d collectives (native/distributed.cc; the API is src/distributed/) -------------------
+  // ---- c10d collectives (native/distributed.cc; the API is src/engine/distributed/) ------------
   // Resolves once every rank has joined; the rendezvous runs off the JS thread.
   {
     sig: 'distInit(backend: string, rank: int, worldSize: int, masterAddr: string, masterPort: int, timeoutMs: int, glooInterface: string) -> Value<Promise<void>>',

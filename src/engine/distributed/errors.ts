@@ -1,4 +1,4 @@
-// The errors of the distributed layer. It sits below io, so these are its own
+// The errors of the collectives (part of the engine, below io), so these are its own
 // classes; the CLI maps them to messages and exit codes like io's.
 
 /**
