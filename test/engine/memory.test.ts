@@ -241,17 +241,23 @@ test('a disposed handle stays disposed after its native slot is reused by later 
   assert.deepEqual(torch.memory(), start);
 });
 
-test('handles nobody disposes are finalized during one long synchronous loop, and their slots are reused', () => {
+// When V8 collects on its own depends on the machine's heap limits, so the
+// test forces the collections; what it checks is that the finalizers run
+// inside them, not on a later turn of the event loop this loop never yields to.
+test('handles nobody disposes are finalized inside each collection of one long synchronous loop', () => {
   collectGarbage();
   const start = torch.memory();
   const x = torch.keep(torch.ones([1]));
-  let peak = 0;
-  for (let i = 0; i < 200_000; i++) {
-    x.add(1); // never disposed: only the collector frees it
-    if (i % 1000 === 0) peak = Math.max(peak, torch.memory().numTensors - start.numTensors);
+  const undisposed = (): number => torch.memory().numTensors - start.numTensors - 1;
+  const alive: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 50_000; i++) x.add(1); // never disposed: only the collector frees it
+    assert.ok(undisposed() > 0, 'the dropped handles are alive until a collection');
+    collectGarbage();
+    alive.push(undisposed());
   }
+  assert.deepEqual(alive, [0, 0, 0], 'handles still alive right after each collection inside the loop');
   const survivor = x.mul(3);
-  assert.ok(peak < 100_000, `${peak} undisposed handles were alive at once; the collector freed none during the loop`);
   assert.deepEqual(survivor.toNumbers(), [3]);
   survivor.dispose();
   x.dispose();
