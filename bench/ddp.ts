@@ -5,6 +5,7 @@
 // (bench/ddp_torch.py, DistributedDataParallel over Gloo), interleaved round by
 // round; medians and ratios printed and written as JSON. Only the batches after
 // a warm-up batch are timed, from a barrier to a barrier (process starts are not).
+// Each round also runs N independent processes (no exchange): the machine's ceiling.
 //
 //   npm run bench:ddp -- [--rounds 3] [--batches 16] [--batch-size 128] [--procs N] [--out runs/bench-ddp.json]
 import { spawn } from 'node:child_process';
@@ -119,6 +120,22 @@ async function ours(procs: number, threads: number): Promise<number> {
 
 const imagesPerSecond = (procs: number, seconds: number): number => (batches * Math.floor(batchSize / procs) * procs) / seconds;
 
+/**
+ * The machine's ceiling for `procs` processes: each trains its own shard-sized
+ * batches alone (no process group, no gradient exchange) at the same time as
+ * the others; images per second summed. What N processes lose against it is
+ * ours (communication, waiting); what this loses against N x 1x1 is the
+ * machine's (cores that share caches, memory bandwidth or a host).
+ */
+async function independent(procs: number): Promise<number> {
+  const script = fileURLToPath(import.meta.url);
+  const share = Math.floor(batchSize / procs);
+  const args = [script, '--worker', '--threads', '1', '--batches', String(batches), '--batch-size', String(share)];
+  const runs = Array.from({ length: procs }, () => lastJson(process.execPath, args, { ...process.env, WORLD_SIZE: '1' }));
+  const results = await Promise.all(runs);
+  return results.reduce((sum, r) => sum + (batches * share) / r.seconds!, 0);
+}
+
 async function pytorch(procs: number, threads: number): Promise<number> {
   const script = fileURLToPath(new URL('../../bench/ddp_torch.py', import.meta.url));
   const result = await lastJson(process.env.D2R_PYTHON ?? '/usr/bin/python3', [
@@ -143,7 +160,10 @@ async function main(): Promise<void> {
     { name: `${procs}x1`, procs, threads: 1 },
   ];
   const samples = new Map(configs.map((c) => [c.name, { ours: [] as number[], pytorch: [] as number[] }]));
+  const independentSamples: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    independentSamples.push(await independent(procs));
+    process.stderr.write(`round ${r + 1}/${rounds} ${procs} independent processes: ${independentSamples.at(-1)!.toFixed(1)} images/s\n`);
     for (const c of configs) {
       const s = samples.get(c.name)!;
       // Alternate who goes first so drifts in machine load hit both sides alike.
@@ -163,6 +183,7 @@ async function main(): Promise<void> {
     const s = samples.get(c.name)!;
     return { ...c, oursImagesPerSecond: median(s.ours), pytorchImagesPerSecond: median(s.pytorch), samples: s };
   });
+  const ceiling = median(independentSamples);
   const base = results[0]!;
   const table = results.map((r) => ({
     ...r,
@@ -177,7 +198,22 @@ async function main(): Promise<void> {
         `PyTorch ${r.pytorchImagesPerSecond.toFixed(1)} images/s (${r.pytorchSpeedup.toFixed(2)}x), our time / PyTorch's ${r.timeRatioVsPytorch.toFixed(3)}\n`,
     );
   }
-  writeJsonAtomic(values.out!, { cores, batches, batchSize, rounds, warmupBatches: WARMUP_BATCHES, configs: table });
+  const parallel = table.at(-1)!;
+  process.stdout.write(
+    `${procs} independent processes (the machine's ceiling, no exchange): ${ceiling.toFixed(1)} images/s ` +
+      `(${(ceiling / base.oursImagesPerSecond).toFixed(2)}x of 1x1); ours ${parallel.name} reaches ` +
+      `${((100 * parallel.oursImagesPerSecond) / ceiling).toFixed(0)}% of it, PyTorch ` +
+      `${((100 * parallel.pytorchImagesPerSecond) / ceiling).toFixed(0)}%\n`,
+  );
+  writeJsonAtomic(values.out!, {
+    cores,
+    batches,
+    batchSize,
+    rounds,
+    warmupBatches: WARMUP_BATCHES,
+    configs: table,
+    independent: { procs, imagesPerSecond: ceiling, samples: independentSamples },
+  });
 }
 
 if (values.worker) await worker();

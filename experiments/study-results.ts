@@ -29,7 +29,7 @@ import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
 import { EVAL_FILE } from '../src/eval/runFiles.js';
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
 
-/** The runs of experiments/study.sh, methods first, then D2R's ablations. */
+/** The runs of experiments/study.sh, methods first, then D2R's ablations and its variant. */
 const STUDY_RUNS: readonly { name: string; what: string }[] = [
   { name: 'standard', what: 'standard training (no attack)' },
   { name: 'pgd-at', what: 'PGD-AT' },
@@ -40,6 +40,7 @@ const STUDY_RUNS: readonly { name: string; what: string }[] = [
   { name: 'd2r-target-generation', what: 'D2R without CAG (--generation target)' },
   { name: 'd2r-no-clean', what: 'D2R without the clean term (--clean-weight 0)' },
   { name: 'd2r-no-adv', what: 'D2R without the adversarial term (--adv-weight 0)' },
+  { name: 'd2r-batchmean', what: 'D2R variant: each KL summed over classes, averaged over the batch (--reduction batchmean)' },
 ];
 
 /** The evaluations of a finished run: each attack alone on the same points; AutoAttack's is the run's eval.json (the report's attack table). */
@@ -207,7 +208,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '# The methods study on Fashion-MNIST',
     '',
     'Written by `experiments/study-results.ts` from the runs of `experiments/study.sh` in ' +
-      `\`${study}\`: six methods and three D2R ablations, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
+      `\`${study}\`: six methods, three D2R ablations and a D2R variant, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
       "10-step generation of step 0.01, `--recipe shared` (D2R's recipe for every method), seed 0.",
     '',
     `Evaluation: the first ${s.n} test points, seed ${s.seed}, eps as the run (0.1, L-inf), protocol \`${s.protocol}\` ` +

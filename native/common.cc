@@ -360,14 +360,20 @@ Napi::Value intListValue(Napi::Env env, at::IntArrayRef values) {
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
 #if defined(__GLIBC__)
-  // Opt-in: D2R_MMAP_THRESHOLD=<bytes> pins glibc's mmap threshold. glibc raises
-  // it as large blocks are freed; in some allocation patterns (several live
-  // multi-MB temporaries per step) the heap then grows without bound. Pinning
-  // it keeps memory flat but costs page faults on every large tensor (measured
-  // 1.5x slower training steps), so the default leaves glibc as it is.
-  if (const char* threshold = std::getenv("D2R_MMAP_THRESHOLD")) {
-    long bytes = std::atol(threshold);
-    if (bytes > 0) mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes));
+  // glibc serves blocks above its mmap threshold (128 KiB at start, raised as
+  // large blocks are freed) from fresh pages, and returns the heap's free top
+  // above the trim threshold (128 KiB) to the system: either way the next
+  // step's activations fault their pages in again. Which one a run gets
+  // depends on its first frees, so the same training step ran 77 or 143
+  // images/s from run to run. Pinning both high keeps tensors in the heap and
+  // the heap's pages mapped (131-141 images/s). D2R_MMAP_THRESHOLD=<bytes>
+  // sets another mmap threshold (1048576 keeps the resident set flat in the
+  // pattern docs/memory.md names, at a cost in speed); 0 leaves glibc as it is.
+  long mmapThreshold = 256L << 20;
+  if (const char* threshold = std::getenv("D2R_MMAP_THRESHOLD")) mmapThreshold = std::atol(threshold);
+  if (mmapThreshold > 0) {
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmapThreshold));
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
   }
 #endif
   d2r::registerOps(env, exports);
