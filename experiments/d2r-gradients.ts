@@ -121,7 +121,16 @@ function main(): void {
         `${f(row['reference.adv'])} | ${f(row['batchmean.total'])} | ${f(row['batchmean.clean'])} | ${f(row['batchmean.adv'])} |\n`,
     );
   }
-  writeJsonAtomic(values.out!, { run: values.run, batches, batchSize: BATCH, seed, budget: BUDGET, weights: WEIGHTS, dropout: DROPOUT, results });
+  writeJsonAtomic(values.out!, {
+    run: values.run,
+    batches,
+    batchSize: BATCH,
+    seed,
+    budget: BUDGET,
+    weights: WEIGHTS,
+    dropout: DROPOUT,
+    results,
+  });
   process.stdout.write(`${values.out}\n`);
 }
 
