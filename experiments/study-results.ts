@@ -29,7 +29,10 @@ import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
 import { EVAL_FILE } from '../src/eval/runFiles.js';
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
 
-/** The runs of experiments/study.sh, methods first, then D2R's ablations and its variant. */
+/** The hand-written analysis of the D2R runs, beside the page. */
+const INVESTIGATION = 'docs/results/d2r-investigation.md';
+
+/** The runs of experiments/study.sh, methods first, then D2R's ablations and its variants. */
 const STUDY_RUNS: readonly { name: string; what: string }[] = [
   { name: 'standard', what: 'standard training (no attack)' },
   { name: 'pgd-at', what: 'PGD-AT' },
@@ -41,6 +44,7 @@ const STUDY_RUNS: readonly { name: string; what: string }[] = [
   { name: 'd2r-no-clean', what: 'D2R without the clean term (--clean-weight 0)' },
   { name: 'd2r-no-adv', what: 'D2R without the adversarial term (--adv-weight 0)' },
   { name: 'd2r-batchmean', what: 'D2R variant: each KL summed over classes, averaged over the batch (--reduction batchmean)' },
+  { name: 'd2r-frozen-guidance', what: "D2R variant: the standard run's model as a frozen guidance (--guidance-mode frozen)" },
 ];
 
 /** The evaluations of a finished run: each attack alone on the same points; AutoAttack's is the run's eval.json (the report's attack table). */
@@ -208,7 +212,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '# The methods study on Fashion-MNIST',
     '',
     'Written by `experiments/study-results.ts` from the runs of `experiments/study.sh` in ' +
-      `\`${study}\`: six methods, three D2R ablations and a D2R variant, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
+      `\`${study}\`: six methods, three D2R ablations and two D2R variants, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
       "10-step generation of step 0.01, `--recipe shared` (D2R's recipe for every method), seed 0.",
     '',
     `Evaluation: the first ${s.n} test points, seed ${s.seed}, eps as the run (0.1, L-inf), protocol \`${s.protocol}\` ` +
@@ -233,6 +237,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       'It is the training-time check, not the evaluation above.',
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
+    `- Why D2R's target trails and what the two variants test: [d2r-investigation.md](${rel(resolve(INVESTIGATION))}).`,
     '',
     '## Per-epoch check',
     '',

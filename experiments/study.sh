@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The methods study (docs/results/fashion-mnist.md): six methods, three D2R ablations and a variant on the full
+# The methods study (docs/results/fashion-mnist.md): six methods, three D2R ablations and two variants on the full
 # Fashion-MNIST training set (60,000 images), smallcnn target (and smallcnn guidance for D2R and LBGAT),
 # eps 0.1, 10-step generation of step 0.01, D2R's recipe for every method (--recipe shared) over 8 epochs, seed 0.
 # Each run is evaluated (PGD-20, CW-20, AutoAttack on 1,000 test points) as soon as it has trained.
@@ -37,6 +37,10 @@ lane1() {
   train lbgat --method lbgat --guidance smallcnn
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
   train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
+  # The variant that tests whether the jointly trained guidance caps the target (docs/results/d2r-investigation.md):
+  # lane 2 trains standard long before lane 1 gets here.
+  train d2r-frozen-guidance --method d2r --guidance smallcnn --guidance-mode frozen \
+    --guidance-weights "$OUT/standard/target.safetensors"
 }
 lane2() {
   train pgd-at --method pgd-at
@@ -44,7 +48,7 @@ lane2() {
   train mart --method mart
   train trades --method trades
   train d2r-target-generation --method d2r --guidance smallcnn --generation target
-  # The variant that tests why D2R trails (docs/results/fashion-mnist.md): KL terms ten times larger.
+  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
   train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
 }
 case $LANE in
