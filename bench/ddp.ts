@@ -10,11 +10,9 @@
 //   npm run bench:ddp -- [--rounds 3] [--batches 16] [--batch-size 128] [--procs N] [--out runs/bench-ddp.json]
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { data, distributed, methods, models, optim, torch } from '../src/index.js';
-import { FASHION_MNIST_SYSTEM_DIR } from '../src/data/registry.js';
 import { writeJsonAtomic } from '../src/io/atomic.js';
 import { freePort } from '../src/cli/launch.js';
 
@@ -42,19 +40,9 @@ async function worker(): Promise<void> {
   if (procs > 1) await distributed.initProcessGroup({ backend: 'gloo' });
   const rank = distributed.rank();
   const count = (batches + WARMUP_BATCHES) * batchSize;
-  const { pixels, labels } = data.readIdxPair(
-    join(FASHION_MNIST_SYSTEM_DIR, 'train-images-idx3-ubyte.gz'),
-    join(FASHION_MNIST_SYSTEM_DIR, 'train-labels-idx1-ubyte.gz'),
-    10,
-  );
-  const xAll = torch.keep(
-    torch
-      .tensor(pixels.subarray(0, count * 784))
-      .reshape([count, 1, 28, 28])
-      .to('float32')
-      .div(255),
-  );
-  const yAll = torch.keep(torch.tensor(Array.from(labels.subarray(0, count)), { dtype: 'int64' }));
+  const train = data.loadDataset('fashion-mnist', { split: 'train', limit: count });
+  const xAll = train.images;
+  const yAll = train.labels;
   const target = models.smallCnn({ numClasses: 10 });
   const guidance = models.smallCnn({ numClasses: 10 });
   const params = [...target.parameters(), ...guidance.parameters()];

@@ -7,12 +7,10 @@
 // for both reductions, in train mode as in training; mean over the batches.
 //
 //   node dist/experiments/d2r-gradients.js --run runs/study/d2r [--batches 4] [--out docs/results/d2r-gradients.json]
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { data, methods, models, torch } from '../src/index.js';
 import type { Module } from '../src/nn/index.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { FASHION_MNIST_SYSTEM_DIR } from '../src/data/registry.js';
 import { loadRunWeights } from '../src/eval/runModels.js';
 import { writeJsonAtomic } from '../src/io/atomic.js';
 
@@ -77,19 +75,9 @@ function meanRows(rows: Row[]): Row {
 function main(): void {
   torch.setNumThreads(1);
   const count = batches * BATCH;
-  const { pixels, labels } = data.readIdxPair(
-    join(FASHION_MNIST_SYSTEM_DIR, 'train-images-idx3-ubyte.gz'),
-    join(FASHION_MNIST_SYSTEM_DIR, 'train-labels-idx1-ubyte.gz'),
-    10,
-  );
-  const xAll = torch.keep(
-    torch
-      .tensor(pixels.subarray(0, count * 784))
-      .reshape([count, 1, 28, 28])
-      .to('float32')
-      .div(255),
-  );
-  const yAll = torch.keep(torch.tensor(Array.from(labels.subarray(0, count)), { dtype: 'int64' }));
+  const train = data.loadDataset('fashion-mnist', { split: 'train', limit: count });
+  const xAll = train.images;
+  const yAll = train.labels;
   const states: { state: string; target: Module; guidance: Module }[] = [];
   torch.manualSeed(seed);
   states.push({
