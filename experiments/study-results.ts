@@ -153,15 +153,15 @@ interface Row {
   evals: EvalResult[] | null;
 }
 
-function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[]): EvalResult[] {
+/** The run's evaluations, running those not yet written; with `pageOnly`, null when any is missing (none is run). */
+function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[], pageOnly = false): EvalResult[] | null {
   const weights = join(state.dir, 'target.safetensors');
-  return evaluations(s).map((e) => {
-    const file = join(state.dir, e.file);
-    const args = evalArgs(state.dir, e.attacks, e.file, s);
-    commands.push(`d2r ${args.join(' ')}`);
-    if (!isCurrent(file, e.attacks, weights, s)) d2r(args);
-    return readEval(file);
-  });
+  const planned = evaluations(s).map((e) => ({ ...e, path: join(state.dir, e.file), args: evalArgs(state.dir, e.attacks, e.file, s) }));
+  for (const e of planned) commands.push(`d2r ${e.args.join(' ')}`);
+  const missing = planned.filter((e) => !isCurrent(e.path, e.attacks, weights, s));
+  if (pageOnly && missing.length > 0) return null;
+  for (const e of missing) d2r(e.args);
+  return planned.map((e) => readEval(e.path));
 }
 
 function tableRow(r: Row): string {
@@ -169,7 +169,8 @@ function tableRow(r: Row): string {
   const name = `\`${s.name}\``;
   if (s.kind === 'not started') return `| ${name} | ${s.what} | not started | | | | | | | |`;
   if (s.kind === 'in progress') return `| ${name} | ${s.what} | in progress (epoch ${s.done}/${s.planned}) | | | | | | | |`;
-  const evals = r.evals!;
+  if (r.evals === null) return `| ${name} | ${s.what} | trained (${s.planned}), evaluation in progress | | | | | | | |`;
+  const evals = r.evals;
   const robust = evals.map((e) => e.points?.robust ?? []);
   const sameIndices = evals.every((e) => JSON.stringify(e.points?.index) === JSON.stringify(evals[0]!.points?.index));
   if (!sameIndices) throw new Error(`${s.dir}: the evaluations ran on different points; delete them to rerun`);
@@ -206,6 +207,7 @@ function curves(rows: Row[]): string[] {
 
 function page(rows: Row[], s: Settings, commands: string[], study: string, report: string | null, outFile: string): string {
   const finished = rows.filter((r) => r.state.kind === 'finished');
+  const evaluated = finished.filter((r) => r.evals !== null);
   const inProgress = rows.filter((r) => r.state.kind !== 'finished');
   const rel = (p: string): string => relative(dirname(outFile), p) || '.';
   return [
@@ -220,7 +222,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       "(the AutoAttack evaluation is each run's eval.json, the attack table of the report); " +
       '"worst case" counts a point robust only when it survives all three. Clean is the share of those points classified correctly.',
     '',
-    `${finished.length} of ${rows.length} runs finished.` +
+    `${finished.length} of ${rows.length} runs trained, ${evaluated.length} evaluated.` +
       (inProgress.length ? ' Unfinished runs are listed as they stand; they have no results yet.' : ''),
     '',
     `| run | what | epochs | clean | PGD-20 | CW-20 | ${s.autoAttack === 'autoattack' ? 'AutoAttack' : `${s.autoAttack} (not the full AutoAttack)`} | worst case | training time | last epochs: test accuracy, change (points) |`,
@@ -259,7 +261,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '',
     '```',
     ...commands,
-    ...(report ? [`d2r report ${finished.map((r) => (r.state.kind === 'finished' ? r.state.dir : '')).join(' ')} --out ${report}`] : []),
+    ...(report ? [`d2r report ${evaluated.map((r) => (r.state.kind === 'finished' ? r.state.dir : '')).join(' ')} --out ${report}`] : []),
     '```',
     '',
     '## Report',
@@ -282,6 +284,8 @@ function main(): void {
       autoattack: { type: 'string', default: 'autoattack' },
       threads: { type: 'string' },
       evaluate: { type: 'string' },
+      // Writes the page from the evaluations already on disk, running none (safe while a lane evaluates).
+      'page-only': { type: 'boolean', default: false },
     },
   });
   const number = (flag: string, v: string, min: number): number => {
@@ -313,9 +317,9 @@ function main(): void {
   }
   const rows: Row[] = STUDY_RUNS.map((run) => {
     const state = runState(study, run);
-    return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands) : null };
+    return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands, values['page-only']) : null };
   });
-  const finishedDirs = rows.flatMap((r) => (r.state.kind === 'finished' ? [r.state.dir] : []));
+  const finishedDirs = rows.flatMap((r) => (r.state.kind === 'finished' && r.evals !== null ? [r.state.dir] : []));
   const reportDir = finishedDirs.length > 0 ? outFile.replace(/\.md$/i, '') : null;
   if (reportDir) {
     mkdirSync(reportDir, { recursive: true });
