@@ -90,7 +90,8 @@ test('a rank that does not call the collective makes the other fail by the timeo
   assert.equal(r.name, 'DistributedError', JSON.stringify(r));
   assert.equal(r.failedRank, null, 'every rank is alive: none is named');
   assert.match(String(r.message), new RegExp(`did not complete within ${TIMEOUT_SECONDS} s although every rank is alive`));
-  assert.ok(Number(r.elapsedMs) < TIMEOUT_SECONDS * 1000 + 500, `failed after ${r.elapsedMs} ms`);
+  // Gloo's own timeout plus room for a loaded machine; the sleeping rank wakes 4 s after it.
+  assert.ok(Number(r.elapsedMs) < TIMEOUT_SECONDS * 1000 + 2500, `failed after ${r.elapsedMs} ms`);
 });
 
 /** The survivors of a run where `victim` killed itself: each fails within the timeout naming it. */
