@@ -6,6 +6,8 @@
 #include <malloc.h>
 #endif
 #include <atomic>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
@@ -370,7 +372,16 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   // sets another mmap threshold (1048576 keeps the resident set flat in the
   // pattern docs/memory.md names, at a cost in speed); 0 leaves glibc as it is.
   long mmapThreshold = 256L << 20;
-  if (const char* threshold = std::getenv("D2R_MMAP_THRESHOLD")) mmapThreshold = std::atol(threshold);
+  const char* threshold = std::getenv("D2R_MMAP_THRESHOLD");
+  if (threshold != nullptr && *threshold != '\0') {  // set and not empty
+    char* end = nullptr;
+    errno = 0;
+    mmapThreshold = std::strtol(threshold, &end, 10);
+    if (end == threshold || *end != '\0' || errno != 0 || mmapThreshold < 0 || mmapThreshold > INT_MAX) {
+      throw Napi::Error::New(env, std::string("D2R_MMAP_THRESHOLD: expected a whole number of bytes from 0 (glibc's defaults) to ") +
+                                      std::to_string(INT_MAX) + ", got '" + threshold + "'");
+    }
+  }
   if (mmapThreshold > 0) {
     mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmapThreshold));
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
