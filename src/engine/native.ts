@@ -39,7 +39,10 @@ function load(): NativeBinding {
     try {
       return require(path) as NativeBinding;
     } catch (err) {
-      failures.push(`${path}: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // The addon loaded and refused one of its D2R_ settings: a setting to fix, not a build.
+      if (/^D2R_[A-Z_]+: /.test(message)) throw new Error(`d2r: ${message}`);
+      failures.push(`${path}: ${message}`);
     }
   }
   throw new Error(
