@@ -44,7 +44,7 @@ const STUDY_RUNS: readonly { name: string; what: string }[] = [
   { name: 'd2r-no-clean', what: 'D2R without the clean term (--clean-weight 0)' },
   { name: 'd2r-no-adv', what: 'D2R without the adversarial term (--adv-weight 0)' },
   { name: 'd2r-batchmean', what: 'D2R variant: each KL summed over classes, averaged over the batch (--reduction batchmean)' },
-  { name: 'd2r-frozen-guidance', what: "D2R variant: the standard run's model as a frozen guidance (--guidance-mode frozen)" },
+  { name: 'd2r-frozen-guidance', what: "D2R variant: the PGD-AT run's model as a frozen guidance (--guidance-mode frozen)" },
 ];
 
 /** The evaluations of a finished run: each attack alone on the same points; AutoAttack's is the run's eval.json (the report's attack table). */

@@ -38,9 +38,9 @@ lane1() {
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
   train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
   # The variant that tests whether the jointly trained guidance caps the target (docs/results/d2r-investigation.md):
-  # lane 2 trains standard long before lane 1 gets here.
+  # PGD-AT's trained model as a fixed guidance (a standard model's confident logits made D2R diverge at this lr).
   train d2r-frozen-guidance --method d2r --guidance smallcnn --guidance-mode frozen \
-    --guidance-weights "$OUT/standard/target.safetensors"
+    --guidance-weights "$OUT/pgd-at/target.safetensors"
 }
 lane2() {
   train pgd-at --method pgd-at
