@@ -80,23 +80,24 @@ export const trainConfigSchema = z.object({
   ),
   recipe: described(
     z.enum(RECIPE_NAMES),
-    "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set",
+    "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set " +
+      `(default: 'reference'; a recipe named here is followed at any length, none named gives a run under ${SHORT_RUN_EPOCHS} epochs the short-run defaults)`,
   ),
   epochs: described(z.int().min(1), "training epochs (default: the recipe's)"),
   batchSize: described(
     z.int().min(1),
-    `batch size (default: ${DEFAULT_BATCH}; smallcnn ${SHORT_RUN_SMALLCNN_BATCH} under ${SHORT_RUN_EPOCHS} epochs)`,
+    `batch size (default: ${DEFAULT_BATCH}; smallcnn ${SHORT_RUN_SMALLCNN_BATCH} under ${SHORT_RUN_EPOCHS} epochs unless --recipe is given)`,
   ),
   lr: described(
     z.number().min(0),
-    `peak learning rate (default: 0.1; smallcnn 0.01, or ${SHORT_RUN_SMALLCNN_LR} under ${SHORT_RUN_EPOCHS} epochs)`,
+    `peak learning rate (default: 0.1; smallcnn 0.01, or ${SHORT_RUN_SMALLCNN_LR} under ${SHORT_RUN_EPOCHS} epochs unless --recipe is given)`,
   ),
   momentum: described(z.number().min(0), 'SGD momentum'),
   weightDecay: described(z.number().min(0), "SGD weight decay (every parameter; default: the recipe's)"),
   schedule: described(
     z.enum(['reference', 'short', 'multistep', 'cosine', 'constant']),
     "learning-rate schedule; 'reference' is the recipe's table (D2R's: epoch 1 at lr/5, then lr, /10 after 75%, /100 after 90% of the epochs), " +
-      `'short' is set every batch: a linear warm-up over the first ${100 * SHORT_RUN_WARMUP}% of the batches, then a cosine decay to 0 (default: 'short' under ${SHORT_RUN_EPOCHS} epochs, else 'reference')`,
+      `'short' is set every batch: a linear warm-up over the first ${100 * SHORT_RUN_WARMUP}% of the batches, then a cosine decay to 0 (default: 'short' under ${SHORT_RUN_EPOCHS} epochs unless --recipe is given, else 'reference')`,
   ),
   milestones: described(
     z.array(z.int().min(1)),
@@ -154,12 +155,14 @@ export const trainSettingsSchema = z.strictObject(
 
 export type TrainSettings = z.output<typeof trainSettingsSchema>;
 
-/** The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe; batch size and lr from the model and run length; the model from --torchscript). */
+/**
+ * The defaults of the settings that do not depend on others (epochs, weight decay and schedule come from the recipe; batch size and lr from the model and run length; the model from --torchscript).
+ * No recipe: whether one was named decides the short-run defaults (resolveTrainConfig).
+ */
 export const TRAIN_DEFAULTS = {
   method: 'standard',
   guidanceMode: 'joint',
   dataset: 'fashion-mnist',
-  recipe: 'reference',
   momentum: 0.9,
   gamma: 0.1,
   warmupEpochs: 0,
@@ -202,11 +205,15 @@ export function resolveTrainConfig(settings: unknown): TrainConfig {
   };
   const small = isSmallImages(s.dataset);
   const epsilon = s.epsilon ?? defaultEpsilon(s.dataset);
-  const recipe = recipeFor(s.method, s.recipe);
+  const recipeName = s.recipe ?? 'reference';
+  const recipe = recipeFor(s.method, recipeName);
   const epochs = s.epochs ?? recipe.epochs;
-  const short = epochs < SHORT_RUN_EPOCHS;
+  // A recipe named in the settings is followed at any length (the study's `--recipe shared --epochs 8`):
+  // the short-run defaults are for runs that name none.
+  const short = epochs < SHORT_RUN_EPOCHS && s.recipe === undefined;
   const config: TrainConfig = {
     ...s,
+    recipe: recipeName,
     epochs,
     batchSize: s.batchSize ?? (short && s.model === 'smallcnn' ? SHORT_RUN_SMALLCNN_BATCH : DEFAULT_BATCH),
     weightDecay: s.weightDecay ?? recipe.weightDecay,

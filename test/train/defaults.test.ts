@@ -91,3 +91,21 @@ test("the one-epoch defaults learn where the long-run defaults' first epoch (0.0
   assert.ok(short > 0.45, `one epoch with the short-run defaults: ${short}`);
   assert.ok(reference < 0.3, `one epoch at the reference schedule: ${reference}`);
 });
+
+test('a recipe named in the settings keeps its table, batch and lr at any length; the short-run defaults apply only when none is named', () => {
+  const base = { model: 'smallcnn', dataset: 'fashion-mnist', epochs: 8 };
+  for (const method of ['standard', 'pgd-at', 'trades', 'mart', 'lbgat', 'd2r']) {
+    // The study's runs: every method under one schedule (an 8-epoch study once mixed both).
+    const named = resolveTrainConfig({ ...base, method, recipe: 'shared' });
+    assert.deepEqual([named.schedule, named.batchSize, named.lr], ['reference', 128, 0.01], method);
+    assert.deepEqual(
+      Array.from({ length: 8 }, (_, i) => Number(learningRateAt(named, i + 1).toPrecision(12))),
+      [0.002, 0.01, 0.01, 0.01, 0.01, 0.01, 0.001, 0.0001],
+      method,
+    );
+    const unnamed = resolveTrainConfig({ ...base, method });
+    assert.deepEqual([unnamed.recipe, unnamed.schedule, unnamed.batchSize, unnamed.lr], ['reference', 'short', 16, 0.02], method);
+  }
+  const reference = resolveTrainConfig({ ...base, method: 'trades', recipe: 'reference' });
+  assert.deepEqual([reference.schedule, reference.batchSize, reference.lr], ['reference', 128, 0.01]);
+});
