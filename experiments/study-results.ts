@@ -56,6 +56,61 @@ function evaluations(s: Settings): { attacks: string; file: string }[] {
   ];
 }
 
+/**
+ * The settings every run of the study shares: the table compares methods and ablations, so
+ * anything else that differs (an 8-epoch study once mixed two schedules) makes it a comparison
+ * of something else. The method's own settings (method, guidance, generation, reduction, loss
+ * weights, beta) and where or how fast a run ran (out, threads, device) may differ.
+ */
+const SHARED_SETTINGS = [
+  'dataset',
+  'dataDir',
+  'limit',
+  'model',
+  'dropout',
+  'augment',
+  'recipe',
+  'epochs',
+  'batchSize',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'schedule',
+  'warmupEpochs',
+  'norm',
+  'epsilon',
+  'stepSize',
+  'steps',
+  'seed',
+  'evalN',
+  'evalSteps',
+] as const;
+/** Settings only some schedules read. */
+const MULTISTEP_SETTINGS = ['milestones', 'gamma'] as const;
+
+/** Refuses a study whose runs differ in a shared setting, naming the run, the setting and both values. */
+function checkSharedSettings(study: string, runs: readonly { name: string }[]): void {
+  let first: { name: string; config: Record<string, unknown> } | null = null;
+  for (const run of runs) {
+    const file = join(study, run.name, RUN_CONFIG_FILE);
+    if (!existsSync(file)) continue;
+    const config = readRunConfig(file).config;
+    if (first === null) {
+      first = { name: run.name, config };
+      continue;
+    }
+    const keys = [...SHARED_SETTINGS, ...(config['schedule'] === 'multistep' ? MULTISTEP_SETTINGS : [])];
+    for (const key of keys) {
+      const [found, expected] = [JSON.stringify(config[key] ?? null), JSON.stringify(first.config[key] ?? null)];
+      if (found !== expected)
+        throw new Error(
+          `${file}: ${key} is ${found}, but the study's ${first.name} run has ${expected}; the table compares runs under one recipe: ` +
+            `retrain ${run.name} (or ${first.name}) with the same settings`,
+        );
+    }
+  }
+}
+
 /** Epochs over which the curve summary measures how flat the end of training is. */
 const FLAT_WINDOW = 3;
 
@@ -315,6 +370,7 @@ function main(): void {
     evaluate(state, s, commands);
     return;
   }
+  checkSharedSettings(study, STUDY_RUNS);
   const rows: Row[] = STUDY_RUNS.map((run) => {
     const state = runState(study, run);
     return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands, values['page-only']) : null };

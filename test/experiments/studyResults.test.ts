@@ -1,6 +1,7 @@
 // experiments/study-results.ts on a tiny fake study folder: two finished
 // one-epoch runs, one in progress; the page lists results only for the finished
-// ones, a rerun keeps the evaluations, and the multi-run report lies beside the page.
+// ones, a rerun keeps the evaluations, the multi-run report lies beside the page,
+// and runs under different settings are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,12 +24,14 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
     const r = d2r(trainArgs(join(study, name), { limit: 200 }));
     assert.equal(r.status, 0, r.stderr);
   }
-  // A run that has done 1 of its 2 epochs.
+  // A run that has started but finished no epoch.
   const unfinished = join(study, 'trades');
   mkdirSync(unfinished);
-  const config = JSON.parse(readFileSync(join(study, 'standard', 'config.json'), 'utf8')) as { config: Record<string, unknown> };
-  writeFileSync(join(unfinished, 'config.json'), JSON.stringify({ ...config, config: { ...config.config, epochs: 2 } }));
-  copyFileSync(join(study, 'standard', 'metrics.jsonl'), join(unfinished, 'metrics.jsonl'));
+  copyFileSync(join(study, 'standard', 'config.json'), join(unfinished, 'config.json'));
+  const runLines = readFileSync(join(study, 'standard', 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{"type":"run"'));
+  writeFileSync(join(unfinished, 'metrics.jsonl'), runLines.join('\n') + '\n');
 
   const out = join(root, 'docs', 'results', 'fashion-mnist.md');
   // apgd-ce stands in for the AutoAttack suite, to keep the test short.
@@ -55,7 +58,7 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
     assert.ok(values[4]! <= Math.min(values[1]!, values[2]!, values[3]!), `${name}: the worst case is at most each attack`);
     for (const file of ['eval-pgd20.json', 'eval-cw20.json', 'eval.json']) assert.ok(existsSync(join(study, name, file)), file);
   }
-  assert.equal(row('trades')[2], 'in progress (epoch 1/2)');
+  assert.equal(row('trades')[2], 'in progress (epoch 0/1)');
   assert.deepEqual(row('trades').slice(3).filter(Boolean), [], 'an unfinished run has no results');
   assert.equal(existsSync(join(unfinished, 'eval.json')), false);
   assert.equal(row('d2r')[2], 'not started');
@@ -71,4 +74,13 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   assert.equal(second.status, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /\$ d2r eval/);
   assert.equal(statSync(join(study, 'standard', 'eval.json')).mtimeMs, before);
+
+  // A run under another batch size is not comparable: the page is refused, the old one kept.
+  const config = JSON.parse(readFileSync(join(unfinished, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
+  writeFileSync(join(unfinished, 'config.json'), JSON.stringify({ ...config, config: { ...config.config, batchSize: 16 } }));
+  const page = readFileSync(out, 'utf8');
+  const mixed = studyResults(args);
+  assert.equal(mixed.status, 1);
+  assert.match(mixed.stderr, /trades[/\\]config\.json: batchSize is 16, but the study's standard run has 64/);
+  assert.equal(readFileSync(out, 'utf8'), page);
 });
