@@ -142,6 +142,40 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * The target predicted one class for every training image of an epoch after an epoch in which
+ * it had learned (dead ReLUs leave a constant output: MART at lr 0.02, batch 16, did so in the
+ * study's first runs); the epoch is not checkpointed, the one before it is kept.
+ */
+export class TrainingCollapsedError extends Error {
+  override name = 'TrainingCollapsedError';
+  constructor(
+    readonly epoch: number,
+    readonly predictedClass: number,
+    readonly learnedEpoch: number,
+    readonly learnedAccuracy: number,
+    readonly runDir: string,
+  ) {
+    super(
+      `training collapsed: at epoch ${epoch} the target predicted class ${predictedClass} for every training image, ` +
+        `after ${(100 * learnedAccuracy).toFixed(2)}% training accuracy at epoch ${learnedEpoch} (a constant output, typically ` +
+        `units that no longer activate after too large a step: try a lower --lr); the checkpoint of epoch ${epoch - 1} in ${runDir} is kept.`,
+    );
+  }
+}
+
+/**
+ * Whether an epoch that predicted `predicted` (a count per class over its training images, summed
+ * over ranks), of data with labels of `labelled` classes, is a collapse after `history`: one class
+ * predicted for every image, where an earlier epoch reached twice chance training accuracy.
+ */
+function collapseOf(predicted: number[], labelled: number, history: readonly EpochMetrics[]): { cls: number; after: EpochMetrics } | null {
+  const classes = predicted.flatMap((n, cls) => (n > 0 ? [cls] : []));
+  if (classes.length !== 1 || labelled < 2) return null;
+  const after = history.find((r) => r.trainAccuracy >= 2 / predicted.length);
+  return after ? { cls: classes[0]!, after } : null;
+}
+
 /** A fresh run into a directory that holds another run's files. */
 export class RunDirectoryTakenError extends OptionError {
   override name = 'RunDirectoryTakenError';
@@ -306,8 +340,20 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const stopAgreed = (): boolean => anyRank(interrupted(), ranks);
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !stopAgreed(); epoch++) {
-      const row = await runEpoch(config, epoch, { models, method, optimizer, averager, ranks }, loader, testSet, events, stopAgreed);
-      if (row === null) break;
+      const done = await runEpoch(config, epoch, { models, method, optimizer, averager, ranks }, loader, testSet, events, stopAgreed);
+      if (done === null) break;
+      const { row, predicted, labelled } = done;
+      // The leader holds the history of a resumed run; every rank stops with it.
+      const collapse = leader ? collapseOf(predicted, labelled, history) : null;
+      if (anyRank(collapse !== null, ranks)) {
+        throw new TrainingCollapsedError(
+          epoch,
+          collapse?.cls ?? -1,
+          collapse?.after.epoch ?? 0,
+          collapse?.after.trainAccuracy ?? 0,
+          config.out,
+        );
+      }
       history.push(row);
       if (leader) {
         appendMetricsRow(metricsPath, row);
@@ -426,7 +472,7 @@ async function runEpoch(
   testSet: Dataset | null,
   events: TrainingEvents,
   stopRequested: () => boolean,
-): Promise<EpochMetrics | null> {
+): Promise<{ row: EpochMetrics; predicted: number[]; labelled: number } | null> {
   const started = performance.now();
   seedRankStream(config.seed, epoch, ranks);
   // The epoch's row records the lr of its first batch.
@@ -441,6 +487,10 @@ async function runEpoch(
   let seen = 0;
   let correct = 0;
   const termSums: Record<string, number> = {};
+  // How often the target predicted, and the data labelled, each class: a one-class epoch is a collapse.
+  const classes = loader.dataset.numClasses;
+  const predicted = new Array<number>(classes).fill(0);
+  const labelled = new Array<number>(classes).fill(0);
   const order = loader.order(epoch);
   for (let batchIndex = 0; batchIndex < loader.length; batchIndex++) {
     const batchLr = learningRateOfBatch(config, epoch, batchIndex, loader.length);
@@ -464,7 +514,12 @@ async function runEpoch(
       optimizer.step();
       lossSum += loss * n;
       seen += n;
-      if (out.targetLogits) correct += out.targetLogits.argmax(1).eq(y).sum().item();
+      if (out.targetLogits) {
+        const guesses = out.targetLogits.argmax(1);
+        correct += guesses.eq(y).sum().item();
+        for (const cls of guesses.toInt32Array()) predicted[cls]!++;
+        for (const cls of y.toInt32Array()) labelled[cls]!++;
+      }
       for (const [k, v] of Object.entries(out.terms ?? {})) termSums[k] = (termSums[k] ?? 0) + v.item() * n;
     });
     events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr: batchLr });
@@ -491,12 +546,15 @@ async function runEpoch(
           ranks,
         );
   const termNames = Object.keys(termSums);
-  const [lossTotal, seenTotal, correctTotal, ...termTotals] = sumOverRanks(
-    [lossSum, seen, correct, ...termNames.map((k) => termSums[k]!)],
+  const [lossTotal, seenTotal, correctTotal, ...rest] = sumOverRanks(
+    [lossSum, seen, correct, ...predicted, ...labelled, ...termNames.map((k) => termSums[k]!)],
     ranks,
   ) as [number, number, number, ...number[]];
+  const predictedTotals = rest.slice(0, classes);
+  const labelledClasses = rest.slice(classes, 2 * classes).filter((n) => n > 0).length;
+  const termTotals = rest.slice(2 * classes);
   const examples = Math.max(seenTotal, 1);
-  return {
+  const row: EpochMetrics = {
     type: 'epoch',
     epoch,
     lr,
@@ -510,4 +568,5 @@ async function runEpoch(
     evalPoints: evaluation?.points ?? 0,
     seconds: (performance.now() - started) / 1000,
   };
+  return { row, predicted: predictedTotals, labelled: labelledClasses };
 }

@@ -1,8 +1,8 @@
 // A run killed mid-way and resumed reaches the same final weights as an
-// uninterrupted run with the same seed; a diverging run keeps its last good checkpoint.
+// uninterrupted run with the same seed; a diverging or collapsing run keeps its last good checkpoint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
 
@@ -70,6 +70,27 @@ test('a diverging loss stops the run and keeps the last good checkpoint', () => 
   assert.match(r.stderr, /last good checkpoint \(epoch 1\)/);
   const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
   assert.equal(pointer.epoch, 1);
+});
+
+test('a target that predicts one class for a whole epoch after it had learned stops the run, keeping the checkpoint before', () => {
+  // At lr 0 smallcnn keeps its zero-initialised last layer: every logit is 0, every prediction class 0.
+  const dir = tempDir();
+  const frozen = (epochs: number): string[] => [...small('standard', dir, epochs), '--lr', '0'];
+  assert.equal(d2r(frozen(1)).status, 0);
+  // One class from the start is not a collapse: the model never learned.
+  const never = d2r([...frozen(2), '--resume']);
+  assert.equal(never.status, 0, never.stderr);
+  // The history says epoch 1 had learned (as MART's first epoch had, 56%, before its units died).
+  const metrics = join(dir, 'metrics.jsonl');
+  const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const learned = rows.map((row) => (row['type'] === 'epoch' && row['epoch'] === 2 ? { ...row, trainAccuracy: 0.5 } : row));
+  writeFileSync(metrics, learned.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  const r = d2r([...frozen(3), '--resume']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /training collapsed: at epoch 3 the target predicted class 0 for every training image, after 50\.00% training accuracy at epoch 2/);
+  assert.match(r.stderr, /the checkpoint of epoch 2 in \S+ is kept/);
+  const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
+  assert.equal(pointer.epoch, 2);
 });
 
 test('eval writes cleanAccuracy and per-point arrays', () => {
