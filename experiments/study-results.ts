@@ -31,6 +31,8 @@ import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
 
 /** The hand-written analysis of the D2R runs, beside the page. */
 const INVESTIGATION = 'docs/results/d2r-investigation.md';
+/** The short-run measurements, with the study's first runs that trained under the short-run defaults. */
+const SHORT_RUNS = 'docs/results/short-runs.md';
 
 /** The runs of experiments/study.sh, methods first, then D2R's ablations and its variants. */
 const STUDY_RUNS: readonly { name: string; what: string }[] = [
@@ -292,6 +294,9 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     `- The last column compares the per-epoch check of \`d2r train\` (clean and PGD accuracy on the run's first test points) ` +
       `${FLAT_WINDOW} epochs before the last with the last: a change near zero says the curve has flattened. ` +
       'It is the training-time check, not the evaluation above.',
+    `- Every run has the same ${SHARED_SETTINGS.join(', ')} (this page refuses a study whose runs differ); only the method's ` +
+      'own settings differ. The first 8-epoch runs of standard, TRADES, MART and LBGAT had trained under the short-run ' +
+      `defaults (batch 16, lr 0.02) and were set aside: [short-runs.md](${rel(resolve(SHORT_RUNS))}).`,
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
     `- Why D2R's target trails and what the two variants test: [d2r-investigation.md](${rel(resolve(INVESTIGATION))}).`,
