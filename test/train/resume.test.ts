@@ -82,12 +82,18 @@ test('a target that predicts one class for a whole epoch after it had learned st
   assert.equal(never.status, 0, never.stderr);
   // The history says epoch 1 had learned (as MART's first epoch had, 56%, before its units died).
   const metrics = join(dir, 'metrics.jsonl');
-  const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const rows = readFileSync(metrics, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const learned = rows.map((row) => (row['type'] === 'epoch' && row['epoch'] === 2 ? { ...row, trainAccuracy: 0.5 } : row));
   writeFileSync(metrics, learned.map((row) => JSON.stringify(row)).join('\n') + '\n');
   const r = d2r([...frozen(3), '--resume']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /training collapsed: at epoch 3 the target predicted class 0 for every training image, after 50\.00% training accuracy at epoch 2/);
+  assert.match(
+    r.stderr,
+    /training collapsed: at epoch 3 the target predicted class 0 for every training image, after 50\.00% training accuracy at epoch 2/,
+  );
   assert.match(r.stderr, /the checkpoint of epoch 2 in \S+ is kept/);
   const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
   assert.equal(pointer.epoch, 2);
