@@ -42,10 +42,14 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
   let bar: Progress | null = null;
   return {
     onSchedule: (steps) => say(scheduleLine(config, steps)),
-    onResume: (epoch) => say(`resuming ${config.out} after epoch ${epoch}`),
+    onResume: (epoch, batch) =>
+      say(`resuming ${config.out} after epoch ${epoch}` + (batch === undefined ? '' : `, at batch ${batch} of epoch ${epoch + 1}`)),
     onNote: (message) => say(`note: ${message}`),
     onInterrupt: (signal) =>
-      say(`interrupt received: stopping after this batch (${signal}); the last completed epoch is checkpointed (resume with --resume)`),
+      say(
+        `interrupt received: stopping after this batch (${signal}); one process checkpoints the batches done, ` +
+          'data-parallel processes their last completed epoch (resume with --resume)',
+      ),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
     },
@@ -127,7 +131,11 @@ async function trainAndReport(config: TrainConfig, overwrite: boolean, quiet = f
     `${config.out}: ${result.epochs.length} epochs, ${result.seconds.toFixed(1)} s` +
       (last?.testCleanAccuracy != null ? `, test clean accuracy ${(100 * last.testCleanAccuracy).toFixed(2)}%` : '') +
       (last?.testRobustAccuracy != null ? `, PGD-${config.evalSteps} ${(100 * last.testRobustAccuracy).toFixed(2)}%` : '') +
-      (result.interrupted ? ' (interrupted; continue with --resume)' : '') +
+      (result.stoppedAt
+        ? ` (interrupted at batch ${result.stoppedAt.batch} of epoch ${result.stoppedAt.epoch}, checkpointed; continue with --resume)`
+        : result.interrupted
+          ? ' (interrupted; continue with --resume)'
+          : '') +
       '\n',
   );
   return result.signal ? exitCodeFor(result.signal) : 0;

@@ -3,8 +3,9 @@
 // knows the files; the trainer and the evaluation move weights in and out.
 //
 // Layout inside a run directory:
-//   checkpoint.json                 pointer {epoch, dir}, replaced atomically last
-//   checkpoints/epoch-NNNN/         one complete checkpoint per directory
+//   checkpoint.json                 pointer {epoch, dir[, batch]}, replaced atomically last
+//   checkpoints/epoch-NNNN/         one complete checkpoint per directory: the end of epoch NNNN,
+//   checkpoints/epoch-NNNN-batch-BBBBBB/  or BBBBBB batches into epoch NNNN (a mid-epoch checkpoint)
 //     target.safetensors            target weights (PyTorch state-dict keys)
 //     guidance.safetensors          guidance weights (two-model methods)
 //     state.safetensors             optimiser state tensors and the RNG state
@@ -27,8 +28,17 @@ export interface OptimizerState {
   tensors: StateDict;
 }
 
+/** Where a mid-epoch checkpoint stands: `batch` batches of the next epoch done, and what the trainer needs to go on. */
+export interface PartialEpoch {
+  batch: number;
+  state: Record<string, unknown>;
+}
+
 export interface CheckpointContents {
+  /** The last completed epoch. */
   epoch: number;
+  /** Set in a mid-epoch checkpoint: how far into epoch `epoch + 1` it was taken. */
+  partial?: PartialEpoch;
   target: StateDict;
   guidance?: StateDict;
   optimizer: OptimizerState;
@@ -40,16 +50,27 @@ export const CHECKPOINT_POINTER = 'checkpoint.json';
 
 /** checkpoint.json: which checkpoint directory is the latest complete one. */
 export const checkpointPointerSchema = z.object({
-  epoch: z.int().min(0),
+  epoch: z.int().min(0).meta({ description: 'the last completed epoch' }),
   dir: z
     .string()
-    .regex(/^checkpoints\/epoch-\d{4,}$/, 'a checkpoint directory of the run (checkpoints/epoch-NNNN)')
-    .meta({ description: 'the checkpoint directory, relative to the run directory: checkpoints/epoch-NNNN' }),
+    .regex(
+      /^checkpoints\/epoch-\d{4,}(-batch-\d{6,})?$/,
+      'a checkpoint directory of the run (checkpoints/epoch-NNNN or checkpoints/epoch-NNNN-batch-BBBBBB)',
+    )
+    .meta({
+      description:
+        'the checkpoint directory, relative to the run directory: checkpoints/epoch-NNNN after epoch NNNN, checkpoints/epoch-NNNN-batch-BBBBBB within it',
+    }),
+  batch: z
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'a mid-epoch checkpoint: the batches of epoch `epoch` + 1 done (absent at an epoch end)' }),
 });
 
 /** The files a checkpoint directory holds; nothing else in it is the run's. */
 export const CHECKPOINT_FILES = ['target.safetensors', 'guidance.safetensors', 'state.safetensors', 'state.json'] as const;
-const EPOCH_DIR_NAME = /^epoch-\d{4,}$/;
+const EPOCH_DIR_NAME = /^epoch-\d{4,}(-batch-\d{6,})?$/;
 
 /**
  * Removes the files a checkpoint directory of a run holds, and the directory
@@ -79,7 +100,7 @@ function removeCheckpointDir(dir: string): void {
   }
 }
 
-/** The run's checkpoint directories (checkpoints/epoch-NNNN), relative to the run. */
+/** The run's checkpoint directories (checkpoints/epoch-NNNN[-batch-BBBBBB]), relative to the run. */
 export function checkpointDirs(runDir: string): string[] {
   const root = join(runDir, 'checkpoints');
   try {
@@ -105,15 +126,25 @@ export function removeCheckpoints(runDir: string): void {
 
 /** checkpoints/epoch-NNNN/state.json */
 export const checkpointStateSchema = z.object({
-  epoch: z.int().min(0),
+  epoch: z.int().min(0).meta({ description: 'the last completed epoch' }),
+  partial: z
+    .object({ batch: z.int().min(1), state: z.record(z.string(), z.unknown()) })
+    .optional()
+    .meta({ description: "a mid-epoch checkpoint: the batches of the next epoch done and the trainer's running sums" }),
   optimizer: z.unknown().meta({ description: "the optimiser's hyper-parameters, as its stateDict() gives them" }),
   extra: z.record(z.string(), z.unknown()).default({}),
 });
 
-const epochDir = (epoch: number): string => join('checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
+const checkpointDir = (c: CheckpointContents): string =>
+  join(
+    'checkpoints',
+    c.partial
+      ? `epoch-${String(c.epoch + 1).padStart(4, '0')}-batch-${String(c.partial.batch).padStart(6, '0')}`
+      : `epoch-${String(c.epoch).padStart(4, '0')}`,
+  );
 
 export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
-  const relDir = epochDir(c.epoch);
+  const relDir = checkpointDir(c);
   const dir = join(runDir, relDir);
   removeCheckpointDir(dir); // a half-written copy from an interrupted attempt
   makeDirectory(dir);
@@ -124,8 +155,17 @@ export function saveCheckpoint(runDir: string, c: CheckpointContents): void {
     for (const [k, v] of Object.entries(c.optimizer.tensors)) tensors[`optimizer.${k}`] = v;
     saveSafetensors(join(dir, 'state.safetensors'), tensors);
   });
-  writeRunFile(join(dir, 'state.json'), checkpointStateSchema, { epoch: c.epoch, optimizer: c.optimizer.meta, extra: c.extra ?? {} });
-  writeRunFile(join(runDir, CHECKPOINT_POINTER), checkpointPointerSchema, { epoch: c.epoch, dir: relDir });
+  writeRunFile(join(dir, 'state.json'), checkpointStateSchema, {
+    epoch: c.epoch,
+    ...(c.partial ? { partial: c.partial } : {}),
+    optimizer: c.optimizer.meta,
+    extra: c.extra ?? {},
+  });
+  writeRunFile(join(runDir, CHECKPOINT_POINTER), checkpointPointerSchema, {
+    epoch: c.epoch,
+    dir: relDir,
+    ...(c.partial ? { batch: c.partial.batch } : {}),
+  });
   saveSafetensors(join(runDir, LATEST_WEIGHTS), c.target);
   // Older checkpoints of the run are obsolete once the pointer names the new one;
   // only their files go (checkpoints/epoch-NNNN/{target,guidance,state}.*).
@@ -137,7 +177,7 @@ function readPointer(runDir: string): z.output<typeof checkpointPointerSchema> |
   return existsSync(path) ? readRunFile(path, checkpointPointerSchema) : null;
 }
 
-/** The epoch of the last complete checkpoint in runDir, or null when there is none. */
+/** The last completed epoch of the latest checkpoint in runDir (a mid-epoch one included), or null when there is none. */
 export function latestCheckpointEpoch(runDir: string): number | null {
   return readPointer(runDir)?.epoch ?? null;
 }
@@ -177,6 +217,7 @@ export function readCheckpoint(
   for (const [k, v] of Object.entries(tensors)) if (k.startsWith('optimizer.')) optimizerTensors[k.slice('optimizer.'.length)] = v;
   return {
     epoch: state.epoch,
+    ...(state.partial ? { partial: state.partial } : {}),
     target: loadSafetensors(join(dir, 'target.safetensors')),
     ...(withGuidance ? { guidance: loadSafetensors(join(dir, 'guidance.safetensors')) } : {}),
     optimizer: { meta: state.optimizer, tensors: optimizerTensors },

@@ -132,6 +132,10 @@ export const trainConfigSchema = z.object({
   device: described(z.string(), "device ('cpu', 'cuda', 'cuda:1')"),
   out: described(z.string(), 'run directory (config, metrics, checkpoints)'),
   resume: described(z.boolean(), 'continue the run directory (out) from its last checkpoint'),
+  checkpointMinutes: described(
+    z.number().min(0),
+    'a one-process run also checkpoints within an epoch when this many minutes have passed since its last checkpoint, and at an interrupt (0: at the end of each epoch only); the result does not depend on it',
+  ),
 });
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
@@ -182,6 +186,7 @@ export const TRAIN_DEFAULTS = {
   device: 'cpu',
   out: 'runs/latest',
   resume: false,
+  checkpointMinutes: 10,
 } as const satisfies TrainSettings;
 
 const isSmallImages = (dataset: DatasetName): boolean => dataset === 'mnist' || dataset === 'mnist-10k' || dataset === 'fashion-mnist';

@@ -17,11 +17,13 @@ import {
   latestCheckpointEpoch,
   readCheckpoint,
   removeCheckpoints,
+  type PartialEpoch,
   removeRunTemps,
   repairLatestWeights,
   saveCheckpoint,
 } from '../io/checkpoint.js';
 import { acquireRunLock } from '../io/runLock.js';
+import { parseRunFile, z } from '../io/schema.js';
 import { makeDirectory } from '../io/atomic.js';
 import { runFacts } from '../io/runFacts.js';
 import { watchStopSignals, yieldToEventLoop, type StopSignal } from '../io/stopSignals.js';
@@ -65,8 +67,8 @@ import {
 export interface TrainingEvents {
   /** Before the first epoch: the learning rate of every epoch of the run, as steps. */
   onSchedule?(steps: ScheduleStep[]): void;
-  /** Training continues a run after its last checkpoint. */
-  onResume?(afterEpoch: number): void;
+  /** Training continues a run after its last checkpoint: after epoch `afterEpoch`, and `batch` batches into the next one for a mid-epoch checkpoint. */
+  onResume?(afterEpoch: number, batch?: number): void;
   onEpochStart?(epoch: number, batches: number): void;
   /** After every batch: the running mean loss and training accuracy of the epoch. */
   onBatch?(epoch: number, batchesDone: number, running: { loss: number; accuracy: number; lr: number }): void;
@@ -209,6 +211,27 @@ export interface TrainResult {
   interrupted: boolean;
   /** The signal that stopped it, or null. */
   signal: StopSignal | null;
+  /** Where an interrupted run's mid-epoch checkpoint stands (null: it stopped at its last epoch-end checkpoint). */
+  stoppedAt: { epoch: number; batch: number } | null;
+}
+
+/** An epoch's running sums after `batch` batches: a mid-epoch checkpoint keeps them to go on. */
+const epochProgressSchema = z.object({
+  batch: z.int().min(1),
+  seconds: z.number().min(0),
+  lossSum: z.number(),
+  seen: z.int().min(0),
+  correct: z.int().min(0),
+  termSums: z.record(z.string(), z.number()),
+  predicted: z.array(z.int().min(0)),
+  labelled: z.array(z.int().min(0)),
+});
+type EpochProgress = z.output<typeof epochProgressSchema>;
+
+/** Mid-epoch checkpoints: when one is due, and writing it. */
+interface MidEpochCheckpoints {
+  due(): boolean;
+  save(epoch: number, progress: EpochProgress): void;
 }
 
 function augmentFor(config: TrainConfig, data: Dataset): boolean {
@@ -303,16 +326,21 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const metricsPath = join(config.out, METRICS_FILE);
   let firstEpoch = 1;
   let history: EpochMetrics[] = [];
+  let resumeProgress: EpochProgress | null = null;
   if (config.resume) {
     const at = latestCheckpointEpoch(config.out);
     if (at === null) throw new OptionError('resume', `a run directory with a checkpoint (out: ${config.out})`, 'none there');
     checkResumable(config, hashes);
     // Every rank reads the checkpoint: --out is on a file system all of them share.
-    firstEpoch = restore(config, models, optimizer) + 1;
+    const restored = restore(config, models, optimizer);
+    firstEpoch = restored.epoch + 1;
+    // Sums over the ranks' batches so far: rank 0 carries them on, the others start from none.
+    resumeProgress =
+      restored.progress && (leader ? restored.progress : { ...emptyProgress(trainSet.numClasses), batch: restored.progress.batch });
     if (leader && repairLatestWeights(config.out))
       events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
     if (leader) history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
-    events.onResume?.(firstEpoch - 1);
+    events.onResume?.(firstEpoch - 1, resumeProgress?.batch);
   } else if (leader) {
     writeFileSync(metricsPath, '');
   }
@@ -338,10 +366,39 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   const stop = watchStopSignals((signal) => events.onInterrupt?.(signal), { keepWatching: ranks.worldSize > 1 });
   const interrupted = (): boolean => stop.signal !== null;
   const stopAgreed = (): boolean => anyRank(interrupted(), ranks);
+  let lastSaved = performance.now();
+  const save = (completed: number, partial?: PartialEpoch): void => {
+    torch.tidy(() =>
+      saveCheckpoint(config.out, {
+        epoch: completed,
+        ...(partial ? { partial } : {}),
+        target: models.target.stateDict(),
+        guidance: models.guidance?.stateDict(),
+        optimizer: optimizer.stateDict(),
+        extra: { run: runIdentity(config) },
+      }),
+    );
+    lastSaved = performance.now();
+  };
+  let stoppedAt: TrainResult['stoppedAt'] = null;
+  // Only a single process checkpoints within an epoch: its RNG state and running sums are the run's.
+  const midEpoch: MidEpochCheckpoints | null =
+    ranks.worldSize === 1
+      ? {
+          due: () => config.checkpointMinutes > 0 && performance.now() - lastSaved >= config.checkpointMinutes * 60_000,
+          save: (epoch, progress) => {
+            save(epoch - 1, { batch: progress.batch, state: progress });
+            stoppedAt = { epoch, batch: progress.batch };
+          },
+        }
+      : null;
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !stopAgreed(); epoch++) {
-      const done = await runEpoch(config, epoch, { models, method, optimizer, averager, ranks }, loader, testSet, events, stopAgreed);
+      const work = { models, method, optimizer, averager, ranks };
+      const done = await runEpoch(config, epoch, work, loader, testSet, events, stopAgreed, midEpoch, resumeProgress);
+      resumeProgress = null;
       if (done === null) break;
+      stoppedAt = null;
       const { row, predicted, labelled } = done;
       // The leader holds the history of a resumed run; every rank stops with it.
       const collapse = leader ? collapseOf(predicted, labelled, history) : null;
@@ -357,15 +414,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
       history.push(row);
       if (leader) {
         appendMetricsRow(metricsPath, row);
-        torch.tidy(() =>
-          saveCheckpoint(config.out, {
-            epoch,
-            target: models.target.stateDict(),
-            guidance: models.guidance?.stateDict(),
-            optimizer: optimizer.stateDict(),
-            extra: { run: runIdentity(config) },
-          }),
-        );
+        save(epoch);
         saveTrainedScripts(config.out, models);
       }
       events.onEpochEnd?.(row);
@@ -376,7 +425,7 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     stop.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { runDir: config.out, ...models, epochs: history, seconds, interrupted: interrupted(), signal: stop.signal };
+  return { runDir: config.out, ...models, epochs: history, seconds, interrupted: interrupted(), signal: stop.signal, stoppedAt };
 }
 
 type Evaluation = ReturnType<typeof evaluateModel>;
@@ -421,8 +470,8 @@ interface EpochWork {
   ranks: Ranks;
 }
 
-/** Restores models, optimiser and RNG from the latest checkpoint; returns its epoch. */
-function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
+/** Restores models, optimiser and RNG from the latest checkpoint; returns its last completed epoch and, for a mid-epoch one, the epoch's progress. */
+function restore(config: TrainConfig, models: Models, optimizer: SGD): { epoch: number; progress: EpochProgress | null } {
   return torch.tidy(() => {
     const c = readCheckpoint(config.out, models.guidance !== undefined);
     // A checkpoint records the settings it was trained with (runs before this check did not).
@@ -444,8 +493,24 @@ function restore(config: TrainConfig, models: Models, optimizer: SGD): number {
     if (models.guidance && c.guidance) models.guidance.loadStateDict(c.guidance, { from });
     optimizer.loadStateDict(c.optimizer as ReturnType<SGD['stateDict']>);
     torch.setRngState(c.rng);
-    return c.epoch;
+    const progress = c.partial
+      ? parseRunFile(epochProgressSchema, c.partial.state, `the mid-epoch checkpoint (batch ${c.partial.batch}) in ${config.out}`)
+      : null;
+    return { epoch: c.epoch, progress };
   });
+}
+
+function emptyProgress(classes: number): EpochProgress {
+  return {
+    batch: 0,
+    seconds: 0,
+    lossSum: 0,
+    seen: 0,
+    correct: 0,
+    termSums: {},
+    predicted: new Array<number>(classes).fill(0),
+    labelled: new Array<number>(classes).fill(0),
+  };
 }
 
 function checkResumable(config: TrainConfig, hashes: ScriptHashes): void {
@@ -472,8 +537,10 @@ async function runEpoch(
   testSet: Dataset | null,
   events: TrainingEvents,
   stopRequested: () => boolean,
+  midEpoch: MidEpochCheckpoints | null,
+  from: EpochProgress | null,
 ): Promise<{ row: EpochMetrics; predicted: number[]; labelled: number } | null> {
-  const started = performance.now();
+  const started = performance.now() - (from?.seconds ?? 0) * 1000;
   seedRankStream(config.seed, epoch, ranks);
   // The epoch's row records the lr of its first batch.
   const lr = learningRateOfBatch(config, epoch, 0, loader.length);
@@ -483,16 +550,29 @@ async function runEpoch(
     else models.guidance.eval();
   }
   events.onEpochStart?.(epoch, loader.length);
-  let lossSum = 0;
-  let seen = 0;
-  let correct = 0;
-  const termSums: Record<string, number> = {};
-  // How often the target predicted, and the data labelled, each class: a one-class epoch is a collapse.
   const classes = loader.dataset.numClasses;
-  const predicted = new Array<number>(classes).fill(0);
-  const labelled = new Array<number>(classes).fill(0);
+  const sums = from ?? emptyProgress(classes);
+  if (sums.batch > loader.length || sums.predicted.length !== classes || sums.labelled.length !== classes)
+    throw new RunFileError(
+      `the mid-epoch checkpoint in ${config.out} is at batch ${sums.batch} of ${sums.predicted.length} classes, but epoch ${epoch} has ${loader.length} batches of ${classes} classes`,
+    );
+  let { lossSum, seen, correct } = sums;
+  const termSums = { ...sums.termSums };
+  // How often the target predicted, and the data labelled, each class: a one-class epoch is a collapse.
+  const predicted = [...sums.predicted];
+  const labelled = [...sums.labelled];
+  const progress = (batch: number): EpochProgress => ({
+    batch,
+    seconds: (performance.now() - started) / 1000,
+    lossSum,
+    seen,
+    correct,
+    termSums: { ...termSums },
+    predicted: [...predicted],
+    labelled: [...labelled],
+  });
   const order = loader.order(epoch);
-  for (let batchIndex = 0; batchIndex < loader.length; batchIndex++) {
+  for (let batchIndex = sums.batch; batchIndex < loader.length; batchIndex++) {
     const batchLr = learningRateOfBatch(config, epoch, batchIndex, loader.length);
     setLearningRate(optimizer, batchLr);
     torch.tidy(() => {
@@ -524,7 +604,11 @@ async function runEpoch(
     });
     events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr: batchLr });
     await yieldToEventLoop();
-    if (stopRequested()) return null;
+    if (stopRequested()) {
+      midEpoch?.save(epoch, progress(batchIndex + 1));
+      return null;
+    }
+    if (batchIndex + 1 < loader.length && midEpoch?.due()) midEpoch.save(epoch, progress(batchIndex + 1));
   }
   events.onEpochTrained?.(epoch);
   // Batch norm trained per-rank statistics; every rank evaluates (and rank 0 saves) rank 0's, as DDP's broadcast buffers.

@@ -10,11 +10,23 @@ const small = (method: string, out: string, epochs: number): string[] =>
   trainArgs(out, { method, limit: 192, epochs, steps: 2, evalN: 32, evalSteps: 2, seed: 3 });
 
 async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise<void> {
+  await killAfter(args, runDir, () => true);
+}
+
+/** Runs `d2r args` and kills it (SIGKILL) once its checkpoint pointer satisfies `ready`. */
+async function killAfter(args: string[], runDir: string, ready: (pointer: { epoch: number; batch?: number }) => boolean): Promise<void> {
   const child = d2rAsync(args);
   const pointer = join(runDir, 'checkpoint.json');
+  const isReady = (): boolean => {
+    try {
+      return ready(JSON.parse(readFileSync(pointer, 'utf8')) as { epoch: number; batch?: number });
+    } catch {
+      return false;
+    }
+  };
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
-      if (existsSync(pointer)) {
+      if (isReady()) {
         clearInterval(timer);
         child.kill('SIGKILL');
       }
@@ -58,6 +70,73 @@ for (const method of ['standard', 'd2r']) {
       epochs.map((r) => r.epoch),
       [1, 2, 3],
     );
+  });
+}
+
+/** The epoch rows of a run's metrics.jsonl without their timing. */
+function trainedEpochs(dir: string): Record<string, unknown>[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r['type'] === 'epoch')
+    .map(({ seconds: _seconds, ...row }) => row);
+}
+
+type Pointer = { epoch: number; dir: string; batch?: number };
+const pointerOf = (dir: string): Pointer => JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as Pointer;
+
+for (const method of ['standard', 'd2r']) {
+  test(`${method}: a run stopped within an epoch checkpoints its batches and resumes to the same weights and metrics`, async () => {
+    // 640 images at batch 64: 10 batches an epoch.
+    const args = (dir: string, extra: string[] = []): string[] => [...small(method, dir, 3), '--limit', '640', ...extra];
+    const straight = tempDir();
+    const whole = d2r(args(straight));
+    assert.equal(whole.status, 0, whole.stderr);
+
+    // An interrupt in epoch 2: the batches done are checkpointed.
+    const stopped = tempDir();
+    const child = d2rAsync(args(stopped));
+    let stderr = '';
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        const before = stderr;
+        stderr += chunk.toString();
+        if (!/epoch 2\/3 \d/.test(before) && /epoch 2\/3 \d/.test(stderr)) child.kill('SIGINT');
+      });
+      child.on('exit', (code) => resolve(code));
+    });
+    assert.equal(status, 130, stderr);
+    const pointer = pointerOf(stopped);
+    assert.equal(pointer.epoch, 1, 'the last completed epoch');
+    assert.ok(pointer.batch !== undefined && pointer.batch >= 1 && pointer.batch <= 10, JSON.stringify(pointer));
+    assert.equal(pointer.dir, `checkpoints/epoch-0002-batch-${String(pointer.batch).padStart(6, '0')}`);
+    assert.match(stdout, new RegExp(`interrupted at batch ${pointer.batch} of epoch 2, checkpointed`));
+    const resumed = d2r([...args(stopped), '--resume']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`resuming \\S+ after epoch 1, at batch ${pointer.batch} of epoch 2`));
+
+    // Killed at any moment with a checkpoint every batch (--checkpoint-minutes near 0).
+    const killed = tempDir();
+    await killAfter(args(killed, ['--checkpoint-minutes', '1e-9']), killed, (p) => p.epoch >= 1 && p.batch !== undefined);
+    const again = d2r([...args(killed, ['--checkpoint-minutes', '1e-9']), '--resume']);
+    assert.equal(again.status, 0, again.stderr);
+
+    for (const dir of [stopped, killed]) {
+      assert.ok(
+        readFileSync(join(straight, 'target.safetensors')).equals(readFileSync(join(dir, 'target.safetensors'))),
+        'final target weights',
+      );
+      if (method === 'd2r') {
+        const guidance = (d: string): Buffer => readFileSync(join(d, 'checkpoints', 'epoch-0003', 'guidance.safetensors'));
+        assert.ok(guidance(straight).equals(guidance(dir)), 'final guidance weights');
+      }
+      // The epoch's running sums went on: loss, accuracy and terms as in the uninterrupted run.
+      assert.deepEqual(trainedEpochs(dir), trainedEpochs(straight));
+      assert.deepEqual(pointerOf(dir), { epoch: 3, dir: 'checkpoints/epoch-0003' });
+    }
   });
 }
 
