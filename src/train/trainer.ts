@@ -166,14 +166,19 @@ export class TrainingCollapsedError extends Error {
   }
 }
 
+/** Fewer training images an epoch than this say too little for a collapse (a handful can all fall in one class). */
+const COLLAPSE_MIN_IMAGES = 1000;
+
 /**
  * Whether an epoch that predicted `predicted` (a count per class over its training images, summed
  * over ranks), of data with labels of `labelled` classes, is a collapse after `history`: one class
- * predicted for every image, where an earlier epoch reached twice chance training accuracy.
+ * predicted for each of at least COLLAPSE_MIN_IMAGES images, where an earlier epoch reached twice
+ * chance training accuracy.
  */
 function collapseOf(predicted: number[], labelled: number, history: readonly EpochMetrics[]): { cls: number; after: EpochMetrics } | null {
   const classes = predicted.flatMap((n, cls) => (n > 0 ? [cls] : []));
-  if (classes.length !== 1 || labelled < 2) return null;
+  const images = predicted.reduce((a, b) => a + b, 0);
+  if (classes.length !== 1 || labelled < 2 || images < COLLAPSE_MIN_IMAGES) return null;
   const after = history.find((r) => r.trainAccuracy >= 2 / predicted.length);
   return after ? { cls: classes[0]!, after } : null;
 }

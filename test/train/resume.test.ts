@@ -153,21 +153,36 @@ test('a diverging loss stops the run and keeps the last good checkpoint', () => 
 
 test('a target that predicts one class for a whole epoch after it had learned stops the run, keeping the checkpoint before', () => {
   // At lr 0 smallcnn keeps its zero-initialised last layer: every logit is 0, every prediction class 0.
+  const frozen = (dir: string, epochs: number, limit: number): string[] => [
+    ...small('standard', dir, epochs),
+    '--lr',
+    '0',
+    '--limit',
+    String(limit),
+  ];
+  /** Two epochs, then the history rewritten to say epoch 2 had learned (as MART's first epoch had, 56%, before its units died). */
+  const learnedThenFrozen = (dir: string, limit: number): void => {
+    assert.equal(d2r(frozen(dir, 1, limit)).status, 0);
+    // One class from the start is not a collapse: the model never learned.
+    const never = d2r([...frozen(dir, 2, limit), '--resume']);
+    assert.equal(never.status, 0, never.stderr);
+    const metrics = join(dir, 'metrics.jsonl');
+    const rows = readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const learned = rows.map((row) => (row['type'] === 'epoch' && row['epoch'] === 2 ? { ...row, trainAccuracy: 0.5 } : row));
+    writeFileSync(metrics, learned.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  };
+  // 192 images: a handful can all fall in one class; too few to call it a collapse.
+  const few = tempDir();
+  learnedThenFrozen(few, 192);
+  const fine = d2r([...frozen(few, 3, 192), '--resume']);
+  assert.equal(fine.status, 0, fine.stderr);
+  // 1,024 images, all one class.
   const dir = tempDir();
-  const frozen = (epochs: number): string[] => [...small('standard', dir, epochs), '--lr', '0'];
-  assert.equal(d2r(frozen(1)).status, 0);
-  // One class from the start is not a collapse: the model never learned.
-  const never = d2r([...frozen(2), '--resume']);
-  assert.equal(never.status, 0, never.stderr);
-  // The history says epoch 1 had learned (as MART's first epoch had, 56%, before its units died).
-  const metrics = join(dir, 'metrics.jsonl');
-  const rows = readFileSync(metrics, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const learned = rows.map((row) => (row['type'] === 'epoch' && row['epoch'] === 2 ? { ...row, trainAccuracy: 0.5 } : row));
-  writeFileSync(metrics, learned.map((row) => JSON.stringify(row)).join('\n') + '\n');
-  const r = d2r([...frozen(3), '--resume']);
+  learnedThenFrozen(dir, 1024);
+  const r = d2r([...frozen(dir, 3, 1024), '--resume']);
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
