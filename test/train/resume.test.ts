@@ -73,6 +73,23 @@ for (const method of ['standard', 'd2r']) {
   });
 }
 
+/** Runs `d2r args` and sends SIGINT when its stderr first matches `when`; its exit status and output. */
+async function interruptAt(args: string[], when: RegExp): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = d2rAsync(args);
+  let stderr = '';
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      if (!when.test(before) && when.test(stderr)) child.kill('SIGINT');
+    });
+    child.on('exit', (code) => resolve(code));
+  });
+  return { status, stdout, stderr };
+}
+
 /** The epoch rows of a run's metrics.jsonl without their timing. */
 function trainedEpochs(dir: string): Record<string, unknown>[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
@@ -96,18 +113,7 @@ for (const method of ['standard', 'd2r']) {
 
     // An interrupt in epoch 2: the batches done are checkpointed.
     const stopped = tempDir();
-    const child = d2rAsync(args(stopped));
-    let stderr = '';
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const status = await new Promise<number | null>((resolve) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
-        const before = stderr;
-        stderr += chunk.toString();
-        if (!/epoch 2\/3 \d/.test(before) && /epoch 2\/3 \d/.test(stderr)) child.kill('SIGINT');
-      });
-      child.on('exit', (code) => resolve(code));
-    });
+    const { status, stdout, stderr } = await interruptAt(args(stopped), /epoch 2\/3 \d/);
     assert.equal(status, 130, stderr);
     const pointer = pointerOf(stopped);
     assert.equal(pointer.epoch, 1, 'the last completed epoch');
@@ -228,17 +234,8 @@ test('d2r with a frozen pre-trained guidance model leaves the guidance unchanged
 test('an interrupt (SIGINT) stops training after the batch in progress; the run resumes from its last checkpoint', async () => {
   const dir = tempDir();
   const args = [...small('standard', dir, 6), '--limit', '640'];
-  const child = d2rAsync(args);
-  let stderr = '';
-  const status = await new Promise<number | null>((resolve) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      const before = stderr;
-      stderr += chunk.toString();
-      // The first progress line of epoch 2: training is under way, and the run has a checkpoint.
-      if (!/epoch 2\/6 \d/.test(before) && /epoch 2\/6 \d/.test(stderr)) child.kill('SIGINT');
-    });
-    child.on('exit', (code) => resolve(code));
-  });
+  // The first progress line of epoch 2: training is under way, and the run has a checkpoint.
+  const { status, stderr } = await interruptAt(args, /epoch 2\/6 \d/);
   assert.equal(status, 130, stderr);
   assert.match(stderr, /interrupt received: stopping after this batch/);
   const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
