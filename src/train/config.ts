@@ -81,7 +81,7 @@ export const trainConfigSchema = z.object({
   recipe: described(
     z.enum(RECIPE_NAMES),
     "training recipe: 'reference' is the method's own (TRADES 76 epochs, MART 90 with weight decay 7e-4, the others D2R's 100), 'shared' is D2R's for every method; it fills epochs, weight decay and the lr table unless set " +
-      `(default: 'reference'; a recipe named here is followed at any length, none named gives a run under ${SHORT_RUN_EPOCHS} epochs the short-run defaults)`,
+      `(default: reference; a recipe named here is followed at any length, none named gives a run under ${SHORT_RUN_EPOCHS} epochs the short-run defaults)`,
   ),
   epochs: described(z.int().min(1), "training epochs (default: the recipe's)"),
   batchSize: described(

@@ -144,7 +144,7 @@ test('the flag help states the method defaults from their one home', () => {
 
 test('--recipe: the help names both recipes, a wrong one exits 2, and the recipe fills epochs unless --epochs is given', () => {
   const help = d2r(['train', '--help']).stdout;
-  assert.match(help, /--recipe <reference\|shared>.*\(default: reference\)/);
+  assert.match(help, /--recipe <reference\|shared>.*\(default: reference; a recipe named here is followed at any length/);
   const bad = d2r(['train', '--recipe', 'own']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--recipe: expected one of reference, shared, got 'own'/);
