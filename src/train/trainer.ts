@@ -339,6 +339,12 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     // Every rank reads the checkpoint: --out is on a file system all of them share.
     const restored = restore(config, models, optimizer);
     firstEpoch = restored.epoch + 1;
+    if (restored.progress && firstEpoch > config.epochs)
+      throw new OptionError(
+        'epochs',
+        `${firstEpoch} or more: the run's checkpoint is ${restored.progress.batch} batches into epoch ${firstEpoch}, which fewer epochs would leave half trained`,
+        String(config.epochs),
+      );
     // Sums over the ranks' batches so far: rank 0 carries them on, the others start from none.
     resumeProgress =
       restored.progress && (leader ? restored.progress : { ...emptyProgress(trainSet.numClasses), batch: restored.progress.batch });

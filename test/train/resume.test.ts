@@ -120,6 +120,11 @@ for (const method of ['standard', 'd2r']) {
     assert.ok(pointer.batch !== undefined && pointer.batch >= 1 && pointer.batch <= 10, JSON.stringify(pointer));
     assert.equal(pointer.dir, `checkpoints/epoch-0002-batch-${String(pointer.batch).padStart(6, '0')}`);
     assert.match(stdout, new RegExp(`interrupted at batch ${pointer.batch} of epoch 2, checkpointed`));
+    // Fewer epochs would end inside the checkpoint's epoch: refused, nothing changed.
+    const shorter = d2r([...args(stopped), '--resume', '--epochs', '1']);
+    assert.equal(shorter.status, 2, shorter.stderr);
+    assert.match(shorter.stderr, /--epochs: expected 2 or more: the run's checkpoint is \d+ batches into epoch 2/);
+    assert.deepEqual(pointerOf(stopped), pointer);
     const resumed = d2r([...args(stopped), '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming \\S+ after epoch 1, at batch ${pointer.batch} of epoch 2`));
