@@ -46,10 +46,7 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
       say(`resuming ${config.out} after epoch ${epoch}` + (batch === undefined ? '' : `, at batch ${batch} of epoch ${epoch + 1}`)),
     onNote: (message) => say(`note: ${message}`),
     onInterrupt: (signal) =>
-      say(
-        `interrupt received: stopping after this batch (${signal}); one process checkpoints the batches done, ` +
-          'data-parallel processes their last completed epoch (resume with --resume)',
-      ),
+      say(`interrupt received: stopping after this batch (${signal}); the batches done are checkpointed (resume with --resume)`),
     onEpochStart: (epoch, batches) => {
       bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
     },

@@ -230,6 +230,8 @@ const epochProgressSchema = z.object({
   termSums: z.record(z.string(), z.number()),
   predicted: z.array(z.int().min(0)),
   labelled: z.array(z.int().min(0)),
+  /** Data-parallel runs: the random streams of ranks 1, 2, ... (rank 0's is the checkpoint's rng_state). */
+  rankRng: z.array(z.array(z.int().min(0).max(255))).default([]),
 });
 type EpochProgress = z.output<typeof epochProgressSchema>;
 
@@ -346,8 +348,8 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
         String(config.epochs),
       );
     // Sums over the ranks' batches so far: rank 0 carries them on, the others start from none.
-    resumeProgress =
-      restored.progress && (leader ? restored.progress : { ...emptyProgress(trainSet.numClasses), batch: restored.progress.batch });
+    const p = restored.progress;
+    resumeProgress = p && (leader ? p : { ...emptyProgress(trainSet.numClasses), batch: p.batch, rankRng: p.rankRng });
     if (leader && repairLatestWeights(config.out))
       events.onNote?.(`rewrote ${join(config.out, LATEST_WEIGHTS)} from the checkpoint of epoch ${firstEpoch - 1}`);
     if (leader) history = keepMetricsUpTo(metricsPath, firstEpoch - 1);
@@ -392,24 +394,24 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     lastSaved = performance.now();
   };
   let stoppedAt: TrainResult['stoppedAt'] = null;
-  // Only a single process checkpoints within an epoch: its RNG state and running sums are the run's.
-  const midEpoch: MidEpochCheckpoints | null =
-    ranks.worldSize === 1
-      ? {
-          due: () => config.checkpointMinutes > 0 && performance.now() - lastSaved >= config.checkpointMinutes * 60_000,
-          save: (epoch, progress) => {
-            save(epoch - 1, { batch: progress.batch, state: progress });
-            stoppedAt = { epoch, batch: progress.batch };
-          },
-        }
-      : null;
+  // Every rank takes part in a mid-epoch checkpoint: rank 0 writes the sums over all ranks and every rank's random stream.
+  const midEpoch: MidEpochCheckpoints = {
+    due: () => config.checkpointMinutes > 0 && performance.now() - lastSaved >= config.checkpointMinutes * 60_000,
+    save: (epoch, progress) => {
+      const whole = progressOverRanks(progress, ranks);
+      if (leader) save(epoch - 1, { batch: progress.batch, state: whole });
+      lastSaved = performance.now();
+      stoppedAt = { epoch, batch: progress.batch };
+    },
+  };
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !stopAgreed(); epoch++) {
       const work = { models, method, optimizer, averager, ranks };
-      const done = await runEpoch(config, epoch, work, loader, testSet, events, stopAgreed, midEpoch, resumeProgress);
+      const done = await runEpoch(config, epoch, work, loader, testSet, events, interrupted, midEpoch, resumeProgress);
       resumeProgress = null;
       if (done === null) break;
       stoppedAt = null;
+      lastSaved = performance.now();
       const { row, predicted, labelled } = done;
       // The leader holds the history of a resumed run; every rank stops with it.
       const collapse = leader ? collapseOf(predicted, labelled, history) : null;
@@ -521,7 +523,50 @@ function emptyProgress(classes: number): EpochProgress {
     termSums: {},
     predicted: new Array<number>(classes).fill(0),
     labelled: new Array<number>(classes).fill(0),
+    rankRng: [],
   };
+}
+
+/** The epoch's progress over all ranks: the sums of every rank's sums, and the random streams of ranks 1, 2, ... (a collective). */
+function progressOverRanks(progress: EpochProgress, ranks: Ranks): EpochProgress {
+  if (ranks.worldSize === 1) return progress;
+  const terms = Object.keys(progress.termSums).sort();
+  const classes = progress.predicted.length;
+  const totals = sumOverRanks(
+    [
+      progress.lossSum,
+      progress.seen,
+      progress.correct,
+      ...progress.predicted,
+      ...progress.labelled,
+      ...terms.map((k) => progress.termSums[k]!),
+    ],
+    ranks,
+  );
+  const own = torch.tidy(() => Array.from(torch.getRngState().toUint8Array()));
+  // Each rank puts its stream in its own slot; the sum over ranks holds them all.
+  const slots = new Array<number>(own.length * ranks.worldSize).fill(0);
+  slots.splice(ranks.rank * own.length, own.length, ...own);
+  const streams = sumOverRanks(slots, ranks);
+  return {
+    ...progress,
+    lossSum: totals[0]!,
+    seen: totals[1]!,
+    correct: totals[2]!,
+    predicted: totals.slice(3, 3 + classes),
+    labelled: totals.slice(3 + classes, 3 + 2 * classes),
+    termSums: Object.fromEntries(terms.map((k, i) => [k, totals[3 + 2 * classes + i]!])),
+    rankRng: Array.from({ length: ranks.worldSize - 1 }, (_, r) => streams.slice((r + 1) * own.length, (r + 2) * own.length)),
+  };
+}
+
+/** The random stream of this rank for an epoch: seeded at its start, or, resumed within it, as the checkpoint kept it. */
+function startRankStream(config: TrainConfig, epoch: number, ranks: Ranks, from: EpochProgress | null): void {
+  const kept = from && from.rankRng.length === ranks.worldSize - 1 ? from.rankRng[ranks.rank - 1] : undefined;
+  // Rank 0's stream came back with the checkpoint's rng_state.
+  if (from && ranks.rank === 0) return;
+  if (kept) torch.tidy(() => torch.setRngState(torch.tensor(Uint8Array.from(kept), [kept.length])));
+  else seedRankStream(config.seed, epoch, ranks);
 }
 
 function checkResumable(config: TrainConfig, hashes: ScriptHashes): void {
@@ -547,12 +592,12 @@ async function runEpoch(
   loader: DataLoader,
   testSet: Dataset | null,
   events: TrainingEvents,
-  stopRequested: () => boolean,
-  midEpoch: MidEpochCheckpoints | null,
+  interrupted: () => boolean,
+  midEpoch: MidEpochCheckpoints,
   from: EpochProgress | null,
 ): Promise<{ row: EpochMetrics; predicted: number[]; labelled: number } | null> {
   const started = performance.now() - (from?.seconds ?? 0) * 1000;
-  seedRankStream(config.seed, epoch, ranks);
+  startRankStream(config, epoch, ranks, from);
   // The epoch's row records the lr of its first batch.
   const lr = learningRateOfBatch(config, epoch, 0, loader.length);
   models.target.train();
@@ -581,6 +626,7 @@ async function runEpoch(
     termSums: { ...termSums },
     predicted: [...predicted],
     labelled: [...labelled],
+    rankRng: [],
   });
   const order = loader.order(epoch);
   for (let batchIndex = sums.batch; batchIndex < loader.length; batchIndex++) {
@@ -615,11 +661,10 @@ async function runEpoch(
     });
     events.onBatch?.(epoch, batchIndex + 1, { loss: lossSum / seen, accuracy: correct / seen, lr: batchLr });
     await yieldToEventLoop();
-    if (stopRequested()) {
-      midEpoch?.save(epoch, progress(batchIndex + 1));
-      return null;
-    }
-    if (batchIndex + 1 < loader.length && midEpoch?.due()) midEpoch.save(epoch, progress(batchIndex + 1));
+    // One exchange agrees on both: every rank stops, or checkpoints, at the same batch.
+    const [stop, due] = sumOverRanks([interrupted() ? 1 : 0, batchIndex + 1 < loader.length && midEpoch.due() ? 1 : 0], ranks);
+    if (stop! > 0 || due! > 0) midEpoch.save(epoch, progress(batchIndex + 1));
+    if (stop! > 0) return null;
   }
   events.onEpochTrained?.(epoch);
   // Batch norm trained per-rank statistics; every rank evaluates (and rank 0 saves) rank 0's, as DDP's broadcast buffers.

@@ -213,3 +213,30 @@ test('an interrupt stops every worker at one batch; the run exits 130 with its l
   assert.equal(metrics(out).epochs.at(-1)!.epoch, epoch);
   succeeds([...trainArgs(out, { epochs: epoch + 1, limit: 256 }), '--resume']);
 });
+
+test('two processes stopped within an epoch checkpoint the batches done, with every rank sum and random stream, and resume to the same weights', async () => {
+  // PGD-AT draws random starts on every rank; 512 images at the global batch 64 are 8 batches an epoch.
+  const args = (out: string): string[] => onTwo(trainArgs(out, { method: 'pgd-at', epochs: 2, limit: 512, steps: 2, evalSteps: 2 }));
+  const straight = tempDir();
+  succeeds(args(straight));
+  const stopped = tempDir();
+  const launcher = d2rAsync(args(stopped));
+  let stderr = '';
+  const code = await new Promise<number | null>((resolve) => {
+    launcher.stderr!.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      if (!/epoch 2\/2 \d/.test(before) && /epoch 2\/2 \d/.test(stderr)) launcher.kill('SIGINT');
+    });
+    launcher.on('exit', (status) => resolve(status));
+  });
+  assert.equal(code, 130, stderr);
+  const pointer = JSON.parse(readFileSync(join(stopped, 'checkpoint.json'), 'utf8')) as { epoch: number; batch?: number };
+  assert.equal(pointer.epoch, 1);
+  assert.ok(pointer.batch !== undefined && pointer.batch >= 1 && pointer.batch <= 8, JSON.stringify(pointer));
+  succeeds([...args(stopped), '--resume']);
+  const difference = largestRelativeDifference(join(stopped, 'target.safetensors'), join(straight, 'target.safetensors'));
+  assert.ok(difference < 1e-6, `relative difference ${difference}`);
+  const [a, b] = [straight, stopped].map((dir) => metrics(dir).epochs.map((r) => [r.epoch, r.trainLoss, r.testCleanAccuracy]));
+  assert.deepEqual(b, a);
+});
