@@ -22,8 +22,9 @@ export function createModelFor(name: ModelName, data: DataShape, dropout: number
 /** Loads the weights of the run's latest checkpoint into `model`; returns the checkpoint's epoch. */
 export function loadRunWeights(runDir: string, model: Module, which: 'target' | 'guidance' = 'target'): number {
   return torch.tidy(() => {
-    const { epoch, weights } = loadCheckpointWeights(runDir, which);
-    model.loadStateDict(weights, { from: `the ${which} weights of epoch ${epoch} in ${runDir}` });
+    const { epoch, batch, weights } = loadCheckpointWeights(runDir, which);
+    const when = batch === undefined ? `epoch ${epoch}` : `batch ${batch} of epoch ${epoch + 1}`;
+    model.loadStateDict(weights, { from: `the ${which} weights of ${when} in ${runDir}` });
     return epoch;
   });
 }

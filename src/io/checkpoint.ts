@@ -196,10 +196,16 @@ export function checkpointWeightsPath(runDir: string, which: 'target' | 'guidanc
   return join(runDir, requirePointer(runDir).dir, `${which}.safetensors`);
 }
 
-/** The weights of the latest checkpoint's target (or guidance) model, and its epoch. Call inside torch.tidy. */
-export function loadCheckpointWeights(runDir: string, which: 'target' | 'guidance' = 'target'): { epoch: number; weights: StateDict } {
+/**
+ * The weights of the latest checkpoint's target (or guidance) model, its last completed epoch and,
+ * for a mid-epoch checkpoint, the batches of the next epoch done. Call inside torch.tidy.
+ */
+export function loadCheckpointWeights(
+  runDir: string,
+  which: 'target' | 'guidance' = 'target',
+): { epoch: number; batch?: number; weights: StateDict } {
   const pointer = requirePointer(runDir);
-  return { epoch: pointer.epoch, weights: loadSafetensors(join(runDir, pointer.dir, `${which}.safetensors`)) };
+  return { epoch: pointer.epoch, batch: pointer.batch, weights: loadSafetensors(join(runDir, pointer.dir, `${which}.safetensors`)) };
 }
 
 /** Everything of the latest checkpoint, for an exact resume. Call inside torch.tidy. */
