@@ -290,7 +290,7 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '',
     "- Training time is the sum of the epochs' seconds in each run's metrics.jsonl (each epoch's check on " +
       'the test points included), on the machine and thread count of the run; runs that shared the machine ' +
-      'with other work took longer than alone.',
+      'with other work, or were paused (SIGSTOP) while the test suite ran, took longer than alone.',
     `- The last column compares the per-epoch check of \`d2r train\` (clean and PGD accuracy on the run's first test points) ` +
       `${FLAT_WINDOW} epochs before the last with the last: a change near zero says the curve has flattened. ` +
       'It is the training-time check, not the evaluation above.',
