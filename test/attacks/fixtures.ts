@@ -2,11 +2,10 @@
 // ReLU, linear) built in both engines from the same weights (the PyTorch side is
 // test/oracles/fixture.py, which reads them from `inputs`), a tiny batch, and
 // the live-handle count of the memory tests.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { torch, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { Module } from '../../src/nn/index.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 export const SIDE = 8;
 export const CLASSES = 10;
@@ -20,9 +19,6 @@ export function tinyNet(): Module {
     fc: new nn.Linear(4 * (SIDE - 2) * (SIDE - 2), CLASSES),
   });
 }
-
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /**
  * The live native tensor handles once garbage is collected: a start value for

@@ -3,10 +3,9 @@
 // 5,000-step PGD loop on a functional CNN runs at a flat resident set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { torch } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 test('tidy disposes intermediates and keeps what it returns (arrays, objects, Maps)', () => {
   let scratch: Tensor[] = [];
@@ -161,11 +160,6 @@ test('a long synchronous loop frees its tensor handles as it goes (finalizers ru
 });
 
 // ---- torch.memory(): live handle counts -------------------------------------------------
-/** A full garbage collection, so handles dropped earlier in this file do not disappear mid-test. */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 test('torch.memory() counts each live handle and its bytes; dispose takes them back exactly', () => {
   collectGarbage();
