@@ -170,16 +170,15 @@ export class TrainingCollapsedError extends Error {
 const COLLAPSE_MIN_IMAGES = 1000;
 
 /**
- * Whether an epoch that predicted `predicted` (a count per class over its training images, summed
- * over ranks), of data with labels of `labelled` classes, is a collapse after `history`: one class
- * predicted for each of at least COLLAPSE_MIN_IMAGES images, where an earlier epoch reached twice
- * chance training accuracy.
+ * Whether an epoch whose sums over all ranks are `sums` is a collapse after `history`: one class
+ * predicted for each of at least COLLAPSE_MIN_IMAGES training images labelled with two classes or
+ * more, where an earlier epoch reached twice chance training accuracy.
  */
-function collapseOf(predicted: number[], labelled: number, history: readonly EpochMetrics[]): { cls: number; after: EpochMetrics } | null {
-  const classes = predicted.flatMap((n, cls) => (n > 0 ? [cls] : []));
-  const images = predicted.reduce((a, b) => a + b, 0);
-  if (classes.length !== 1 || labelled < 2 || images < COLLAPSE_MIN_IMAGES) return null;
-  const after = history.find((r) => r.trainAccuracy >= 2 / predicted.length);
+function collapseOf(sums: EpochProgress, history: readonly EpochMetrics[]): { cls: number; after: EpochMetrics } | null {
+  const classes = sums.predicted.flatMap((n, cls) => (n > 0 ? [cls] : []));
+  const labelled = sums.labelled.filter((n) => n > 0).length;
+  if (classes.length !== 1 || labelled < 2 || sums.seen < COLLAPSE_MIN_IMAGES) return null;
+  const after = history.find((r) => r.trainAccuracy >= 2 / sums.predicted.length);
   return after ? { cls: classes[0]!, after } : null;
 }
 
@@ -391,7 +390,6 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
         extra: { run: runIdentity(config) },
       }),
     );
-    lastSaved = performance.now();
   };
   let stoppedAt: TrainResult['stoppedAt'] = null;
   // Every rank takes part in a mid-epoch checkpoint: rank 0 writes the sums over all ranks and every rank's random stream.
@@ -412,18 +410,14 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
       if (done === null) break;
       stoppedAt = null;
       lastSaved = performance.now();
-      const { row, predicted, labelled } = done;
-      // The leader holds the history of a resumed run; every rank stops with it.
-      const collapse = leader ? collapseOf(predicted, labelled, history) : null;
-      if (anyRank(collapse !== null, ranks)) {
-        throw new TrainingCollapsedError(
-          epoch,
-          collapse?.cls ?? -1,
-          collapse?.after.epoch ?? 0,
-          collapse?.after.trainAccuracy ?? 0,
-          config.out,
-        );
-      }
+      const { row, sums } = done;
+      // The leader holds the history of a resumed run; every rank stops with its finding.
+      const collapse = leader ? collapseOf(sums, history) : null;
+      const [found, cls, learnedEpoch, learnedAccuracy] = sumOverRanks(
+        collapse ? [1, collapse.cls, collapse.after.epoch, collapse.after.trainAccuracy] : [0, 0, 0, 0],
+        ranks,
+      ) as [number, number, number, number];
+      if (found > 0) throw new TrainingCollapsedError(epoch, cls, learnedEpoch, learnedAccuracy, config.out);
       history.push(row);
       if (leader) {
         appendMetricsRow(metricsPath, row);
@@ -527,10 +521,26 @@ function emptyProgress(classes: number): EpochProgress {
   };
 }
 
-/** The epoch's progress over all ranks: the sums of every rank's sums, and the random streams of ranks 1, 2, ... (a collective). */
+/** The epoch's progress over all ranks, for a mid-epoch checkpoint: the sums over ranks, and the random streams of ranks 1, 2, ... (collectives). */
 function progressOverRanks(progress: EpochProgress, ranks: Ranks): EpochProgress {
   if (ranks.worldSize === 1) return progress;
-  const terms = Object.keys(progress.termSums).sort();
+  const own = torch.tidy(() => Array.from(torch.getRngState().toUint8Array()));
+  // Each rank puts its stream in its own slot; the sum over ranks holds them all.
+  const slots = new Array<number>(own.length * ranks.worldSize).fill(0);
+  slots.splice(ranks.rank * own.length, own.length, ...own);
+  const streams = sumOverRanks(slots, ranks);
+  return {
+    ...sumsOverRanks(progress, ranks),
+    rankRng: Array.from({ length: ranks.worldSize - 1 }, (_, r) => streams.slice((r + 1) * own.length, (r + 2) * own.length)),
+  };
+}
+
+/** Every running sum of the epoch summed over all ranks (a collective; itself on one process). */
+function sumsOverRanks(progress: EpochProgress, ranks: Ranks): EpochProgress {
+  if (ranks.worldSize === 1) return progress;
+  // Summed in sorted order (every rank the same), returned in the method's order.
+  const terms = Object.keys(progress.termSums);
+  const sorted = [...terms].sort();
   const classes = progress.predicted.length;
   const totals = sumOverRanks(
     [
@@ -539,15 +549,10 @@ function progressOverRanks(progress: EpochProgress, ranks: Ranks): EpochProgress
       progress.correct,
       ...progress.predicted,
       ...progress.labelled,
-      ...terms.map((k) => progress.termSums[k]!),
+      ...sorted.map((k) => progress.termSums[k]!),
     ],
     ranks,
   );
-  const own = torch.tidy(() => Array.from(torch.getRngState().toUint8Array()));
-  // Each rank puts its stream in its own slot; the sum over ranks holds them all.
-  const slots = new Array<number>(own.length * ranks.worldSize).fill(0);
-  slots.splice(ranks.rank * own.length, own.length, ...own);
-  const streams = sumOverRanks(slots, ranks);
   return {
     ...progress,
     lossSum: totals[0]!,
@@ -555,8 +560,7 @@ function progressOverRanks(progress: EpochProgress, ranks: Ranks): EpochProgress
     correct: totals[2]!,
     predicted: totals.slice(3, 3 + classes),
     labelled: totals.slice(3 + classes, 3 + 2 * classes),
-    termSums: Object.fromEntries(terms.map((k, i) => [k, totals[3 + 2 * classes + i]!])),
-    rankRng: Array.from({ length: ranks.worldSize - 1 }, (_, r) => streams.slice((r + 1) * own.length, (r + 2) * own.length)),
+    termSums: Object.fromEntries(terms.map((k) => [k, totals[3 + 2 * classes + sorted.indexOf(k)]!])),
   };
 }
 
@@ -595,7 +599,7 @@ async function runEpoch(
   interrupted: () => boolean,
   midEpoch: MidEpochCheckpoints,
   from: EpochProgress | null,
-): Promise<{ row: EpochMetrics; predicted: number[]; labelled: number } | null> {
+): Promise<{ row: EpochMetrics; sums: EpochProgress } | null> {
   const started = performance.now() - (from?.seconds ?? 0) * 1000;
   startRankStream(config, epoch, ranks, from);
   // The epoch's row records the lr of its first batch.
@@ -607,16 +611,16 @@ async function runEpoch(
   }
   events.onEpochStart?.(epoch, loader.length);
   const classes = loader.dataset.numClasses;
-  const sums = from ?? emptyProgress(classes);
-  if (sums.batch > loader.length || sums.predicted.length !== classes || sums.labelled.length !== classes)
+  const start = from ?? emptyProgress(classes);
+  if (start.batch > loader.length || start.predicted.length !== classes || start.labelled.length !== classes)
     throw new RunFileError(
-      `the mid-epoch checkpoint in ${config.out} is at batch ${sums.batch} of ${sums.predicted.length} classes, but epoch ${epoch} has ${loader.length} batches of ${classes} classes`,
+      `the mid-epoch checkpoint in ${config.out} is at batch ${start.batch} of ${start.predicted.length} classes, but epoch ${epoch} has ${loader.length} batches of ${classes} classes`,
     );
-  let { lossSum, seen, correct } = sums;
-  const termSums = { ...sums.termSums };
+  let { lossSum, seen, correct } = start;
+  const termSums = { ...start.termSums };
   // How often the target predicted, and the data labelled, each class: a one-class epoch is a collapse.
-  const predicted = [...sums.predicted];
-  const labelled = [...sums.labelled];
+  const predicted = [...start.predicted];
+  const labelled = [...start.labelled];
   const progress = (batch: number): EpochProgress => ({
     batch,
     seconds: (performance.now() - started) / 1000,
@@ -629,7 +633,7 @@ async function runEpoch(
     rankRng: [],
   });
   const order = loader.order(epoch);
-  for (let batchIndex = sums.batch; batchIndex < loader.length; batchIndex++) {
+  for (let batchIndex = start.batch; batchIndex < loader.length; batchIndex++) {
     const batchLr = learningRateOfBatch(config, epoch, batchIndex, loader.length);
     setLearningRate(optimizer, batchLr);
     torch.tidy(() => {
@@ -685,22 +689,15 @@ async function runEpoch(
               }),
           ranks,
         );
-  const termNames = Object.keys(termSums);
-  const [lossTotal, seenTotal, correctTotal, ...rest] = sumOverRanks(
-    [lossSum, seen, correct, ...predicted, ...labelled, ...termNames.map((k) => termSums[k]!)],
-    ranks,
-  ) as [number, number, number, ...number[]];
-  const predictedTotals = rest.slice(0, classes);
-  const labelledClasses = rest.slice(classes, 2 * classes).filter((n) => n > 0).length;
-  const termTotals = rest.slice(2 * classes);
-  const examples = Math.max(seenTotal, 1);
+  const sums = sumsOverRanks(progress(loader.length), ranks);
+  const examples = Math.max(sums.seen, 1);
   const row: EpochMetrics = {
     type: 'epoch',
     epoch,
     lr,
-    trainLoss: lossTotal / examples,
-    trainAccuracy: correctTotal / examples,
-    terms: Object.fromEntries(termNames.map((k, i) => [k, termTotals[i]! / examples])),
+    trainLoss: sums.lossSum / examples,
+    trainAccuracy: sums.correct / examples,
+    terms: Object.fromEntries(Object.entries(sums.termSums).map(([k, v]) => [k, v / examples])),
     testCleanAccuracy: evaluation?.target.clean ?? null,
     testRobustAccuracy: evaluation?.target.robust ?? null,
     guidanceCleanAccuracy: evaluation?.guidance?.clean ?? null,
@@ -708,5 +705,5 @@ async function runEpoch(
     evalPoints: evaluation?.points ?? 0,
     seconds: (performance.now() - started) / 1000,
   };
-  return { row, predicted: predictedTotals, labelled: labelledClasses };
+  return { row, sums };
 }
