@@ -48,13 +48,16 @@ export interface CheckpointContents {
 
 export const CHECKPOINT_POINTER = 'checkpoint.json';
 
+/** A checkpoint directory's name: epoch-NNNN after an epoch, epoch-NNNN-batch-BBBBBB within one. */
+const CHECKPOINT_DIR_PATTERN = String.raw`epoch-\d{4,}(-batch-\d{6,})?`;
+
 /** checkpoint.json: which checkpoint directory is the latest complete one. */
 export const checkpointPointerSchema = z.object({
   epoch: z.int().min(0).meta({ description: 'the last completed epoch' }),
   dir: z
     .string()
     .regex(
-      /^checkpoints\/epoch-\d{4,}(-batch-\d{6,})?$/,
+      new RegExp(`^checkpoints/${CHECKPOINT_DIR_PATTERN}$`),
       'a checkpoint directory of the run (checkpoints/epoch-NNNN or checkpoints/epoch-NNNN-batch-BBBBBB)',
     )
     .meta({
@@ -70,7 +73,7 @@ export const checkpointPointerSchema = z.object({
 
 /** The files a checkpoint directory holds; nothing else in it is the run's. */
 export const CHECKPOINT_FILES = ['target.safetensors', 'guidance.safetensors', 'state.safetensors', 'state.json'] as const;
-const EPOCH_DIR_NAME = /^epoch-\d{4,}(-batch-\d{6,})?$/;
+const EPOCH_DIR_NAME = new RegExp(`^${CHECKPOINT_DIR_PATTERN}$`);
 
 /**
  * Removes the files a checkpoint directory of a run holds, and the directory

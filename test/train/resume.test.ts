@@ -9,6 +9,9 @@ import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
 const small = (method: string, out: string, epochs: number): string[] =>
   trainArgs(out, { method, limit: 192, epochs, steps: 2, evalN: 32, evalSteps: 2, seed: 3 });
 
+type Pointer = { epoch: number; dir: string; batch?: number };
+const pointerOf = (dir: string): Pointer => JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as Pointer;
+
 async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise<void> {
   await killAfter(args, runDir, () => true);
 }
@@ -47,7 +50,7 @@ for (const method of ['standard', 'd2r']) {
 
     const broken = tempDir();
     await killAfterFirstCheckpoint(small(method, broken, 3), broken);
-    const pointer = JSON.parse(readFileSync(join(broken, 'checkpoint.json'), 'utf8')) as { epoch: number };
+    const pointer = pointerOf(broken);
     assert.ok(pointer.epoch >= 1 && pointer.epoch < 3, `killed after epoch ${pointer.epoch}`);
     const resumed = d2r([...small(method, broken, 3), '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -99,9 +102,6 @@ function trainedEpochs(dir: string): Record<string, unknown>[] {
     .filter((r) => r['type'] === 'epoch')
     .map(({ seconds: _seconds, ...row }) => row);
 }
-
-type Pointer = { epoch: number; dir: string; batch?: number };
-const pointerOf = (dir: string): Pointer => JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as Pointer;
 
 for (const method of ['standard', 'd2r']) {
   test(`${method}: a run stopped within an epoch checkpoints its batches and resumes to the same weights and metrics`, async () => {
@@ -158,7 +158,7 @@ test('a diverging loss stops the run and keeps the last good checkpoint', () => 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /training diverged: the loss is (NaN|Infinity|-Infinity) at epoch 2/);
   assert.match(r.stderr, /last good checkpoint \(epoch 1\)/);
-  const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
+  const pointer = pointerOf(dir);
   assert.equal(pointer.epoch, 1);
 });
 
@@ -200,7 +200,7 @@ test('a target that predicts one class for a whole epoch after it had learned st
     /training collapsed: at epoch 3 the target predicted class 0 for every training image, after 50\.00% training accuracy at epoch 2/,
   );
   assert.match(r.stderr, /the checkpoint of epoch 2 in \S+ is kept/);
-  const pointer = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number };
+  const pointer = pointerOf(dir);
   assert.equal(pointer.epoch, 2);
 });
 
