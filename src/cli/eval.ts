@@ -239,7 +239,7 @@ function attackProgress(label: string): Pick<EvaluationOptions, 'onProgress' | '
   let bar: { name: string; progress: Progress; done: number } | null = null;
   return {
     onProgress(name, done, total) {
-      if (bar?.name !== name) bar = { name, progress: new Progress(`${label}${name}`, total, 'pt'), done: 0 };
+      if (bar?.name !== name) bar = { name, progress: new Progress(`${label}${name}`, total, 'pt', done), done };
       if (done > bar.done) bar.progress.tick(done - bar.done);
       bar.done = done;
     },

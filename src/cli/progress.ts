@@ -20,7 +20,7 @@ function formatInfo(info: ProgressInfo): string {
 }
 
 export class Progress {
-  private done = 0;
+  private done: number;
   private readonly start = performance.now();
   private lastLogged = -1;
   private lastLogTime = 0;
@@ -30,8 +30,11 @@ export class Progress {
     private readonly label: string,
     private readonly total: number,
     private readonly unit = 'it',
+    /** Items already done before this process began (a resumed epoch or evaluation): shown, not counted in the rate. */
+    private readonly startAt = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
+    this.done = startAt;
     this.isTty = Boolean((stream as WriteStream).isTTY) && process.env.CI !== 'true';
   }
 
@@ -39,7 +42,7 @@ export class Progress {
   tick(step = 1, info: ProgressInfo = {}): void {
     this.done += step;
     const elapsed = (performance.now() - this.start) / 1000;
-    const rate = this.done / Math.max(elapsed, 1e-9);
+    const rate = (this.done - this.startAt) / Math.max(elapsed, 1e-9);
     const eta = (this.total - this.done) / rate;
     const fraction = this.total > 0 ? Math.min(this.done / this.total, 1) : 1;
     if (this.isTty) {
@@ -66,7 +69,8 @@ export class Progress {
   finish(info: ProgressInfo = {}): number {
     const elapsed = (performance.now() - this.start) / 1000;
     if (this.isTty) this.stream.write('\r\x1b[2K');
-    this.stream.write(`${this.label} done: ${this.done} ${this.unit} in ${formatDuration(elapsed)}  ${formatInfo(info)}\n`);
+    const resumed = this.startAt > 0 ? ` (${this.done - this.startAt} after resuming at ${this.startAt})` : '';
+    this.stream.write(`${this.label} done: ${this.done} ${this.unit}${resumed} in ${formatDuration(elapsed)}  ${formatInfo(info)}\n`);
     return elapsed;
   }
 }

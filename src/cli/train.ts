@@ -47,8 +47,8 @@ function trainingOutput(config: TrainConfig): TrainingEvents {
     onNote: (message) => say(`note: ${message}`),
     onInterrupt: (signal) =>
       say(`interrupt received: stopping after this batch (${signal}); the batches done are checkpointed (resume with --resume)`),
-    onEpochStart: (epoch, batches) => {
-      bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch');
+    onEpochStart: (epoch, batches, firstBatch) => {
+      bar = new Progress(`epoch ${epoch}/${config.epochs}`, batches, 'batch', firstBatch);
     },
     onBatch: (_epoch, _done, r) => bar?.tick(1, { loss: r.loss, acc: r.accuracy, lr: r.lr }),
     onEpochTrained: () => {

@@ -69,7 +69,8 @@ export interface TrainingEvents {
   onSchedule?(steps: ScheduleStep[]): void;
   /** Training continues a run after its last checkpoint: after epoch `afterEpoch`, and `batch` batches into the next one for a mid-epoch checkpoint. */
   onResume?(afterEpoch: number, batch?: number): void;
-  onEpochStart?(epoch: number, batches: number): void;
+  /** An epoch begins, at batch `firstBatch` (0, or where a mid-epoch checkpoint left it) of `batches`. */
+  onEpochStart?(epoch: number, batches: number, firstBatch: number): void;
   /** After every batch: the running mean loss and training accuracy of the epoch. */
   onBatch?(epoch: number, batchesDone: number, running: { loss: number; accuracy: number; lr: number }): void;
   /** After the epoch's training, before its evaluation. */
@@ -609,13 +610,13 @@ async function runEpoch(
     if (config.guidanceMode === 'joint') models.guidance.train();
     else models.guidance.eval();
   }
-  events.onEpochStart?.(epoch, loader.length);
   const classes = loader.dataset.numClasses;
   const start = from ?? emptyProgress(classes);
   if (start.batch > loader.length || start.predicted.length !== classes || start.labelled.length !== classes)
     throw new RunFileError(
       `the mid-epoch checkpoint in ${config.out} is at batch ${start.batch} of ${start.predicted.length} classes, but epoch ${epoch} has ${loader.length} batches of ${classes} classes`,
     );
+  events.onEpochStart?.(epoch, loader.length, start.batch);
   let { lossSum, seen, correct } = start;
   const termSums = { ...start.termSums };
   // How often the target predicted, and the data labelled, each class: a one-class epoch is a collapse.

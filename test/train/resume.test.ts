@@ -128,6 +128,8 @@ for (const method of ['standard', 'd2r']) {
     const resumed = d2r([...args(stopped), '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming \\S+ after epoch 1, at batch ${pointer.batch} of epoch 2`));
+    // The resumed epoch's progress counts on from the checkpoint's batch.
+    assert.equal(resumed.stderr.match(/epoch 2\/3 (\d+)\/10 /)?.[1], String(pointer.batch + 1), resumed.stderr);
 
     // Killed at any moment with a checkpoint every batch (--checkpoint-minutes near 0).
     const killed = tempDir();
