@@ -24,10 +24,12 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult } from '../src/report/schema.js';
+import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult, type RunSegment } from '../src/report/schema.js';
 import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
 import { EVAL_FILE } from '../src/eval/runFiles.js';
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
+import { trainConfigSchema } from '../src/train/config.js';
+import { changesEveryBatch, learningRateAt } from '../src/train/schedule.js';
 
 /** The hand-written analysis of the D2R runs, beside the page. */
 const INVESTIGATION = 'docs/results/d2r-investigation.md';
@@ -90,27 +92,77 @@ const SHARED_SETTINGS = [
 /** Settings only some schedules read. */
 const MULTISTEP_SETTINGS = ['milestones', 'gamma'] as const;
 
+type Config = Record<string, unknown>;
+
+/** The first shared setting in which `config` differs from `expected`: its name and both values (JSON), or null. */
+function differingSetting(config: Config, expected: Config): { key: string; found: string; expected: string } | null {
+  const keys = [...SHARED_SETTINGS, ...(config['schedule'] === 'multistep' ? MULTISTEP_SETTINGS : [])];
+  for (const key of keys) {
+    const [f, e] = [JSON.stringify(config[key] ?? null), JSON.stringify(expected[key] ?? null)];
+    if (f !== e) return { key, found: f, expected: e };
+  }
+  return null;
+}
+
 /** Refuses a study whose runs differ in a shared setting, naming the run, the setting and both values. */
 function checkSharedSettings(study: string, runs: readonly { name: string }[]): void {
-  let first: { name: string; config: Record<string, unknown> } | null = null;
+  let first: { name: string; config: Config } | null = null;
   for (const run of runs) {
     const file = join(study, run.name, RUN_CONFIG_FILE);
     if (!existsSync(file)) continue;
     const config = readRunConfig(file).config;
-    if (first === null) {
-      first = { name: run.name, config };
-      continue;
-    }
-    const keys = [...SHARED_SETTINGS, ...(config['schedule'] === 'multistep' ? MULTISTEP_SETTINGS : [])];
-    for (const key of keys) {
-      const [found, expected] = [JSON.stringify(config[key] ?? null), JSON.stringify(first.config[key] ?? null)];
-      if (found !== expected)
+    const differs = first && differingSetting(config, first.config);
+    if (first && differs)
+      throw new Error(
+        `${file}: ${differs.key} is ${differs.found}, but the study's ${first.name} run has ${differs.expected}; the table compares runs under one recipe: ` +
+          `retrain ${run.name} (or ${first.name}) with the same settings`,
+      );
+    first ??= { name: run.name, config };
+    if (existsSync(join(study, run.name, METRICS_FILE))) checkStarts(join(study, run.name), config);
+  }
+}
+
+const scheduleSettings = trainConfigSchema.pick({
+  method: true,
+  recipe: true,
+  schedule: true,
+  lr: true,
+  epochs: true,
+  milestones: true,
+  gamma: true,
+  warmupEpochs: true,
+});
+
+/**
+ * Refuses a run that did not train every epoch under its final settings: each start (the first, then each
+ * resume, from metrics.jsonl) must have the shared settings of the final config, and a start that planned
+ * another number of epochs must have given each epoch it trained the lr of the final schedule (PGD-AT and
+ * D2R began as 15-epoch runs and went on as 8-epoch ones; both tables give epochs 1 to 6 the same lr).
+ */
+function checkStarts(dir: string, final: Config): void {
+  const file = join(dir, METRICS_FILE);
+  const starts = readMetrics(file).segments;
+  const finalSchedule = scheduleSettings.parse(final);
+  starts.forEach((start, i) => {
+    const where = `${file} line ${start.line}`;
+    const differs = differingSetting({ ...start.config, epochs: final['epochs'] }, final);
+    if (differs)
+      throw new Error(`${where}: this start of the run had ${differs.key} ${differs.found}, but the run ends with ${differs.expected}`);
+    if (start.config['epochs'] === final['epochs']) return;
+    const schedule = scheduleSettings.parse(start.config);
+    const next = starts[i + 1];
+    const first = (start.resumedAfterEpoch ?? 0) + 1;
+    const last = next ? (next.resumedAfterEpoch ?? 0) + (next.resumedAtBatch === null ? 0 : 1) : finalSchedule.epochs;
+    for (let epoch = first; epoch <= last; epoch++) {
+      const [had, should] = [learningRateAt(schedule, epoch), learningRateAt(finalSchedule, epoch)];
+      if (changesEveryBatch(schedule) || changesEveryBatch(finalSchedule) || Math.abs(had - should) > 1e-12 * Math.abs(should))
         throw new Error(
-          `${file}: ${key} is ${found}, but the study's ${first.name} run has ${expected}; the table compares runs under one recipe: ` +
-            `retrain ${run.name} (or ${first.name}) with the same settings`,
+          `${where}: this start planned ${schedule.epochs} epochs and trained epoch ${epoch} at lr ${had}` +
+            (changesEveryBatch(schedule) ? ' (per batch)' : '') +
+            `, but the run's ${finalSchedule.epochs}-epoch schedule gives it ${should}: retrain the run`,
         );
     }
-  }
+  });
 }
 
 /** Epochs over which the curve summary measures how flat the end of training is. */
@@ -170,20 +222,57 @@ function isCurrent(file: string, attacks: string, weights: string, s: Settings):
   return same;
 }
 
+/** A started run: its epochs so far and its starts (the first, then each resume). */
+interface Started {
+  name: string;
+  what: string;
+  dir: string;
+  planned: number;
+  epochs: EpochRecord[];
+  starts: RunSegment[];
+}
 type RunState =
   | { kind: 'not started'; name: string; what: string }
-  | { kind: 'in progress'; name: string; what: string; dir: string; done: number; planned: number; epochs: EpochRecord[] }
-  | { kind: 'finished'; name: string; what: string; dir: string; planned: number; epochs: EpochRecord[]; command: string };
+  | (Started & { kind: 'in progress'; done: number })
+  | (Started & { kind: 'finished' });
 
 function runState(study: string, run: { name: string; what: string }): RunState {
   const dir = join(study, run.name);
   if (!existsSync(join(dir, RUN_CONFIG_FILE)) || !existsSync(join(dir, METRICS_FILE))) return { kind: 'not started', ...run };
-  const facts = readRunConfig(join(dir, RUN_CONFIG_FILE));
-  const planned = Number(facts.config['epochs']);
-  const epochs = readMetrics(join(dir, METRICS_FILE)).epochs;
+  const planned = Number(readRunConfig(join(dir, RUN_CONFIG_FILE)).config['epochs']);
+  const { epochs, segments: starts } = readMetrics(join(dir, METRICS_FILE));
   const done = epochs.at(-1)?.epoch ?? 0;
-  if (done < planned || !existsSync(join(dir, 'target.safetensors'))) return { kind: 'in progress', ...run, dir, done, planned, epochs };
-  return { kind: 'finished', ...run, dir, planned, epochs, command: facts.command ?? '(not recorded)' };
+  if (done < planned || !existsSync(join(dir, 'target.safetensors')))
+    return { kind: 'in progress', ...run, dir, done, planned, epochs, starts };
+  return { kind: 'finished', ...run, dir, planned, epochs, starts };
+}
+
+/** Each start's command, a resume with where it went on. */
+function trainingCommands(state: RunState): string[] {
+  if (state.kind === 'not started') return [`# ${state.name}: not started`];
+  return state.starts.map((s, i) => {
+    const command = s.command ?? '(command not recorded)';
+    if (i === 0) return command;
+    return (
+      `${command}   # after epoch ${s.resumedAfterEpoch}` + (s.resumedAtBatch === null ? '' : `, batch ${s.resumedAtBatch} of the next`)
+    );
+  });
+}
+
+/** Runs that were started with another --epochs than they ended with: "`name` ... after epoch E". */
+function replannedRuns(rows: Row[]): string[] {
+  return rows.flatMap(({ state: s }) => {
+    if (s.kind === 'not started') return [];
+    const changes = s.starts.flatMap((start, i) => {
+      const before = s.starts[i - 1];
+      return before && before.config['epochs'] !== start.config['epochs']
+        ? [
+            `\`--epochs ${String(before.config['epochs'])}\` to \`--epochs ${String(start.config['epochs'])}\` after epoch ${start.resumedAfterEpoch}`,
+          ]
+        : [];
+    });
+    return changes.length ? [`\`${s.name}\` (${changes.join(', ')})`] : [];
+  });
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : (100 * v).toFixed(2));
@@ -297,6 +386,15 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     `- Every run has the same ${SHARED_SETTINGS.join(', ')} (this page refuses a study whose runs differ); only the method's ` +
       'own settings differ. The first 8-epoch runs of standard, TRADES, MART and LBGAT had trained under the short-run ' +
       `defaults (batch 16, lr 0.02) and were set aside: [short-runs.md](${rel(resolve(SHORT_RUNS))}).`,
+    ...(() => {
+      const replanned = replannedRuns(rows);
+      return replanned.length
+        ? [
+            `- Runs resumed with another number of epochs than they started with: ${replanned.join('; ')}. ` +
+              'This page checks that each epoch trained under the earlier plan had the lr the final schedule gives it, and every other shared setting the final one (it refuses the run otherwise).',
+          ]
+        : [];
+    })(),
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
     `- Why D2R's target trails and what the two variants test: [d2r-investigation.md](${rel(resolve(INVESTIGATION))}).`,
@@ -310,11 +408,10 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '',
     '## Commands',
     '',
-    "Training (each run's `config.json` records its command; `experiments/study.sh` ran them):",
+    "Training, each start of each run as its metrics.jsonl records it (`experiments/study.sh` ran them; a resume continues the run's recorded settings with the flags it names):",
     '',
     '```',
-    ...finished.map((r) => (r.state.kind === 'finished' ? r.state.command : '')),
-    ...inProgress.map((r) => `# ${r.state.name}: ${r.state.kind === 'in progress' ? 'in progress' : 'not started'}`),
+    ...rows.flatMap((r) => trainingCommands(r.state)),
     '```',
     '',
     'Evaluation (rerun `node dist/experiments/study-results.js` to repeat all of them):',

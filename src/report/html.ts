@@ -146,7 +146,7 @@ function factsTable(run: Run): string {
       'resumed',
       `${resumes} time${resumes > 1 ? 's' : ''} (after epoch ${run.metrics.segments
         .slice(1)
-        .map((s) => fmt.configValue(s.resumedAfterEpoch))
+        .map((s) => fmt.configValue(s.resumedAfterEpoch) + (s.resumedAtBatch === null ? '' : ` (batch ${s.resumedAtBatch} of the next)`))
         .join(', ')})`,
     ]);
   return table(

@@ -17,7 +17,12 @@ export type EpochRecord = Omit<EpochRow, 'type'>;
 export interface RunSegment {
   line: number;
   resumedAfterEpoch: number | null;
+  /** For a resume from a mid-epoch checkpoint: the batches of the next epoch already trained. */
+  resumedAtBatch: number | null;
   startedAt: string | null;
+  /** The command and settings of this start. */
+  command: string | null;
+  config: Record<string, unknown>;
 }
 
 export interface Metrics {
@@ -56,8 +61,10 @@ export function readMetrics(path: string): Metrics {
   const segments: RunSegment[] = [];
   const byEpoch = new Map<number, EpochRecord>();
   for (const r of readMetricsRows(path)) {
-    if (r.type === 'run') segments.push({ line: r.line, resumedAfterEpoch: r.row.resumedAfterEpoch, startedAt: r.row.startedAt });
-    else {
+    if (r.type === 'run') {
+      const { resumedAfterEpoch, resumedAtBatch, startedAt, command, config } = r.row;
+      segments.push({ line: r.line, resumedAfterEpoch, resumedAtBatch, startedAt, command, config });
+    } else {
       const { type: _type, ...record } = r.row;
       byEpoch.set(record.epoch, record); // a resume that repeats an epoch replaces it
     }

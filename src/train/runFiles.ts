@@ -44,12 +44,18 @@ export type RunConfigFile = z.output<typeof runConfigFileSchema>;
 
 const nullableNumber = z.number().nullable().default(null);
 
-/** A "run" line: training started, or resumed after `resumedAfterEpoch`; the facts follow. */
+/** A "run" line: training started, or resumed after `resumedAfterEpoch` (and `resumedAtBatch` batches into the next epoch); the facts follow. */
 export const metricsRunRowSchema = runFactsSchema(z.record(z.string(), z.unknown())).extend({
   type: z.literal('run'),
   ...scriptHashShape,
   worldSize: runConfigFileSchema.shape.worldSize,
   resumedAfterEpoch: z.int().min(0).nullable().default(null),
+  resumedAtBatch: z
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .meta({ description: 'for a resume from a mid-epoch checkpoint, the batches of the next epoch already trained; null otherwise' }),
 });
 
 /**

@@ -18,8 +18,14 @@ export function warmupCosine(lr: number, epochs: number, warmup = SHORT_RUN_WARM
   };
 }
 
+/** The settings a run's learning-rate schedule is made of. */
+export type ScheduleSettings = Pick<
+  TrainConfig,
+  'method' | 'recipe' | 'schedule' | 'lr' | 'epochs' | 'milestones' | 'gamma' | 'warmupEpochs'
+>;
+
 /** Whether the schedule moves the lr within an epoch (the trainer then sets it every batch). */
-export function changesEveryBatch(config: TrainConfig): boolean {
+export function changesEveryBatch(config: ScheduleSettings): boolean {
   return config.schedule === 'short';
 }
 
@@ -28,7 +34,7 @@ export function changesEveryBatch(config: TrainConfig): boolean {
  * at the middle of the batch's share of the epoch for a per-batch schedule,
  * else the epoch's lr.
  */
-export function learningRateOfBatch(config: TrainConfig, epoch: number, batchIndex: number, batches: number): number {
+export function learningRateOfBatch(config: ScheduleSettings, epoch: number, batchIndex: number, batches: number): number {
   return changesEveryBatch(config) ? scheduleFor(config)(epochAt(epoch, batchIndex + 0.5, batches)) : learningRateAt(config, epoch);
 }
 
@@ -37,7 +43,7 @@ export function learningRateOfBatch(config: TrainConfig, epoch: number, batchInd
  * scaled proportionally to --epochs; 'short' is a per-batch warm-up then
  * cosine decay (warmupCosine).
  */
-export function scheduleFor(config: TrainConfig): EpochSchedule {
+export function scheduleFor(config: ScheduleSettings): EpochSchedule {
   const { lr, epochs } = config;
   let schedule: EpochSchedule;
   switch (config.schedule) {
@@ -62,7 +68,7 @@ export function scheduleFor(config: TrainConfig): EpochSchedule {
   return config.warmupEpochs > 0 ? withLinearWarmup(schedule, config.warmupEpochs, lr) : schedule;
 }
 
-export function learningRateAt(config: TrainConfig, epoch: number): number {
+export function learningRateAt(config: ScheduleSettings, epoch: number): number {
   return scheduleFor(config)(epoch);
 }
 
@@ -79,7 +85,7 @@ export interface ScheduleStep {
 }
 
 /** The learning rate of every epoch of the run, equal neighbours merged into steps. */
-export function scheduleSteps(config: TrainConfig): ScheduleStep[] {
+export function scheduleSteps(config: ScheduleSettings): ScheduleStep[] {
   if (changesEveryBatch(config)) {
     const warmup = `${Number((100 * SHORT_RUN_WARMUP).toPrecision(6))}%`;
     const perBatch = `set every batch: linear warm-up from 0 over the first ${warmup} of the batches, then cosine decay to 0 at the end`;

@@ -360,7 +360,12 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
   if (leader) {
     const facts = { ...runFacts(config), ...hashes, worldSize: ranks.worldSize };
     writeRunConfigFile(config.out, facts);
-    appendMetricsRow(metricsPath, { type: 'run', resumedAfterEpoch: firstEpoch - 1, ...facts });
+    appendMetricsRow(metricsPath, {
+      type: 'run',
+      resumedAfterEpoch: firstEpoch - 1,
+      resumedAtBatch: resumeProgress?.batch ?? null,
+      ...facts,
+    });
   }
   events.onSchedule?.(scheduleSteps(config));
   const averager = ranks.worldSize > 1 ? startDataParallel(models, trainable) : null;

@@ -84,3 +84,36 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   assert.match(mixed.stderr, /trades[/\\]config\.json: batchSize is 16, but the study's standard run has 64/);
   assert.equal(readFileSync(out, 'utf8'), page);
 });
+
+test('a run resumed with another --epochs is kept only when every epoch it trained had the final schedule’s lr', () => {
+  const root = tempDir('d2r-study-');
+  const train = (study: string, epochs: number, resume = false): void => {
+    const out = join(root, study, 'standard');
+    const r = d2r(
+      resume ? ['train', '--resume', '--epochs', String(epochs), '--out', out] : trainArgs(out, { recipe: 'shared', epochs, evalN: 0 }),
+    );
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const page = (study: string): { status: number | null; stderr: string; md: string } => {
+    const out = join(root, `${study}.md`);
+    const r = studyResults(['--study', join(root, study), '--out', out, '--page-only']);
+    return { ...r, md: existsSync(out) ? readFileSync(out, 'utf8') : '' };
+  };
+  // Shared recipe: 1 epoch is [0.002], 2 epochs [0.002, 0.01]: epoch 1 trained alike.
+  train('same', 1);
+  train('same', 2, true);
+  const same = page('same');
+  assert.equal(same.status, 0, same.stderr);
+  assert.match(same.md, /`standard` \(`--epochs 1` to `--epochs 2` after epoch 1\)/);
+  assert.match(same.md, /--epochs 1 [^\n]*--out \S+standard\nd2r train --resume --epochs 2 --out \S+standard {3}# after epoch 1\n/);
+  // 3 epochs are [0.002, 0.01, 0.001], 4 epochs [0.002, 0.01, 0.01, 0.001]: epoch 3 trained at a tenth of the final lr.
+  train('other', 3);
+  train('other', 4, true);
+  const other = page('other');
+  assert.equal(other.status, 1);
+  assert.match(
+    other.stderr,
+    /standard[/\\]metrics\.jsonl line 1: this start planned 3 epochs and trained epoch 3 at lr 0\.001, but the run's 4-epoch schedule gives it 0\.01/,
+  );
+  assert.equal(other.md, '', 'no page is written');
+});

@@ -130,6 +130,18 @@ for (const method of ['standard', 'd2r']) {
     assert.match(resumed.stderr, new RegExp(`resuming \\S+ after epoch 1, at batch ${pointer.batch} of epoch 2`));
     // The resumed epoch's progress counts on from the checkpoint's batch.
     assert.equal(resumed.stderr.match(/epoch 2\/3 (\d+)\/10 /)?.[1], String(pointer.batch + 1), resumed.stderr);
+    // metrics.jsonl records where each start began.
+    const starts = readFileSync(join(stopped, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"run"'))
+      .map((l) => JSON.parse(l) as { resumedAfterEpoch: number; resumedAtBatch: number | null });
+    assert.deepEqual(
+      starts.map((s) => [s.resumedAfterEpoch, s.resumedAtBatch]),
+      [
+        [0, null],
+        [1, pointer.batch],
+      ],
+    );
 
     // Killed at any moment with a checkpoint every batch (--checkpoint-minutes near 0).
     const killed = tempDir();
