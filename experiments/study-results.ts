@@ -395,6 +395,11 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
           ]
         : [];
     })(),
+    "- The table compares the methods under one recipe, not each at its best: D2R's recipe (batch 128, lr 0.01, " +
+      'lr/10 and lr/100 in the last two epochs) learns slowly on this data set. One epoch of PGD-AT under the ' +
+      "short-run defaults (batch 16, peak lr 0.02) reaches 79.7% clean / 69.0% PGD-20 at the same per-epoch check, about this table's " +
+      `eight-epoch PGD-AT ([short-runs.md](${rel(resolve(SHORT_RUNS))}), which also shows why the defaults are unsafe for eight epochs of MART). ` +
+      "The recipe's last two epochs also flatten the curves by lowering the lr: read the last column with that in mind.",
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
     `- Why D2R's target trails and what the two variants test: [d2r-investigation.md](${rel(resolve(INVESTIGATION))}).`,
