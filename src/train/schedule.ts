@@ -101,3 +101,30 @@ export function scheduleSteps(config: ScheduleSettings): ScheduleStep[] {
   }
   return steps;
 }
+
+/**
+ * The most steps of the short schedule measured safe for an adversarial method at the short-run
+ * defaults' lr per image: two epochs of the full Fashion-MNIST set at batch 16 (7,500 steps) learnt,
+ * eight (30,000) collapsed MART and cost TRADES units (docs/results/short-runs.md).
+ */
+export const SHORT_RUN_MEASURED_STEPS = 7500;
+/** The recipe's lr per image (0.01 at batch 128): no unit was lost at it over the full set. */
+const RECIPE_LR_PER_IMAGE = 0.01 / 128;
+
+/**
+ * Why an adversarial run under the short schedule may lose its units, or null: more steps than
+ * were measured safe at an lr per image above the recipe's.
+ */
+export function shortRunHazard(
+  config: Pick<TrainConfig, 'method' | 'schedule' | 'epochs' | 'lr' | 'batchSize'>,
+  batchesPerEpoch: number,
+): string | null {
+  const steps = config.epochs * batchesPerEpoch;
+  if (config.schedule !== 'short' || config.method === 'standard') return null;
+  if (steps <= SHORT_RUN_MEASURED_STEPS || config.lr / config.batchSize <= RECIPE_LR_PER_IMAGE) return null;
+  return (
+    `${config.method} under the short schedule for ${steps} steps at lr ${config.lr}, batch ${config.batchSize}: ` +
+    `at lr 0.02, batch 16 adversarial methods were measured to learn over ${SHORT_RUN_MEASURED_STEPS} steps, while over 30,000 MART collapsed ` +
+    `and TRADES lost units (docs/results/short-runs.md); a recipe (shared or reference: batch 128, the per-epoch table) or a lower lr is safer`
+  );
+}

@@ -42,7 +42,7 @@ import {
   scriptHashes,
   type ScriptHashes,
 } from './runScripts.js';
-import { learningRateOfBatch, scheduleSteps, type ScheduleStep } from './schedule.js';
+import { learningRateOfBatch, scheduleSteps, shortRunHazard, type ScheduleStep } from './schedule.js';
 import {
   anyRank,
   checkBatchSplit,
@@ -377,6 +377,8 @@ async function trainLocked(config: TrainConfig, events: TrainingEvents, ranks: R
     augment: augmentFor(config, trainSet) ? { randomCrop: { size: trainSet.inputShape[1], padding: 4 }, horizontalFlip: true } : undefined,
     shard: ranks.worldSize > 1 ? { rank: ranks.rank, count: ranks.worldSize } : undefined,
   });
+  const hazard = leader ? shortRunHazard(config, loader.length) : null;
+  if (hazard !== null) events.onNote?.(hazard);
 
   // A data-parallel rank hears every interrupt (the terminal's and its launcher's), so it keeps
   // watching after the first; all ranks stop together at an agreed batch. One process: a second

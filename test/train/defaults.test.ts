@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { resolveTrainConfig } from '../../src/train/config.js';
-import { learningRateAt, learningRateOfBatch, scheduleSteps } from '../../src/train/schedule.js';
+import { SHORT_RUN_MEASURED_STEPS, learningRateAt, learningRateOfBatch, scheduleSteps, shortRunHazard } from '../../src/train/schedule.js';
 import { readMetricsRows } from '../../src/train/runFiles.js';
 import { SHORT_RUN_WARMUP } from '../../src/methods/defaults.js';
 import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
@@ -108,4 +108,19 @@ test('a recipe named in the settings keeps its table, batch and lr at any length
   }
   const reference = resolveTrainConfig({ ...base, method: 'trades', recipe: 'reference' });
   assert.deepEqual([reference.schedule, reference.batchSize, reference.lr], ['reference', 128, 0.01]);
+});
+
+test('an adversarial run under the short-run defaults for more steps than were measured safe gets a note; standard, shorter or recipe runs none', () => {
+  const full = Math.ceil(60000 / 16); // batches of one full Fashion-MNIST epoch at the defaults' batch
+  const resolve = (method: string, epochs: number, extra: Record<string, unknown> = {}) =>
+    resolveTrainConfig({ method, model: 'smallcnn', dataset: 'fashion-mnist', epochs, ...extra });
+  const mart8 = shortRunHazard(resolve('mart', 8), full);
+  assert.match(mart8 ?? '', /^mart under the short schedule for 30000 steps at lr 0\.02, batch 16: .*measured to learn over 7500 steps/);
+  assert.equal(2 * full, SHORT_RUN_MEASURED_STEPS, 'two full epochs are the measured safe length');
+  assert.equal(shortRunHazard(resolve('mart', 2), full), null, 'two epochs: measured');
+  assert.equal(shortRunHazard(resolve('standard', 8), full), null, 'standard training kept its units over eight epochs');
+  assert.equal(shortRunHazard(resolve('mart', 8, { recipe: 'shared' }), Math.ceil(60000 / 128)), null, 'a recipe');
+  assert.equal(shortRunHazard(resolve('mart', 8, { batchSize: 64, lr: 0.005 }), Math.ceil(60000 / 64)), null, "the recipe's lr per image");
+  assert.notEqual(shortRunHazard(resolve('mart', 8, { batchSize: 64, lr: 0.01 }), Math.ceil(60000 / 64)), null);
+  assert.notEqual(shortRunHazard(resolve('trades', 3), full), null);
 });
