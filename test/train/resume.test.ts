@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
 
 const small = (method: string, out: string, epochs: number): string[] =>
   trainArgs(out, { method, limit: 192, epochs, steps: 2, evalN: 32, evalSteps: 2, seed: 3 });
@@ -18,7 +18,6 @@ async function killAfterFirstCheckpoint(args: string[], runDir: string): Promise
 
 /** Runs `d2r args` and kills it (SIGKILL) once its checkpoint pointer satisfies `ready`. */
 async function killAfter(args: string[], runDir: string, ready: (pointer: { epoch: number; batch?: number }) => boolean): Promise<void> {
-  const child = d2rAsync(args);
   const pointer = join(runDir, 'checkpoint.json');
   const isReady = (): boolean => {
     try {
@@ -27,19 +26,8 @@ async function killAfter(args: string[], runDir: string, ready: (pointer: { epoc
       return false;
     }
   };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (isReady()) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      if (existsSync(pointer)) resolve();
-      else reject(new Error('the run ended before writing a checkpoint'));
-    });
-  });
+  await killWhen(d2rAsync(args), isReady);
+  if (!existsSync(pointer)) throw new Error('the run ended before writing a checkpoint');
 }
 
 for (const method of ['standard', 'd2r']) {
