@@ -84,7 +84,8 @@ function main(): void {
   const noise = torch.randn(shape);
   const record: Record<string, Tensor> = { x, y, noise };
   const trained: Record<string, Module> = guidance ? { 'T.': target, 'G.': guidance } : { 'T.': target };
-  for (const [prefix, m] of Object.entries(trained)) for (const [name, t] of Object.entries(m.stateDict())) record[prefix + name] = t.clone();
+  for (const [prefix, m] of Object.entries(trained))
+    for (const [name, t] of Object.entries(m.stateDict())) record[prefix + name] = t.clone();
 
   const models = guidance ? { target, guidance } : { target };
   target.train();
