@@ -299,6 +299,46 @@ interface Row {
   evals: EvalResult[] | null;
 }
 
+/**
+ * Whether the finished runs' curves have flattened, in one sentence: the largest change between the
+ * last two epochs against the largest rise over the last FLAT_WINDOW (null with too few epochs).
+ */
+function flatness(rows: Row[]): string | null {
+  type Change = { run: string; what: string; points: number };
+  const largest = (changes: Change[]): Change | undefined =>
+    changes.reduce<Change | undefined>((m, c) => (!m || c.points > m.points ? c : m), undefined);
+  const lastStep: Change[] = [];
+  const window: Change[] = [];
+  for (const { state } of rows) {
+    if (state.kind !== 'finished') continue;
+    const last = state.epochs.at(-1);
+    const previous = state.epochs.find((e) => last && e.epoch === last.epoch - 1);
+    const before = state.epochs.find((e) => last && e.epoch === last.epoch - FLAT_WINDOW);
+    if (!last || !previous || !before) return null;
+    for (const [what, key] of [
+      ['clean', 'testCleanAccuracy'],
+      ['PGD', 'testRobustAccuracy'],
+    ] as const) {
+      const [a, b, c] = [before[key], previous[key], last[key]];
+      if (a === null || b === null || c === null) continue;
+      lastStep.push({ run: state.name, what, points: 100 * Math.abs(c - b) });
+      window.push({ run: state.name, what, points: 100 * (c - a) });
+    }
+  }
+  const step = largest(lastStep);
+  const rise = largest(window);
+  if (!step || !rise) return null;
+  const f = (c: Change): string => `${c.points.toFixed(1)} points (\`${c.run}\`, ${c.what})`;
+  return (
+    `- Have the curves flattened? Between the last two epochs no finished run moves by more than ${f(step)}; ` +
+    `over the last ${FLAT_WINDOW}, across the recipe's lr drop, runs rose by up to ${f(rise)}. ` +
+    (rise.points > 2 * Math.max(step.points, 1)
+      ? 'So the curves are flat at the final lr, after the drop, but did not reach a plateau at the peak lr: ' +
+        'the number of epochs bounds this table, and more epochs at the peak lr would likely raise the runs that still rose.'
+      : 'Both are small: the curves have flattened.')
+  );
+}
+
 /** The run's evaluations, running those not yet written; with `pageOnly`, null when any is missing (none is run). */
 function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[], pageOnly = false): EvalResult[] | null {
   const weights = join(state.dir, 'target.safetensors');
@@ -400,6 +440,10 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       "short-run defaults (batch 16, peak lr 0.02) reaches 79.7% clean / 69.0% PGD-20 at the same per-epoch check, about this table's " +
       `eight-epoch PGD-AT ([short-runs.md](${rel(resolve(SHORT_RUNS))}), which also shows why the defaults are unsafe for eight epochs of MART). ` +
       "The recipe's last two epochs also flatten the curves by lowering the lr: read the last column with that in mind.",
+    ...(() => {
+      const sentence = flatness(rows);
+      return sentence ? [sentence] : [];
+    })(),
     '- One seed and one data order per run: differences of a point or two are within what another seed could give.',
     '- The numbers are from a small network on Fashion-MNIST; they say nothing on their own about WRN/ResNet on CIFAR.',
     `- Why D2R's target trails and what the two variants test: [d2r-investigation.md](${rel(resolve(INVESTIGATION))}).`,
