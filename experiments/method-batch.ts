@@ -51,12 +51,15 @@ const settings = {
   seed: Number(values.seed),
 };
 
+/** The method as the trainer builds it (lbgat0: LBGAT with beta 0); every one here generates an adversarial batch. */
 function createTrainingMethod(): methods.AdversarialTraining {
   const budget = { epsilon: settings.epsilon, stepSize: settings.stepSize, steps: settings.steps };
-  if (method === 'trades') return new methods.Trades({ ...budget, beta: settings.beta });
-  if (method === 'mart') return new methods.Mart({ ...budget, beta: settings.beta });
-  if (method === 'd2r') return new methods.D2r(budget);
-  return new methods.Lbgat({ ...budget, beta: settings.beta });
+  const built =
+    method === 'd2r'
+      ? methods.createMethod('d2r', budget)
+      : methods.createMethod(method === 'lbgat0' ? 'lbgat' : method, { ...budget, beta: settings.beta });
+  if (!(built instanceof methods.AdversarialTraining)) throw new Error(`${method} does not generate an adversarial batch`);
+  return built;
 }
 
 /** A zoo model without dropout (its masks come from each engine's own stream), no parameter left at zero. */

@@ -284,10 +284,16 @@ function trainingTime(epochs: EpochRecord[]): string {
   return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${(seconds / 60).toFixed(1)} min`;
 }
 
+/** The epoch `back` epochs before the last (0: the last), if the run has it. */
+function epochBeforeLast(epochs: EpochRecord[], back: number): EpochRecord | undefined {
+  const last = epochs.at(-1);
+  return last && epochs.find((e) => e.epoch === last.epoch - back);
+}
+
 /** How flat the end of the curves is: test clean and PGD accuracy FLAT_WINDOW epochs before the last, and at the last. */
 function curveSummary(epochs: EpochRecord[]): string {
   const last = epochs.at(-1);
-  const before = epochs.find((e) => last && e.epoch === last.epoch - FLAT_WINDOW);
+  const before = epochBeforeLast(epochs, FLAT_WINDOW);
   if (!last || !before) return `fewer than ${FLAT_WINDOW + 1} epochs`;
   const change = (a: number | null, b: number | null): string =>
     a === null || b === null ? '—' : `${pct(a)} → ${pct(b)} (${b >= a ? '+' : ''}${(100 * (b - a)).toFixed(2)})`;
@@ -311,9 +317,7 @@ function flatness(rows: Row[]): string | null {
   const window: Change[] = [];
   for (const { state } of rows) {
     if (state.kind !== 'finished') continue;
-    const last = state.epochs.at(-1);
-    const previous = state.epochs.find((e) => last && e.epoch === last.epoch - 1);
-    const before = state.epochs.find((e) => last && e.epoch === last.epoch - FLAT_WINDOW);
+    const [last, previous, before] = [0, 1, FLAT_WINDOW].map((back) => epochBeforeLast(state.epochs, back));
     if (!last || !previous || !before) return null;
     for (const [what, key] of [
       ['clean', 'testCleanAccuracy'],
