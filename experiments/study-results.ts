@@ -19,11 +19,13 @@
 // settings is kept, and an interrupted one resumes from d2r eval's state file.
 // Unfinished runs are listed as in progress, never evaluated.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { checkpointWeightsPath } from '../src/io/checkpoint.js';
 import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult, type RunSegment } from '../src/report/schema.js';
 import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
 import { EVAL_FILE } from '../src/eval/runFiles.js';
@@ -203,7 +205,13 @@ function evalArgs(dir: string, attacks: string, file: string, s: Settings): stri
   ];
 }
 
-/** Whether `file` is this evaluation of the run's current weights (then it is kept). */
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * Whether `file` is this evaluation of the run's current weights (then it is kept): by the weights' hash
+ * it records (a study restored from its committed copy has fresh modification times), else, for files
+ * from before the hash was recorded, by being newer than the weights.
+ */
 function isCurrent(file: string, attacks: string, weights: string, s: Settings): boolean {
   if (!existsSync(file)) return false;
   const ev = readEval(file);
@@ -213,7 +221,7 @@ function isCurrent(file: string, attacks: string, weights: string, s: Settings):
     ev.facts.seed === s.seed &&
     ev.protocol === s.protocol &&
     JSON.stringify(c['attacks']) === JSON.stringify([attacks]) &&
-    statSync(file).mtimeMs >= statSync(weights).mtimeMs;
+    (ev.weightsSha256 !== null ? ev.weightsSha256 === sha256(weights) : statSync(file).mtimeMs >= statSync(weights).mtimeMs);
   // Never overwrite an eval.json this tool did not write.
   if (!same && basename(file) === EVAL_FILE && JSON.stringify(c['attacks']) !== JSON.stringify([attacks]))
     throw new Error(
@@ -345,7 +353,7 @@ function flatness(rows: Row[]): string | null {
 
 /** The run's evaluations, running those not yet written; with `pageOnly`, null when any is missing (none is run). */
 function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[], pageOnly = false): EvalResult[] | null {
-  const weights = join(state.dir, 'target.safetensors');
+  const weights = checkpointWeightsPath(state.dir);
   const planned = evaluations(s).map((e) => ({ ...e, path: join(state.dir, e.file), args: evalArgs(state.dir, e.attacks, e.file, s) }));
   for (const e of planned) commands.push(`d2r ${e.args.join(' ')}`);
   const missing = planned.filter((e) => !isCurrent(e.path, e.attacks, weights, s));

@@ -33,23 +33,23 @@ train() { # NAME FLAGS...
 }
 
 lane1() {
-  train d2r --method d2r --guidance smallcnn
+  train standard --method standard
   train lbgat --method lbgat --guidance smallcnn
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
   train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
+  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
+  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
+  train mart --method mart
+}
+lane2() {
+  train trades --method trades
+  train d2r-target-generation --method d2r --guidance smallcnn --generation target
+  train pgd-at --method pgd-at
   # The variant that tests whether the jointly trained guidance caps the target (docs/results/d2r-investigation.md):
   # PGD-AT's trained model as a fixed guidance (a standard model's confident logits made D2R diverge at this lr).
   train d2r-frozen-guidance --method d2r --guidance smallcnn --guidance-mode frozen \
     --guidance-weights "$OUT/pgd-at/target.safetensors"
-}
-lane2() {
-  train pgd-at --method pgd-at
-  train standard --method standard
-  train mart --method mart
-  train trades --method trades
-  train d2r-target-generation --method d2r --guidance smallcnn --generation target
-  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
-  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
+  train d2r --method d2r --guidance smallcnn
 }
 case $LANE in
   1) lane1 ;;

@@ -203,10 +203,14 @@ function lockOutputFolder(out: string): Disposable {
   return { [Symbol.dispose]: () => lock.release() };
 }
 
-/** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */
-function evaluationKey(f: EvalFlags, s: Setup, attacks: string[]): string {
+/** The sha256 of the file whose weights are evaluated (the TorchScript file, --weights, or the checkpoint's). */
+function evaluatedWeightsSha256(f: EvalFlags): string {
   const weightsFile = f.torchscript ?? f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
-  const weights = createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
+  return createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
+}
+
+/** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */
+function evaluationKey(f: EvalFlags, s: Setup, attacks: string[], weights: string): string {
   const settings = {
     ...f,
     checkpoint: null,
@@ -416,7 +420,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
   checkOutputs(f, out, statePath);
   using _lock = lockOutputFolder(out);
-  const stateKey = evaluationKey(f, s, attacks);
+  const weightsSha256 = evaluatedWeightsSha256(f);
+  const stateKey = evaluationKey(f, s, attacks, weightsSha256);
   const started = performance.now();
   const stop = watchStopSignals((signal) => process.stderr.write(`\n${signal} received: stopping after this batch\n`));
   const steps = evaluationSteps(s.model, s.images, s.labels, attacks, {
@@ -463,6 +468,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   writeEvalFile(out, {
     ...facts,
     protocol: f.protocol,
+    weightsSha256,
     individual: individual?.attacks ?? null,
     adversarialSet,
     transferFrom: f.transferFrom,

@@ -3,7 +3,7 @@
 //   eval.json        clean and robust accuracy, the attacks in order, per-point results, kept examples
 //   eps-sweep.json   robust accuracy at each of several budgets
 import { z, writeRunFile, type RefinementCtx } from '../io/schema.js';
-import { anySettingsSchema, runFactsSchema } from '../io/runFacts.js';
+import { anySettingsSchema, runFactsSchema, sha256Schema } from '../io/runFacts.js';
 import { attackOutcomeSchema } from '../io/evaluationState.js';
 import { EVAL_PROTOCOLS } from './attackNames.js';
 
@@ -73,6 +73,10 @@ export const individualRowSchema = z.object({
 
 export const evalFileSchema = runFactsSchema(anySettingsSchema).extend({
   protocol: protocolSchema,
+  weightsSha256: sha256Schema.meta({
+    description:
+      "sha256 of the weights file evaluated (the checkpoint's, --weights or --torchscript); null in files from before it was recorded",
+  }),
   cleanAccuracy: z.number().min(0).max(1),
   robustAccuracy: z.number().min(0).max(1).nullable().default(null).meta({ description: 'after every attack; null when none ran' }),
   attacks: z.array(attackRowSchema).default([]),

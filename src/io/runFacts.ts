@@ -30,6 +30,13 @@ export function runFactsSchema<C extends z.ZodType>(config: C) {
   });
 }
 
+/** A file's content as sha256 in hex; null where a file written before it was recorded lacks it. */
+export const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .nullable()
+  .default(null);
+
 /** A command's settings as recorded when no stricter schema applies (d2r eval's flags). */
 export const anySettingsSchema = z.record(z.string(), z.unknown());
 

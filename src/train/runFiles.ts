@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z, appendRunFileLine, parseRunFile, readRunFile, writeRunFile } from '../io/schema.js';
 import { readJsonLines } from '../io/json.js';
 import { RunFileError } from '../io/errors.js';
-import { runFactsSchema } from '../io/runFacts.js';
+import { runFactsSchema, sha256Schema } from '../io/runFacts.js';
 import { trainConfigSchema } from './config.js';
 
 export const RUN_CONFIG_FILE = 'config.json';
@@ -19,16 +19,12 @@ export const METRICS_FILE = 'metrics.jsonl';
  * so runs written before a setting existed still read (older runs also
  * recorded the flag parser's `config` and `positionals`; they are kept).
  */
-const sha256 = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/)
-  .nullable()
-  .default(null);
-
 /** The content of the TorchScript files a run loads its models from (null: a zoo model, or a run before it was recorded). */
 const scriptHashShape = {
-  torchscriptSha256: sha256.meta({ description: 'sha256 of the --torchscript file the target was loaded from' }),
-  guidanceTorchscriptSha256: sha256.meta({ description: 'sha256 of the --guidance-torchscript file the guidance model was loaded from' }),
+  torchscriptSha256: sha256Schema.meta({ description: 'sha256 of the --torchscript file the target was loaded from' }),
+  guidanceTorchscriptSha256: sha256Schema.meta({
+    description: 'sha256 of the --guidance-torchscript file the guidance model was loaded from',
+  }),
 };
 
 export const runConfigFileSchema = runFactsSchema(trainConfigSchema.partial().loose()).extend({

@@ -3,6 +3,7 @@
 // resume from the state file of an interrupted evaluation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
@@ -11,6 +12,7 @@ import { io } from '../../src/index.js';
 interface EvalJson {
   config: { attacks: string[]; epsilon: number; seed: number; n: number };
   seed: number;
+  weightsSha256: string;
   cleanAccuracy: number;
   robustAccuracy: number;
   attacks: { name: string; robustAccuracy: number; seconds: number }[];
@@ -73,6 +75,7 @@ test('d2r eval --model --weights with AutoAttack attacks writes the documented e
   const e = JSON.parse(readFileSync(out, 'utf8')) as EvalJson;
   assert.deepEqual(e.config.attacks, ['pgd5', 'apgd-ce', 'apgd-t']);
   assert.equal(e.seed, 0);
+  assert.equal(e.weightsSha256, createHash('sha256').update(readFileSync(trainedWeights())).digest('hex'), 'the evaluated weights file');
   assert.deepEqual(
     e.attacks.map((a) => a.name),
     ['pgd5', 'apgd-ce', 'apgd-t'],

@@ -1,16 +1,23 @@
 // experiments/study-results.ts on a tiny fake study folder: two finished
 // one-epoch runs, one in progress; the page lists results only for the finished
 // ones, a rerun keeps the evaluations, the multi-run report lies beside the page,
+// the committed copy of the study restores it elsewhere with its evaluations,
 // and runs under different settings are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 
 const SCRIPT = fileURLToPath(new URL('../../experiments/study-results.js', import.meta.url));
+const STORE_SCRIPT = fileURLToPath(new URL('../../../experiments/study-store.sh', import.meta.url));
+
+function studyStore(args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync('bash', [STORE_SCRIPT, ...args], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
 
 function studyResults(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
@@ -74,6 +81,38 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   assert.equal(second.status, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /\$ d2r eval/);
   assert.equal(statSync(join(study, 'standard', 'eval.json')).mtimeMs, before);
+
+  // The committed copy (experiments/study-store.sh) restores the study elsewhere: its files come back with new
+  // modification times, and the evaluations are still taken as those of the weights, by the hashes they record.
+  const store = join(root, 'store');
+  const saved = studyStore(['save', study, store]);
+  assert.equal(saved.status, 0, saved.stderr);
+  assert.deepEqual(readdirSync(join(store, 'standard', 'checkpoints')), ['epoch-0001'], 'only the checkpoint the pointer names');
+  const moved = join(root, 'moved');
+  assert.equal(studyStore(['restore', moved, store]).status, 0);
+  const later = new Date(Date.now() + 60_000);
+  for (const name of ['standard', 'pgd-at']) utimesSync(join(moved, name, 'checkpoints', 'epoch-0001', 'target.safetensors'), later, later);
+  // Other weights in pgd-at's checkpoint (one value changed): its evaluations no longer describe the run.
+  const weightsFile = join(moved, 'pgd-at', 'checkpoints', 'epoch-0001', 'target.safetensors');
+  const bytes = readFileSync(weightsFile);
+  bytes[bytes.length - 1]! ^= 0x40;
+  writeFileSync(weightsFile, bytes);
+  const movedOut = join(root, 'moved.md');
+  const restored = studyResults([...args.map((a) => (a === study ? moved : a === out ? movedOut : a)), '--page-only']);
+  assert.equal(restored.status, 0, restored.stderr);
+  const movedPage = readFileSync(movedOut, 'utf8');
+  assert.equal(
+    movedPage.split('\n').find((l) => l.startsWith('| `standard` |')),
+    md.split('\n').find((l) => l.startsWith('| `standard` |')),
+  );
+  assert.match(movedPage, /\| `pgd-at` \| [^|]+ \| trained \(1\), evaluation in progress \|/);
+  // A study still being written is not saved: a live process holds the run's lock.
+  const writer = spawn('sleep', ['30']);
+  writeFileSync(join(study, 'trades', '.d2r.lock'), JSON.stringify({ pid: writer.pid, host: 'here', startedAt: new Date().toISOString() }));
+  const busy = studyStore(['save', study, store]);
+  writer.kill();
+  assert.equal(busy.status, 1);
+  assert.match(busy.stderr, /trades is being written by process \d+ .*pause it/);
 
   // A run under another batch size is not comparable: the page is refused, the old one kept.
   const config = JSON.parse(readFileSync(join(unfinished, 'config.json'), 'utf8')) as { config: Record<string, unknown> };

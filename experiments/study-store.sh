@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The methods study's committed copy: the only place a study outlives the machine it ran on (a new
+# machine starts from the repository alone). Each run directory is kept whole but for older checkpoints:
+# config.json, metrics.jsonl, the evaluations (and an interrupted one's state file), target.safetensors,
+# checkpoint.json and the one checkpoint it names, enough to evaluate a finished run and to resume an
+# unfinished one exactly.
+#
+#   bash experiments/study-store.sh save STUDY [STORE]      copy STUDY's runs into STORE (pause the lanes first)
+#   bash experiments/study-store.sh restore STUDY [STORE]   copy the runs of STORE that STUDY lacks into STUDY
+#
+# STORE defaults to docs/results/fashion-mnist-runs. Save replaces a run's copy only once the new copy is
+# complete; restore never touches a run STUDY already has (the live run is the newer one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+usage="usage: bash experiments/study-store.sh save|restore STUDY [STORE]"
+ACTION=${1:?$usage}
+STUDY=${2:?$usage}
+STORE=${3:-docs/results/fashion-mnist-runs}
+
+# A run is saved only while nothing writes it: its lock's process is gone or stopped (kill -STOP).
+check_paused() { # RUN_DIR
+  local lock="$1/.d2r.lock" pid state
+  [ -f "$lock" ] || return 0
+  pid=$(node -e 'try{process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).pid))}catch{}' "$lock")
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
+  state=$(awk '{print $3}' "/proc/$pid/stat")
+  if [ "$state" != T ] && [ "$state" != t ]; then
+    echo "study-store: $1 is being written by process $pid (state $state): pause it (kill -STOP) or let it finish, then save" >&2
+    exit 1
+  fi
+}
+
+save() {
+  mkdir -p "$STORE"
+  local dir name pointer tmp saved=0
+  for dir in "$STUDY"/*/; do
+    dir=${dir%/}
+    name=$(basename "$dir")
+    [ -f "$dir/config.json" ] || continue
+    check_paused "$dir"
+    pointer=""
+    [ -f "$dir/checkpoint.json" ] &&
+      pointer=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).dir)' "$dir/checkpoint.json")
+    tmp=$(mktemp -d "$STORE/.saving-$name-XXXXXX")
+    find "$dir" -maxdepth 1 -type f ! -name '.*' -exec cp -p {} "$tmp/" \;
+    if [ -n "$pointer" ]; then
+      mkdir -p "$tmp/$pointer"
+      cp -p "$dir/$pointer"/* "$tmp/$pointer/"
+    fi
+    rm -rf "$STORE/$name"
+    mv "$tmp" "$STORE/$name"
+    saved=$((saved + 1))
+    echo "study-store: saved $name${pointer:+ ($pointer)}"
+  done
+  echo "study-store: $saved runs saved in $STORE"
+}
+
+restore() {
+  [ -d "$STORE" ] || { echo "study-store: $STORE: no saved study" >&2; exit 1; }
+  mkdir -p "$STUDY"
+  local dir name
+  for dir in "$STORE"/*/; do
+    dir=${dir%/}
+    name=$(basename "$dir")
+    if [ -e "$STUDY/$name" ]; then
+      echo "study-store: kept $STUDY/$name (already there)"
+    else
+      cp -rp "$dir" "$STUDY/$name"
+      echo "study-store: restored $name"
+    fi
+  done
+}
+
+case $ACTION in
+  save) save ;;
+  restore) restore ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
