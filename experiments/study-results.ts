@@ -37,6 +37,10 @@ import { changesEveryBatch, learningRateAt } from '../src/train/schedule.js';
 const INVESTIGATION = 'docs/results/d2r-investigation.md';
 /** The short-run measurements, with the study's first runs that trained under the short-run defaults. */
 const SHORT_RUNS = 'docs/results/short-runs.md';
+/** The study's history: what was set aside or lost, and what was measured before. */
+const HISTORY = 'docs/results/study-history.md';
+/** The study's committed copy (experiments/study-store.sh). */
+const STORE = 'docs/results/fashion-mnist-runs';
 
 /** The runs of experiments/study.sh, methods first, then D2R's ablations and its variants. */
 const STUDY_RUNS: readonly { name: string; what: string }[] = [
@@ -413,7 +417,9 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     '',
     'Written by `experiments/study-results.ts` from the runs of `experiments/study.sh` in ' +
       `\`${study}\`: six methods, three D2R ablations and two D2R variants, smallcnn (D2R and LBGAT: smallcnn guidance), eps 0.1, ` +
-      "10-step generation of step 0.01, `--recipe shared` (D2R's recipe for every method), seed 0.",
+      "10-step generation of step 0.01, `--recipe shared` (D2R's recipe for every method), seed 0. " +
+      `Each run's directory (its files and latest checkpoint) is committed in [${basename(STORE)}/](${rel(resolve(STORE))}/) ` +
+      '(`experiments/study-store.sh save`), so the study goes on from there on another machine (`restore`).',
     '',
     `Evaluation: the first ${s.n} test points, seed ${s.seed}, eps as the run (0.1, L-inf), protocol \`${s.protocol}\` ` +
       '(docs/protocol.md). PGD-20, CW-20 and AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square) each run on their own ' +
@@ -437,7 +443,8 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       'It is the training-time check, not the evaluation above.',
     `- Every run has the same ${SHARED_SETTINGS.join(', ')} (this page refuses a study whose runs differ); only the method's ` +
       'own settings differ. The first 8-epoch runs of standard, TRADES, MART and LBGAT had trained under the short-run ' +
-      `defaults (batch 16, lr 0.02) and were set aside: [short-runs.md](${rel(resolve(SHORT_RUNS))}).`,
+      `defaults (batch 16, lr 0.02) and were set aside: [short-runs.md](${rel(resolve(SHORT_RUNS))}). ` +
+      `What else was set aside or lost, and what those runs measured: [${basename(HISTORY)}](${rel(resolve(HISTORY))}).`,
     ...(() => {
       const replanned = replannedRuns(rows);
       return replanned.length
@@ -449,8 +456,9 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
     })(),
     "- The table compares the methods under one recipe, not each at its best: D2R's recipe (batch 128, lr 0.01, " +
       'lr/10 and lr/100 in the last two epochs) learns slowly on this data set. One epoch of PGD-AT under the ' +
-      "short-run defaults (batch 16, peak lr 0.02) reaches 79.7% clean / 69.0% PGD-20 at the same per-epoch check, about this table's " +
-      `eight-epoch PGD-AT ([short-runs.md](${rel(resolve(SHORT_RUNS))}), which also shows why the defaults are unsafe for eight epochs of MART). ` +
+      'short-run defaults (batch 16, peak lr 0.02) reaches 79.7% clean / 69.0% PGD-20 at the same per-epoch check, about what eight ' +
+      `epochs of PGD-AT under the recipe reached (81.0% / 67.2% at the last check of the first such run, [${basename(HISTORY)}](${rel(resolve(HISTORY))})) ` +
+      `([short-runs.md](${rel(resolve(SHORT_RUNS))}), which also shows why the defaults are unsafe for eight epochs of MART). ` +
       "The recipe's last two epochs also flatten the curves by lowering the lr: read the last column with that in mind.",
     ...(() => {
       const sentence = flatness(rows);
