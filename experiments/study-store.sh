@@ -5,17 +5,33 @@
 # checkpoint.json and the one checkpoint it names, enough to evaluate a finished run and to resume an
 # unfinished one exactly.
 #
-#   bash experiments/study-store.sh save STUDY [STORE]      copy STUDY's runs into STORE (pause the lanes first)
-#   bash experiments/study-store.sh restore STUDY [STORE]   copy the runs of STORE that STUDY lacks into STUDY
+#   bash experiments/study-store.sh save STUDY [RUN...]      copy STUDY's runs into the store (pause the lanes first)
+#   bash experiments/study-store.sh restore STUDY [RUN...]   copy the stored runs that STUDY lacks into STUDY
 #
-# STORE defaults to docs/results/fashion-mnist-runs. Save replaces a run's copy only once the new copy is
-# complete; restore never touches a run STUDY already has (the live run is the newer one).
+# RUN names some runs (default: all). The store is docs/results/fashion-mnist-runs, or $STUDY_STORE. Save
+# replaces a run's copy, and restore puts a run in place, only once the copy is complete; restore never
+# touches a run STUDY already has (the live run is the newer one). experiments/study.sh restores each run
+# before it trains it.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
-usage="usage: bash experiments/study-store.sh save|restore STUDY [STORE]"
+usage="usage: bash experiments/study-store.sh save|restore STUDY [RUN...]"
 ACTION=${1:?$usage}
 STUDY=${2:?$usage}
-STORE=${3:-docs/results/fashion-mnist-runs}
+shift 2
+STORE=${STUDY_STORE:-docs/results/fashion-mnist-runs}
+
+# The run directories of FOLDER that were asked for (all of them without RUN names).
+runs_in() { # FOLDER
+  local dir
+  if [ ${#RUNS[@]} -gt 0 ]; then
+    for name in "${RUNS[@]}"; do [ -d "$1/$name" ] && echo "$1/$name"; done
+  else
+    for dir in "$1"/*/; do echo "${dir%/}"; done
+  fi
+  return 0
+}
+RUNS=("$@")
 
 # A run is saved only while nothing writes it: its lock's process is gone or stopped (kill -STOP).
 check_paused() { # RUN_DIR
@@ -33,8 +49,7 @@ check_paused() { # RUN_DIR
 save() {
   mkdir -p "$STORE"
   local dir name pointer tmp saved=0
-  for dir in "$STUDY"/*/; do
-    dir=${dir%/}
+  while read -r dir; do
     name=$(basename "$dir")
     [ -f "$dir/config.json" ] || continue
     check_paused "$dir"
@@ -51,24 +66,26 @@ save() {
     mv "$tmp" "$STORE/$name"
     saved=$((saved + 1))
     echo "study-store: saved $name${pointer:+ ($pointer)}"
-  done
+  done < <(runs_in "$STUDY")
   echo "study-store: $saved runs saved in $STORE"
 }
 
 restore() {
-  [ -d "$STORE" ] || { echo "study-store: $STORE: no saved study" >&2; exit 1; }
+  # Named runs the store lacks are not an error: study.sh asks for each run it is about to train.
+  [ -d "$STORE" ] || [ ${#RUNS[@]} -gt 0 ] || { echo "study-store: $STORE: no saved study" >&2; exit 1; }
   mkdir -p "$STUDY"
-  local dir name
-  for dir in "$STORE"/*/; do
-    dir=${dir%/}
+  local dir name tmp
+  while read -r dir; do
     name=$(basename "$dir")
     if [ -e "$STUDY/$name" ]; then
       echo "study-store: kept $STUDY/$name (already there)"
     else
-      cp -rp "$dir" "$STUDY/$name"
+      tmp=$(mktemp -d "$STUDY/.restoring-$name-XXXXXX")
+      cp -rp "$dir/." "$tmp/"
+      mv "$tmp" "$STUDY/$name"
       echo "study-store: restored $name"
     fi
-  done
+  done < <(runs_in "$STORE")
 }
 
 case $ACTION in

@@ -4,7 +4,8 @@
 # eps 0.1, 10-step generation of step 0.01, D2R's recipe for every method (--recipe shared) over 8 epochs, seed 0.
 # Each run is evaluated (PGD-20, CW-20, AutoAttack on 1,000 test points) as soon as it has trained.
 # Resumable: a run that has a checkpoint continues from it; a finished run is skipped, its
-# evaluation kept (or resumed).
+# evaluation kept (or resumed). A run missing from OUT is first restored from the study's committed copy
+# (experiments/study-store.sh), so a new machine goes on where the last commit left the study.
 #
 #   bash experiments/study.sh [OUT=runs/study] [LANE]      LANE: 1, 2 or all (default all, one after another)
 #
@@ -21,6 +22,7 @@ common=(--model smallcnn --dataset fashion-mnist --recipe shared --epochs "$EPOC
 train() { # NAME FLAGS...
   local name=$1; shift
   local dir="$OUT/$name"
+  bash experiments/study-store.sh restore "$OUT" "$name" # the committed copy, on a machine that lacks the run
   if [ -f "$dir/target.safetensors" ] && [ -f "$dir/checkpoint.json" ] &&
     node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1]));process.exit(c.epoch>=+process.argv[2]?0:1)' "$dir/checkpoint.json" "$EPOCHS"; then
     echo "study: $name trained"
@@ -35,21 +37,21 @@ train() { # NAME FLAGS...
 lane1() {
   train standard --method standard
   train lbgat --method lbgat --guidance smallcnn
+  train d2r-target-generation --method d2r --guidance smallcnn --generation target
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
   train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
-  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
-  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
   train mart --method mart
 }
 lane2() {
   train trades --method trades
-  train d2r-target-generation --method d2r --guidance smallcnn --generation target
+  train d2r --method d2r --guidance smallcnn
   train pgd-at --method pgd-at
   # The variant that tests whether the jointly trained guidance caps the target (docs/results/d2r-investigation.md):
   # PGD-AT's trained model as a fixed guidance (a standard model's confident logits made D2R diverge at this lr).
   train d2r-frozen-guidance --method d2r --guidance smallcnn --guidance-mode frozen \
     --guidance-weights "$OUT/pgd-at/target.safetensors"
-  train d2r --method d2r --guidance smallcnn
+  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
+  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
 }
 case $LANE in
   1) lane1 ;;

@@ -14,9 +14,9 @@ import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
 const SCRIPT = fileURLToPath(new URL('../../experiments/study-results.js', import.meta.url));
 const STORE_SCRIPT = fileURLToPath(new URL('../../../experiments/study-store.sh', import.meta.url));
 
-function studyStore(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync('bash', [STORE_SCRIPT, ...args], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
+function studyStore(store: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('bash', [STORE_SCRIPT, ...args], { encoding: 'utf8', env: { ...process.env, STUDY_STORE: store } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function studyResults(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -85,11 +85,18 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   // The committed copy (experiments/study-store.sh) restores the study elsewhere: its files come back with new
   // modification times, and the evaluations are still taken as those of the weights, by the hashes they record.
   const store = join(root, 'store');
-  const saved = studyStore(['save', study, store]);
+  const saved = studyStore(store, ['save', study]);
   assert.equal(saved.status, 0, saved.stderr);
   assert.deepEqual(readdirSync(join(store, 'standard', 'checkpoints')), ['epoch-0001'], 'only the checkpoint the pointer names');
   const moved = join(root, 'moved');
-  assert.equal(studyStore(['restore', moved, store]).status, 0);
+  assert.equal(studyStore(store, ['restore', moved]).status, 0);
+  assert.deepEqual(readdirSync(moved).sort(), ['pgd-at', 'standard', 'trades']);
+  // A named run only, and never over a run that is there.
+  const one = join(root, 'one');
+  assert.equal(studyStore(store, ['restore', one, 'trades']).status, 0);
+  assert.deepEqual(readdirSync(one), ['trades']);
+  const again = studyStore(store, ['restore', one, 'trades']);
+  assert.match(again.stdout, /kept \S+trades \(already there\)/);
   const later = new Date(Date.now() + 60_000);
   for (const name of ['standard', 'pgd-at']) utimesSync(join(moved, name, 'checkpoints', 'epoch-0001', 'target.safetensors'), later, later);
   // Other weights in pgd-at's checkpoint (one value changed): its evaluations no longer describe the run.
@@ -109,7 +116,7 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   // A study still being written is not saved: a live process holds the run's lock.
   const writer = spawn('sleep', ['30']);
   writeFileSync(join(study, 'trades', '.d2r.lock'), JSON.stringify({ pid: writer.pid, host: 'here', startedAt: new Date().toISOString() }));
-  const busy = studyStore(['save', study, store]);
+  const busy = studyStore(store, ['save', study]);
   writer.kill();
   assert.equal(busy.status, 1);
   assert.match(busy.stderr, /trades is being written by process \d+ .*pause it/);
