@@ -19,13 +19,13 @@
 // settings is kept, and an interrupted one resumes from d2r eval's state file.
 // Unfinished runs are listed as in progress, never evaluated.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { checkpointWeightsPath } from '../src/io/checkpoint.js';
+import { fileSha256 } from '../src/io/runFacts.js';
 import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult, type RunSegment } from '../src/report/schema.js';
 import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
 import { EVAL_FILE } from '../src/eval/runFiles.js';
@@ -209,8 +209,6 @@ function evalArgs(dir: string, attacks: string, file: string, s: Settings): stri
   ];
 }
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
-
 /**
  * Whether `file` is this evaluation of the run's current weights (then it is kept): by the weights' hash
  * it records (a study restored from its committed copy has fresh modification times), else, for files
@@ -225,7 +223,7 @@ function isCurrent(file: string, attacks: string, weights: string, s: Settings):
     ev.facts.seed === s.seed &&
     ev.protocol === s.protocol &&
     JSON.stringify(c['attacks']) === JSON.stringify([attacks]) &&
-    (ev.weightsSha256 !== null ? ev.weightsSha256 === sha256(weights) : statSync(file).mtimeMs >= statSync(weights).mtimeMs);
+    (ev.weightsSha256 !== null ? ev.weightsSha256 === fileSha256(weights) : statSync(file).mtimeMs >= statSync(weights).mtimeMs);
   // Never overwrite an eval.json this tool did not write.
   if (!same && basename(file) === EVAL_FILE && JSON.stringify(c['attacks']) !== JSON.stringify([attacks]))
     throw new Error(

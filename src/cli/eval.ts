@@ -1,6 +1,5 @@
 // `d2r eval`: clean and robust accuracy of a trained model (per-point worst case
 // over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -25,7 +24,7 @@ import { loadDataset } from '../data/index.js';
 import { CHECKPOINT_POINTER, LATEST_WEIGHTS, checkpointWeightsPath } from '../io/checkpoint.js';
 import { loadWeights } from '../io/torchSave.js';
 import { loadTorchScript } from '../models/torchScript.js';
-import { runFacts } from '../io/runFacts.js';
+import { fileSha256, runFacts } from '../io/runFacts.js';
 import { acquireRunLock } from '../io/runLock.js';
 import { makeDirectory } from '../io/atomic.js';
 import { exitCodeFor, runUntilStopped, watchStopSignals } from '../io/stopSignals.js';
@@ -205,8 +204,7 @@ function lockOutputFolder(out: string): Disposable {
 
 /** The sha256 of the file whose weights are evaluated (the TorchScript file, --weights, or the checkpoint's). */
 function evaluatedWeightsSha256(f: EvalFlags): string {
-  const weightsFile = f.torchscript ?? f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which);
-  return createHash('sha256').update(readFileSync(weightsFile)).digest('hex');
+  return fileSha256(f.torchscript ?? f.weights ?? checkpointWeightsPath(f.checkpoint!, f.which));
 }
 
 /** What was evaluated: the weights' content (a hash) and every setting that shapes the result. */

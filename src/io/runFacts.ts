@@ -1,5 +1,6 @@
 // What every run file records next to its numbers: the full configuration, the
 // seed, the exact command and the versions of everything that shaped the result.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as torch from '../engine/torch.js';
@@ -29,6 +30,9 @@ export function runFactsSchema<C extends z.ZodType>(config: C) {
     startedAt: z.string().nullable().default(null),
   });
 }
+
+/** The sha256 of a file's content, in hex: how run files name the exact weights or script they used. */
+export const fileSha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** A file's content as sha256 in hex; null where a file written before it was recorded lacks it. */
 export const sha256Schema = z

@@ -177,8 +177,8 @@ ${commandsOf(run)}
       num(fmt.configValue(r.facts.seed)),
       num(fmt.percent(last?.testCleanAccuracy)),
       num(fmt.percent(last?.testRobustAccuracy)),
-      num(fmt.percent(r.eval?.cleanAccuracy)),
-      num(fmt.percent(r.eval?.robustAccuracy)),
+      // Another model's evaluation is marked where its numbers stand (the attack section says why).
+      ...[r.eval?.cleanAccuracy, r.eval?.robustAccuracy].map((v) => num(fmt.percent(v) + (r.evalMismatch ? ' (other weights)' : ''))),
     ];
   });
   // Settings that differ between runs are what the comparison is about.
@@ -351,7 +351,11 @@ ${warnings.length ? '<h3>Warnings from the checks</h3>' : '<p>The checks raised 
 ${warningList(warnings)}`;
   }
   const autoAttack = withEval.some((r) => r.eval!.attacks.some((a) => AUTOATTACK.test(a.name)));
-  return `<section id="attacks"><h2>Accuracy under attack${autoAttack ? ' (AutoAttack)' : ''}</h2>\n${body}\n${notes.join('\n')}</section>`;
+  // Before the numbers: an evaluation of other weights than the run holds is not the run's.
+  const mismatches = withEval.flatMap((r) =>
+    r.evalMismatch ? [p.runs.length > 1 ? `${r.label}: ${r.evalMismatch}` : r.evalMismatch] : [],
+  );
+  return `<section id="attacks"><h2>Accuracy under attack${autoAttack ? ' (AutoAttack)' : ''}</h2>\n${warningList(mismatches)}${body}\n${notes.join('\n')}</section>`;
 }
 
 function exampleFigure(item: GalleryItem): string {

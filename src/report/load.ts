@@ -2,7 +2,7 @@
 // directory without them is not a run); eval.json, eps-sweep.json and the
 // example images are optional, and the report says what produces them.
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { ReportError } from './errors.js';
 import {
   readEval,
@@ -17,6 +17,8 @@ import {
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../train/runFiles.js';
 import { EVAL_FILE, SWEEP_FILE } from '../eval/runFiles.js';
 import { loadExamples, type ExampleLoad } from './examples.js';
+import { CHECKPOINT_POINTER, checkpointWeightsPath } from '../io/checkpoint.js';
+import { fileSha256 } from '../io/runFacts.js';
 
 export const RUN_FILES = {
   config: RUN_CONFIG_FILE,
@@ -36,6 +38,26 @@ export interface Run {
   sweep: SweepResult | null;
   /** Null when there is no eval.json. */
   examples: ExampleLoad | null;
+  /** Set when eval.json records weights other than the run's latest checkpoint's: it is not this run's evaluation as it stands. */
+  evalMismatch: string | null;
+}
+
+/**
+ * Whether eval.json evaluated the weights the run holds now, by the sha256 it records (files from before
+ * it was recorded, and runs without a checkpoint, cannot tell and pass): a run trained on after its
+ * evaluation would otherwise show old robustness beside new curves.
+ */
+function evalMismatch(dir: string, ev: EvalResult): string | null {
+  if (ev.weightsSha256 === null || !existsSync(join(dir, CHECKPOINT_POINTER))) return null;
+  const which = ev.facts.config['which'] === 'guidance' ? 'guidance' : 'target';
+  const weights = checkpointWeightsPath(dir, which);
+  if (!existsSync(weights)) return null;
+  const now = fileSha256(weights);
+  if (now === ev.weightsSha256) return null;
+  return (
+    `${EVAL_FILE} evaluated other weights (sha256 ${ev.weightsSha256.slice(0, 12)}…) than the run's latest checkpoint ` +
+    `(${relative(dir, weights)}, sha256 ${now.slice(0, 12)}…): its numbers are not this run's as it stands; rerun d2r eval`
+  );
 }
 
 export function loadRun(path: string): Run {
@@ -62,6 +84,7 @@ export function loadRun(path: string): Run {
     eval: ev,
     sweep: optional(RUN_FILES.sweep, readSweep),
     examples: ev ? loadExamples(ev) : null,
+    evalMismatch: ev ? evalMismatch(dir, ev) : null,
   };
 }
 

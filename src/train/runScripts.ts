@@ -3,14 +3,13 @@
 // the run loads the user's script, records its sha256 in config.json, refuses
 // to resume with a changed script, and hands the trained model back as
 // TorchScript next to the usual state dict.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../nn/index.js';
 import { ScriptModule } from '../nn/scriptModule.js';
 import { loadTorchScript, saveTorchScript } from '../models/torchScript.js';
 import type { Models } from '../models/targetAndGuidance.js';
 import { MissingOptionError, OptionError } from '../io/errors.js';
+import { fileSha256 } from '../io/runFacts.js';
 import type { Dataset } from '../data/index.js';
 import { createModelFor } from '../eval/runModels.js';
 import { SCRIPTED, type RunModelName, type TrainConfig } from './config.js';
@@ -52,13 +51,11 @@ function scriptPath(config: TrainConfig, role: ModelRole): string | null {
   return path;
 }
 
-const sha256Of = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-
 /** The sha256 of each script the run loads (the guidance's only when the method has one). */
 export function scriptHashes(config: TrainConfig, withGuidance: boolean): ScriptHashes {
   const hash = (role: ModelRole): string | null => {
     const path = role === 'guidance' && !withGuidance ? null : scriptPath(config, role);
-    return path === null ? null : sha256Of(path);
+    return path === null ? null : fileSha256(path);
   };
   return { torchscriptSha256: hash('target'), guidanceTorchscriptSha256: hash('guidance') };
 }

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/engine/torch.js';
 import { saveSafetensors } from '../../src/io/safetensors.js';
+import { fileSha256 } from '../../src/io/runFacts.js';
 import { tempDir } from '../helpers/cli.js';
 
 export interface FixtureOptions {
@@ -21,6 +22,8 @@ export interface FixtureOptions {
   size?: number;
   /** Append a second "run" line after this epoch, as a resumed run does. */
   resumeAfter?: number;
+  /** A checkpoint of the last epoch (target weights only), whose sha256 eval.json records as evaluated. */
+  checkpoint?: boolean;
 }
 
 export const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -84,12 +87,23 @@ export function makeRun(o: FixtureOptions = {}, parent = tempDir('d2r-report-'))
     if (o.resumeAfter === e) lines.push(JSON.stringify({ type: 'run', resumedAfterEpoch: e, ...runFacts }));
   }
   writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
-  if (o.eval ?? true) writeEval(dir, o);
+  const weightsSha256 = o.checkpoint ? writeCheckpoint(dir, epochs) : null;
+  if (o.eval ?? true) writeEval(dir, o, weightsSha256);
   if (o.sweep ?? true) writeSweep(dir, o);
   return dir;
 }
 
-function writeEval(dir: string, o: FixtureOptions): void {
+/** checkpoint.json and the checkpoint it names, holding a small target state dict; returns the weights' sha256. */
+function writeCheckpoint(dir: string, epoch: number): string {
+  const rel = `checkpoints/epoch-${String(epoch).padStart(4, '0')}`;
+  mkdirSync(join(dir, rel), { recursive: true });
+  const weights = join(dir, rel, 'target.safetensors');
+  torch.tidy(() => saveSafetensors(weights, { 'fc.weight': torch.tensor([1, 2, 3, 4], [2, 2]) }));
+  writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify({ epoch, dir: rel }));
+  return fileSha256(weights);
+}
+
+function writeEval(dir: string, o: FixtureOptions, weightsSha256: string | null): void {
   const offset = o.offset ?? 0;
   const n = 20;
   const attacks = ATTACKS.map((name, i) => ({ name, robustAccuracy: 0.5 - offset - 0.05 * i, seconds: 10 + i }));
@@ -108,6 +122,7 @@ function writeEval(dir: string, o: FixtureOptions): void {
   const examples = k > 0 ? writeExamples(dir, k, o.channels ?? 1, o.size ?? 28) : null;
   const ev = {
     ...facts(evalConfig, `d2r eval --checkpoint ${dir} --attacks autoattack --n ${n}`),
+    weightsSha256,
     cleanAccuracy: 0.8 - offset,
     robustAccuracy: attacks.at(-1)!.robustAccuracy,
     attacks,

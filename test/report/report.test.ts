@@ -6,6 +6,8 @@ import { PNG } from 'pngjs';
 import { buildReport, GALLERY_LIMIT } from '../../src/report/index.js';
 import { d2rAsync, tempDir } from '../helpers/cli.js';
 import { makeRun } from './fixtures.js';
+import * as torch from '../../src/engine/torch.js';
+import { saveSafetensors } from '../../src/io/safetensors.js';
 
 /** Everything the page would load: src, href and CSS url() targets, other than in-page anchors and data: URIs. */
 function externalReferences(html: string): string[] {
@@ -53,6 +55,27 @@ test('one run: index.html in RUN/report with all sections, and the PNG charts ne
   assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 12);
   assert.match(html, /true: <strong>T-shirt\/top<\/strong>/);
   assert.doesNotMatch(html, /class="missing"/);
+});
+
+test("an eval.json of other weights than the run's latest checkpoint is flagged, its numbers marked", async () => {
+  const dir = makeRun({ checkpoint: true, epochs: 2 });
+  const current = readFileSync((await buildReport([dir])).html, 'utf8');
+  assert.doesNotMatch(current, /other weights/);
+  // The run trained on after its evaluation: the checkpoint's weights changed.
+  torch.tidy(() => saveSafetensors(join(dir, 'checkpoints', 'epoch-0002', 'target.safetensors'), { 'fc.weight': torch.zeros([2, 2]) }));
+  const stale = readFileSync((await buildReport([dir])).html, 'utf8');
+  assert.match(
+    stale,
+    /<h2>Accuracy under attack \(AutoAttack\)<\/h2>\n<ul class="warnings"><li>eval\.json evaluated other weights \(sha256 [0-9a-f]{12}…\) than the run&#39;s latest checkpoint \(checkpoints\/epoch-0002\/target\.safetensors, sha256 [0-9a-f]{12}…\): its numbers are not this run&#39;s as it stands; rerun d2r eval<\/li>/,
+  );
+  // Beside another run, its row in the runs table marks the numbers, and only its own.
+  const other = makeRun({ name: 'run-b', offset: 0.1 }, join(dir, '..'));
+  const both = readFileSync((await buildReport([dir, other], { out: join(dir, '..', 'both') })).html, 'utf8');
+  assert.deepEqual(both.match(/<td class="num">[\d.]+% \(other weights\)<\/td>/g), [
+    '<td class="num">80.00% (other weights)</td>',
+    '<td class="num">35.00% (other weights)</td>',
+  ]);
+  assert.match(both, /<li>run-a: eval\.json evaluated other weights/);
 });
 
 test('missing files: each section says what is missing and which command produces it', async () => {
