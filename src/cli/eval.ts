@@ -1,6 +1,6 @@
 // `d2r eval`: clean and robust accuracy of a trained model (per-point worst case
 // over the attacks, AutoAttack included), or robust accuracy against eps, as JSON.
-import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as torch from '../engine/torch.js';
