@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Runs the methods study's two lanes (experiments/study.sh) in the background and controls them, so a
+# session can start, pause (while the test suite runs), stop and save the study without hunting for
+# processes. Each lane runs in its own process group (its pid in OUT/laneN.pid, its output in
+# OUT/laneN.log), at the lowest CPU priority so other work on the machine goes first.
+#
+#   bash experiments/study-lanes.sh start [OUT]    start the lanes that are not running (each resumes where it stopped)
+#   bash experiments/study-lanes.sh pause [OUT]    stop them where they are (SIGSTOP): the CPU is free, nothing is lost
+#   bash experiments/study-lanes.sh resume [OUT]   let paused lanes go on (SIGCONT)
+#   bash experiments/study-lanes.sh stop [OUT]     end them (SIGTERM): training checkpoints the batches done and an
+#                                                  evaluation saves its state; returns once every process has exited
+#   bash experiments/study-lanes.sh status [OUT]
+#
+# OUT defaults to runs/study. To keep the study across machines, stop (or pause) the lanes, then
+# `bash experiments/study-store.sh save OUT` and commit docs/results/fashion-mnist-runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ACTION=${1:?usage: bash experiments/study-lanes.sh start|pause|resume|stop|status [OUT]}
+OUT=${2:-runs/study}
+LANES=(1 2)
+
+# The process group of a running lane, or nothing. A pid file left by another boot may name a process that
+# is no lane now: its leader must still be this lane's study.sh.
+lane_group() { # LANE
+  local file="$OUT/lane$1.pid" pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 -- "-$pid" 2>/dev/null || return 0
+  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "experiments/study.sh $OUT $1"; then echo "$pid"; fi
+  return 0
+}
+
+signal_lanes() { # SIGNAL VERB
+  local lane group
+  for lane in "${LANES[@]}"; do
+    group=$(lane_group "$lane")
+    if [ -n "$group" ]; then
+      kill "-$1" -- "-$group"
+      echo "study-lanes: lane $lane $2 (process group $group)"
+    else
+      echo "study-lanes: lane $lane is not running"
+    fi
+  done
+}
+
+case $ACTION in
+  start)
+    mkdir -p "$OUT"
+    for lane in "${LANES[@]}"; do
+      group=$(lane_group "$lane")
+      if [ -n "$group" ]; then
+        echo "study-lanes: lane $lane is running already (process group $group)"
+        continue
+      fi
+      # setsid: a process group (and a scheduler autogroup) of its own, which outlives this shell.
+      setsid nohup bash experiments/study.sh "$OUT" "$lane" >> "$OUT/lane$lane.log" 2>&1 < /dev/null &
+      echo $! > "$OUT/lane$lane.pid"
+      echo 19 > "/proc/$!/autogroup" 2>/dev/null || true
+      echo "study-lanes: lane $lane started (process group $!, log $OUT/lane$lane.log)"
+    done
+    ;;
+  pause) signal_lanes STOP paused ;;
+  resume) signal_lanes CONT resumed ;;
+  stop)
+    # A paused process must run again to act on SIGTERM.
+    signal_lanes TERM stopping
+    for lane in "${LANES[@]}"; do
+      group=$(lane_group "$lane")
+      [ -n "$group" ] && kill -CONT -- "-$group" 2>/dev/null
+    done
+    for lane in "${LANES[@]}"; do
+      while [ -n "$(lane_group "$lane")" ]; do sleep 1; done
+    done
+    echo "study-lanes: every lane has stopped"
+    ;;
+  status)
+    for lane in "${LANES[@]}"; do
+      group=$(lane_group "$lane")
+      if [ -n "$group" ]; then
+        echo "lane $lane: running (process group $group): $(tail -c 300 "$OUT/lane$lane.log" | tr '\r' '\n' | grep -v '^$' | tail -n 1)"
+      else
+        echo "lane $lane: not running"
+      fi
+    done
+    ;;
+  *)
+    echo "study-lanes: expected start, pause, resume, stop or status, got '$ACTION'" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,63 @@
+// experiments/study-lanes.sh on stand-in lanes (a study.sh that works until SIGTERM): start, pause, resume
+// and stop act on both lanes' process groups, start leaves a running lane alone, and a pid file that names
+// some other process is not taken for a lane.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/cli.js';
+
+const LANES_SCRIPT = fileURLToPath(new URL('../../../experiments/study-lanes.sh', import.meta.url));
+
+/** A process's state letter (R, S, T, ...) from /proc. */
+const stateOf = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+
+test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async () => {
+  const root = tempDir('d2r-lanes-');
+  mkdirSync(join(root, 'experiments'));
+  copyFileSync(LANES_SCRIPT, join(root, 'experiments', 'study-lanes.sh'));
+  // Like a lane's d2r process: works until SIGTERM, then records that it stopped cleanly.
+  writeFileSync(
+    join(root, 'experiments', 'study.sh'),
+    ['trap \'echo "lane $2 stopped" >> "$1/stopped"; exit 0\' TERM', 'echo "lane $2 working"', 'while true; do sleep 0.1; done', ''].join(
+      '\n',
+    ),
+  );
+  const out = join(root, 'out');
+  const lanes = (action: string): { status: number | null; stdout: string } => {
+    const r = spawnSync('bash', [join(root, 'experiments', 'study-lanes.sh'), action, out], { encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout + r.stderr };
+  };
+  const pids = (): number[] => [1, 2].map((lane) => Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')));
+
+  assert.equal(lanes('start').status, 0);
+  const started = pids();
+  assert.match(lanes('start').stdout, /lane 1 is running already[\s\S]*lane 2 is running already/);
+  assert.deepEqual(pids(), started, 'a running lane is not started twice');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.match(lanes('status').stdout, /lane 1: running \(process group \d+\): lane 1 working\nlane 2: running/);
+
+  assert.equal(lanes('pause').status, 0);
+  for (const pid of started) assert.equal(stateOf(pid), 'T');
+  assert.equal(lanes('resume').status, 0);
+  for (const pid of started) assert.notEqual(stateOf(pid), 'T');
+
+  // Stopped while paused: each lane still gets to act on SIGTERM.
+  lanes('pause');
+  const stop = lanes('stop');
+  assert.equal(stop.status, 0);
+  assert.match(stop.stdout, /every lane has stopped/);
+  assert.deepEqual(readFileSync(join(out, 'stopped'), 'utf8').trim().split('\n').sort(), ['lane 1 stopped', 'lane 2 stopped']);
+  assert.match(lanes('status').stdout, /lane 1: not running\nlane 2: not running/);
+
+  // A pid file from before (another boot) that names some other process group.
+  const other = spawn('sleep', ['30'], { detached: true });
+  writeFileSync(join(out, 'lane1.pid'), String(other.pid));
+  assert.match(lanes('status').stdout, /lane 1: not running/);
+  lanes('stop');
+  assert.equal(other.exitCode, null, 'the other process is left running');
+  assert.notEqual(stateOf(other.pid!), 'Z');
+  other.kill();
+});
