@@ -52,10 +52,11 @@ case $ACTION in
         echo "study-lanes: lane $lane is running already (process group $group)"
         continue
       fi
-      # setsid: a process group (and a scheduler autogroup) of its own, which outlives this shell.
-      setsid nohup bash experiments/study.sh "$OUT" "$lane" >> "$OUT/lane$lane.log" 2>&1 < /dev/null &
+      # setsid: a process group (and a scheduler autogroup) of its own, which outlives this shell; the lane
+      # lowers its own autogroup's priority from inside (from here it could still be this shell's).
+      setsid nohup bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec bash experiments/study.sh "$0" "$1"' "$OUT" "$lane" \
+        >> "$OUT/lane$lane.log" 2>&1 < /dev/null &
       echo $! > "$OUT/lane$lane.pid"
-      echo 19 > "/proc/$!/autogroup" 2>/dev/null || true
       echo "study-lanes: lane $lane started (process group $!, log $OUT/lane$lane.log)"
     done
     ;;

@@ -1,10 +1,10 @@
 // experiments/study-lanes.sh on stand-in lanes (a study.sh that works until SIGTERM): start, pause, resume
-// and stop act on both lanes' process groups, start leaves a running lane alone, and a pid file that names
-// some other process is not taken for a lane.
+// and stop act on both lanes' process groups, the lanes run at the lowest priority (and only they), start
+// leaves a running lane alone, and a pid file that names some other process is not taken for a lane.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/cli.js';
@@ -13,6 +13,19 @@ const LANES_SCRIPT = fileURLToPath(new URL('../../../experiments/study-lanes.sh'
 
 /** A process's state letter (R, S, T, ...) from /proc. */
 const stateOf = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+
+/** Waits until `holds` (up to 10 s: a lane starts, and a signal arrives, asynchronously, later on a loaded machine). */
+async function eventually(holds: () => boolean, what: () => string): Promise<void> {
+  for (let waited = 0; !holds(); waited += 50) {
+    if (waited > 10_000) assert.fail(what());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const untilStopped = (pid: number, stopped: boolean): Promise<void> =>
+  eventually(
+    () => (stateOf(pid) === 'T') === stopped,
+    () => `process ${pid} is in state ${stateOf(pid)}, expected it ${stopped ? '' : 'not '}stopped`,
+  );
 
 test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async () => {
   const root = tempDir('d2r-lanes-');
@@ -32,17 +45,32 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
   };
   const pids = (): number[] => [1, 2].map((lane) => Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')));
 
+  const ownGroup = (): string => (existsSync('/proc/self/autogroup') ? readFileSync('/proc/self/autogroup', 'utf8') : '');
+  const before = ownGroup();
   assert.equal(lanes('start').status, 0);
   const started = pids();
+  // The lanes yield the CPU to other work, and the shell that started them keeps its priority.
+  if (before) {
+    const groupOf = (pid: number): string => readFileSync(`/proc/${pid}/autogroup`, 'utf8');
+    for (const pid of started)
+      await eventually(
+        () => /nice 19/.test(groupOf(pid)),
+        () => `lane ${pid}: ${groupOf(pid)}`,
+      );
+    assert.equal(ownGroup(), before);
+  }
   assert.match(lanes('start').stdout, /lane 1 is running already[\s\S]*lane 2 is running already/);
   assert.deepEqual(pids(), started, 'a running lane is not started twice');
-  await new Promise((r) => setTimeout(r, 500));
-  assert.match(lanes('status').stdout, /lane 1: running \(process group \d+\): lane 1 working\nlane 2: running/);
+  const status = /lane 1: running \(process group \d+\): lane 1 working\nlane 2: running \(process group \d+\): lane 2 working/;
+  await eventually(
+    () => status.test(lanes('status').stdout),
+    () => lanes('status').stdout,
+  );
 
   assert.equal(lanes('pause').status, 0);
-  for (const pid of started) assert.equal(stateOf(pid), 'T');
+  for (const pid of started) await untilStopped(pid, true);
   assert.equal(lanes('resume').status, 0);
-  for (const pid of started) assert.notEqual(stateOf(pid), 'T');
+  for (const pid of started) await untilStopped(pid, false);
 
   // Stopped while paused: each lane still gets to act on SIGTERM.
   lanes('pause');

@@ -42,6 +42,7 @@ const epoch: EpochRow = {
 const evalFile: EvalFile = {
   ...runFacts({ checkpoint: '/tmp/run', seed: 0, attacks: ['pgd20'] }),
   protocol: 'reference',
+  weightsSha256: 'ab'.repeat(32),
   individual: [{ name: 'pgd20', robustAccuracy: 0.25, seconds: 1, robust: [true, false, false, false] }],
   adversarialSet: 'adversarial.safetensors',
   transferFrom: null,
