@@ -5,7 +5,7 @@
 # checkpoint.json and the one checkpoint it names, enough to evaluate a finished run and to resume an
 # unfinished one exactly.
 #
-#   bash experiments/study-store.sh save STUDY [RUN...]      copy STUDY's runs into the store (pause the lanes first)
+#   bash experiments/study-store.sh save STUDY [RUN...]      copy STUDY's runs into the store (stop or pause the lanes first)
 #   bash experiments/study-store.sh restore STUDY [RUN...]   copy the stored runs that STUDY lacks into STUDY
 #
 # RUN names some runs (default: all). The store is docs/results/fashion-mnist-runs, or $STUDY_STORE. Save
@@ -56,7 +56,8 @@ save() {
     pointer=""
     [ -f "$dir/checkpoint.json" ] &&
       pointer=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).dir)' "$dir/checkpoint.json")
-    tmp=$(mktemp -d "$STORE/.saving-$name-XXXXXX")
+    rm -rf "$STORE/.saving.$name."* # a copy an interrupted save left (this script's own name)
+    tmp=$(mktemp -d "$STORE/.saving.$name.XXXXXX")
     find "$dir" -maxdepth 1 -type f ! -name '.*' -exec cp -p {} "$tmp/" \;
     if [ -n "$pointer" ]; then
       mkdir -p "$tmp/$pointer"
@@ -80,7 +81,9 @@ restore() {
     if [ -e "$STUDY/$name" ]; then
       echo "study-store: kept $STUDY/$name (already there)"
     else
-      tmp=$(mktemp -d "$STUDY/.restoring-$name-XXXXXX")
+      # A copy an interrupted restore left; only this run's (the other lane may be restoring its own now).
+      rm -rf "$STUDY/.restoring.$name."*
+      tmp=$(mktemp -d "$STUDY/.restoring.$name.XXXXXX")
       cp -rp "$dir/." "$tmp/"
       mv "$tmp" "$STUDY/$name"
       echo "study-store: restored $name"

@@ -85,8 +85,15 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
   // The committed copy (experiments/study-store.sh) restores the study elsewhere: its files come back with new
   // modification times, and the evaluations are still taken as those of the weights, by the hashes they record.
   const store = join(root, 'store');
+  mkdirSync(join(store, '.saving.standard.left-by-a-killed-save'), { recursive: true });
+  mkdirSync(join(store, '.saving.d2r-no-clean.another-run'));
   const saved = studyStore(store, ['save', study]);
   assert.equal(saved.status, 0, saved.stderr);
+  assert.deepEqual(
+    readdirSync(store).sort(),
+    ['.saving.d2r-no-clean.another-run', 'pgd-at', 'standard', 'trades'],
+    "a run's leftover copy goes, only its own",
+  );
   assert.deepEqual(readdirSync(join(store, 'standard', 'checkpoints')), ['epoch-0001'], 'only the checkpoint the pointer names');
   const moved = join(root, 'moved');
   assert.equal(studyStore(store, ['restore', moved]).status, 0);
