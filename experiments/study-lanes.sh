@@ -63,14 +63,17 @@ case $ACTION in
   pause) signal_lanes STOP paused ;;
   resume) signal_lanes CONT resumed ;;
   stop)
-    # A paused process must run again to act on SIGTERM.
-    signal_lanes TERM stopping
+    groups=()
     for lane in "${LANES[@]}"; do
       group=$(lane_group "$lane")
-      [ -n "$group" ] && kill -CONT -- "-$group" 2>/dev/null
+      [ -n "$group" ] && groups+=("$group")
     done
-    for lane in "${LANES[@]}"; do
-      while [ -n "$(lane_group "$lane")" ]; do sleep 1; done
+    signal_lanes TERM stopping
+    # A paused process must run again to act on SIGTERM. The lane's shell exits at once; its d2r process
+    # first finishes its batch and saves, so wait for the whole process group, not its leader.
+    for group in ${groups[@]+"${groups[@]}"}; do
+      kill -CONT -- "-$group" 2>/dev/null || true
+      while kill -0 -- "-$group" 2>/dev/null; do sleep 1; done
     done
     echo "study-lanes: every lane has stopped"
     ;;

@@ -27,16 +27,21 @@ const untilStopped = (pid: number, stopped: boolean): Promise<void> =>
     () => `process ${pid} is in state ${stateOf(pid)}, expected it ${stopped ? '' : 'not '}stopped`,
   );
 
-test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async () => {
+test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async (t) => {
   const root = tempDir('d2r-lanes-');
   mkdirSync(join(root, 'experiments'));
   copyFileSync(LANES_SCRIPT, join(root, 'experiments', 'study-lanes.sh'));
   // Like a lane's d2r process: works until SIGTERM, then records that it stopped cleanly.
   writeFileSync(
     join(root, 'experiments', 'study.sh'),
-    ['trap \'echo "lane $2 stopped" >> "$1/stopped"; exit 0\' TERM', 'echo "lane $2 working"', 'while true; do sleep 0.1; done', ''].join(
-      '\n',
-    ),
+    [
+      // Its "d2r" child, like d2r train, finishes its batch and saves a while after SIGTERM; the shell exits at once.
+      '(trap \'sleep 1; echo "lane $2 saved" >> "$1/stopped"; exit 0\' TERM; while true; do sleep 0.1; done) &',
+      'trap \'echo "lane $2 stopped" >> "$1/stopped"; exit 0\' TERM',
+      'echo "lane $2 working"',
+      'while true; do sleep 0.1; done',
+      '',
+    ].join('\n'),
   );
   const out = join(root, 'out');
   const lanes = (action: string): { status: number | null; stdout: string } => {
@@ -46,6 +51,18 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
   const pids = (): number[] => [1, 2].map((lane) => Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')));
 
   const ownGroup = (): string => (existsSync('/proc/self/autogroup') ? readFileSync('/proc/self/autogroup', 'utf8') : '');
+  // Stand-in lanes never end by themselves: whatever the test finds, they are killed at its end.
+  t.after(() => {
+    for (const lane of [1, 2]) {
+      const file = join(out, `lane${lane}.pid`);
+      if (!existsSync(file)) continue;
+      try {
+        process.kill(-Number(readFileSync(file, 'utf8')), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
   const before = ownGroup();
   assert.equal(lanes('start').status, 0);
   const started = pids();
@@ -77,7 +94,13 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
   const stop = lanes('stop');
   assert.equal(stop.status, 0);
   assert.match(stop.stdout, /every lane has stopped/);
-  assert.deepEqual(readFileSync(join(out, 'stopped'), 'utf8').trim().split('\n').sort(), ['lane 1 stopped', 'lane 2 stopped']);
+  // stop returns once the children have saved, not when the lanes' shells exit.
+  assert.deepEqual(readFileSync(join(out, 'stopped'), 'utf8').trim().split('\n').sort(), [
+    'lane 1 saved',
+    'lane 1 stopped',
+    'lane 2 saved',
+    'lane 2 stopped',
+  ]);
   assert.match(lanes('status').stdout, /lane 1: not running\nlane 2: not running/);
 
   // A pid file from before (another boot) that names some other process group.
