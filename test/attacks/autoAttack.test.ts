@@ -3,8 +3,7 @@
 // randomised models, few classes, Square beating the white-box attacks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tempDir.js';
 import { join } from 'node:path';
 import { torch, attacks } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
@@ -123,7 +122,7 @@ test("Square beating the white-box attacks by more than 0.2 points is reported, 
 
 test('autoAttack resumes from its state file', () => {
   const { target, x, y } = fixture();
-  const statePath = join(mkdtempSync(join(tmpdir(), 'd2r-aa-')), 'aa.state.json');
+  const statePath = join(tempDir('d2r-aa-'), 'aa.state.json');
   const whole = attacks.autoAttack(target, x, y, { ...fast, batchSize: 2 });
   let calls = 0;
   const flaky = new Wrapped(target, (m, input) => {

@@ -3,8 +3,7 @@
 // torch.memory().numTensors where it started. See docs/memory.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tempDir.js';
 import { join } from 'node:path';
 import { torch, attacks } from '../../src/index.js';
 import { fixture, settledTensorCount } from './fixtures.js';
@@ -54,7 +53,7 @@ test('AutoAttack (standard, small budgets) on a small batch leaves the live tens
 
 test('an evaluation by the worst-case protocol (with a state file) leaves the live tensor handles where they started', () => {
   const { target, x, y } = fixture();
-  const statePath = join(mkdtempSync(join(tmpdir(), 'd2r-memory-')), 'eval.state.json');
+  const statePath = join(tempDir('d2r-memory-'), 'eval.state.json');
   const named = (name: string, loss: 'ce' | 'margin'): attacks.NamedAttack => ({
     name,
     run: (m, xs, ys) => attacks.pgd(m, xs, ys, { epsilon: 0.05, stepSize: 0.0125, steps: 10, loss }),

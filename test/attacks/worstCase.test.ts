@@ -3,8 +3,8 @@
 // a state file after an interruption.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../helpers/tempDir.js';
 import { join } from 'node:path';
 import { torch } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
@@ -112,7 +112,7 @@ test('worstCase rejects an attack leaving the threat model, and names it', () =>
 });
 
 test('an evaluation interrupted mid-attack resumes from its state file to the same flags, without redoing finished work', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'd2r-state-'));
+  const dir = tempDir('d2r-state-');
   const { x, y } = points(10, [4]);
   const suite = (log: { name: string; ids: number[]; clean: boolean }[], failOnCall?: number): NamedAttack[] => [
     scripted('a', [0, 8], log),

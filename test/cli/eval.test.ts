@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { io } from '../../src/index.js';
 
 interface EvalJson {

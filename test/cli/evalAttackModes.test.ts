@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, models, io } from '../../src/index.js';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { resolveTargets } from '../../src/cli/evalAttacks.js';
 import { fixture } from '../attacks/fixtures.js';
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 function trainRun(seed: number): string {
   const dir = tempDir();

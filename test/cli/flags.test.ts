@@ -8,7 +8,7 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { TRAIN_FLAGS } from '../../src/cli/train.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 test('every command has --help listing its flags with defaults', () => {
   for (const command of ['train', 'eval']) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, d2rAsync, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 /** Sends `signal` to the child once its stderr matches `when`; resolves with its exit status and stderr. */
 function signalWhen(child: ChildProcess, when: RegExp, signal: NodeJS.Signals): Promise<{ status: number | null; stderr: string }> {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { torch, io } from '../../src/index.js';
 import { pytorch } from '../helpers/oracle.js';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const evalArgs = (source: string[], out: string): string[] => [
   'eval',

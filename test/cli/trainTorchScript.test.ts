@@ -13,7 +13,8 @@ import { pytorch } from '../helpers/oracle.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { OptionError } from '../../src/io/errors.js';
 import { usageErrorFrom } from '../../src/cli/flags.js';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const makeScript = (path: string, seed: number): void =>
   void pytorch('script_training.py', 'make_script', { seed, path, channels: 1, classes: 10 });

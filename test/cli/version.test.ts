@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 test('d2r --version prints the package version', () => {
   const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

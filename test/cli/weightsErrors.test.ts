@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { torch, models, io } from '../../src/index.js';
-import { d2r, tempDir } from '../helpers/cli.js';
+import { d2r } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 test('d2r eval --weights: unexpected keys and non-finite weights are errors naming the file and the tensor', () => {
   const dir = tempDir();

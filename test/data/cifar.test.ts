@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { data } from '../../src/index.js';
-import { cifarBytes, patternBytes, tempDir, writeFile } from './fixtures.js';
+import { cifarBytes, patternBytes, writeFile } from './fixtures.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const { loadDataset, readCifarFile } = data;
 const IMAGE = 3 * 32 * 32;

@@ -1,17 +1,8 @@
 // Builders for tiny data files in each exact on-disk format, written to temp dirs.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { after } from 'node:test';
 import { encode } from 'jpeg-js';
-
-/** A fresh temp dir, removed when the test file finishes. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'd2r-data-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export function writeFile(path: string, bytes: Uint8Array | string): string {
   mkdirSync(dirname(path), { recursive: true });

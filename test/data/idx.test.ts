@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { data } from '../../src/index.js';
-import { idxBytes, idxGzipBomb, patternBytes, tempDir, writeFile } from './fixtures.js';
+import { idxBytes, idxGzipBomb, patternBytes, writeFile } from './fixtures.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const { readIdxImages, readIdxLabels, readIdxPair, loadDataset, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } = data;
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { decode } from 'jpeg-js';
 import { data } from '../../src/index.js';
-import { rgbJpeg, smoothImage, tempDir, writeFile } from './fixtures.js';
+import { rgbJpeg, smoothImage, writeFile } from './fixtures.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { encodeGrayJpeg } from './grayJpeg.js';
 
 const { loadDataset } = data;

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, nn, optim, torch, type Tensor } from '../../src/index.js';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { runWorkers, writeTrainInputs } from './workers.js';
 import { TinyBnCnn } from './tinyBnCnn.js';
 

@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tempDir.js';
 import { torch, io } from '../../src/index.js';
 import { loadAdversarialSet, saveAdversarialSet, transferAttack } from '../../src/eval/adversarialSet.js';
 import { evaluatePoints } from '../../src/eval/evaluate.js';
@@ -19,7 +18,7 @@ test('a saved set comes back; the transfer attack breaks on the saved model exac
     attacked.robust.some((r) => !r),
     'pgd5 breaks some points',
   );
-  const path = join(mkdtempSync(join(tmpdir(), 'd2r-set-')), 'set.safetensors');
+  const path = join(tempDir('d2r-set-'), 'set.safetensors');
   const index = torch.tensor(BigInt64Array.from([10n, 11n, 12n, 13n, 14n, 15n]));
   const facts = { dataset: 'fashion-mnist', split: 'test', norm: 'linf', epsilon: 0.1, attacks: ['pgd5'] } as const;
   saveAdversarialSet(path, {
@@ -52,7 +51,7 @@ test('a saved set comes back; the transfer attack breaks on the saved model exac
     () => loadAdversarialSet(path, { dataset: 'fashion-mnist', imageShape: [3, SIDE, SIDE] }),
     /images of shape \[1, 8, 8\], expected \[3, 8, 8\]/,
   );
-  const plain = join(mkdtempSync(join(tmpdir(), 'd2r-set-')), 'weights.safetensors');
+  const plain = join(tempDir('d2r-set-'), 'weights.safetensors');
   io.saveSafetensors(plain, { w: torch.zeros([2]) });
   assert.throws(
     () => loadAdversarialSet(plain, { dataset: 'fashion-mnist', imageShape: [1, SIDE, SIDE] }),

@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const SCRIPT = fileURLToPath(new URL('../../experiments/study-results.js', import.meta.url));
 const STORE_SCRIPT = fileURLToPath(new URL('../../../experiments/study-store.sh', import.meta.url));

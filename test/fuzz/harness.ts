@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FuzzTarget } from './targets.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
@@ -41,7 +42,9 @@ interface WorkerResult {
 
 function runWorker(target: FuzzTarget, options: FuzzOptions, from: number, to: number): Promise<WorkerResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WORKER, target.name, String(options.seed), String(from), String(to)], {
+    // The worker removes each input's files; a killed one leaves them in dir, which goes when this process exits.
+    const dir = tempDir(`d2r-fuzz-${target.name}-`);
+    const child = spawn(process.execPath, [WORKER, target.name, String(options.seed), String(from), String(to), dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const findings: FuzzFinding[] = [];

@@ -39,7 +39,7 @@ async function main(): Promise<number> {
     const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
     for (const target of targets) {
       console.log(`${target.name} seed ${seed} input ${input}: files in ${join(dir, String(input))}`);
-      const r = spawnSync(process.execPath, [worker, target.name, String(seed), String(input), String(input + 1), dir], {
+      const r = spawnSync(process.execPath, [worker, target.name, String(seed), String(input), String(input + 1), dir, 'keep'], {
         stdio: 'inherit',
       });
       if (r.status !== 0) console.log(`the worker exited with ${r.signal ?? `code ${r.status}`}`);

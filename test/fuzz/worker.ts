@@ -3,9 +3,10 @@
 //   start <i>                  input i is about to run (the parent times it)
 //   violation <json>           input i broke the contract ({ i, problem })
 //   errors <json>              at the end: how often each kind of error was thrown
-// Usage: node worker.js <target> <seed> <from> <to> [keepDir]
-import { writeSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Usage: node worker.js <target> <seed> <from> <to> <dir> [keep]
+// Input i's files go to <dir>/<i>, removed after the input unless `keep`; <dir>
+// belongs to the caller, which removes it (this process may be killed mid-input).
+import { writeSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SeededRandom } from '../../src/data/seededRandom.js';
 import { mutate } from './mutate.js';
@@ -59,30 +60,28 @@ function errorKind(err: unknown, dir: string): string {
 }
 
 async function main(): Promise<void> {
-  const [name, seedText, fromText, toText, keepDir] = process.argv.slice(2);
+  const [name, seedText, fromText, toText, root, keepText] = process.argv.slice(2);
+  if (root === undefined)
+    throw new Error('fuzz worker: the directory for the inputs is missing (usage: worker.js <target> <seed> <from> <to> <dir> [keep])');
+  const keep = keepText === 'keep';
   const target = fuzzTarget(name!);
   const [seed, from, to] = [seedText, fromText, toText].map(Number) as [number, number, number];
   const valid = await target.files();
-  const root = keepDir ?? mkdtempSync(join(tmpdir(), `d2r-fuzz-${target.name}-`));
   const kinds = new Map<string, number>();
   say('ready');
-  try {
-    for (let i = from; i < to; i++) {
-      say(`start ${i}`);
-      const dir = join(root, String(i));
-      writeFiles(dir, fuzzInput(target, valid, seed, i).files);
-      try {
-        await target.run(dir);
-      } catch (err) {
-        const breach = contractBreach(target, err, dir);
-        if (breach !== null) say(`violation ${JSON.stringify({ i, problem: breach })}`);
-        const kind = errorKind(err, dir);
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      }
-      if (keepDir === undefined) rmSync(dir, { recursive: true, force: true });
+  for (let i = from; i < to; i++) {
+    say(`start ${i}`);
+    const dir = join(root, String(i));
+    writeFiles(dir, fuzzInput(target, valid, seed, i).files);
+    try {
+      await target.run(dir);
+    } catch (err) {
+      const breach = contractBreach(target, err, dir);
+      if (breach !== null) say(`violation ${JSON.stringify({ i, problem: breach })}`);
+      const kind = errorKind(err, dir);
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
-  } finally {
-    if (keepDir === undefined) rmSync(root, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
   say(`errors ${JSON.stringify(Object.fromEntries(kinds))}`);
 }

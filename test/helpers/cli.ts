@@ -1,8 +1,5 @@
 // Runs the built `d2r` command line in a child process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -45,10 +42,6 @@ export function trainArgs(out: string, settings: Record<string, FlagValue> = {})
     'train',
     ...Object.entries(all).flatMap(([k, v]) => (v === null || v === false ? [] : v === true ? [flag(k)] : [flag(k), String(v)])),
   ];
-}
-
-export function tempDir(prefix = 'd2r-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** Kills the child with SIGKILL once `condition` holds (checked every 20 ms); resolves when it has exited. */

@@ -10,7 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendRunFileLine, FileSystemError, makeDirectory, writeFileAtomic } from '../../src/io/index.js';
 import { z } from '../../src/io/schema.js';
-import { CLI, d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { CLI, d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 function refused(fn: () => void, code: string, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireRunLock, RUN_LOCK_FILE, RunLockedError } from '../../src/io/runLock.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const RUN_LOCK_MODULE = fileURLToPath(new URL('../../src/io/runLock.js', import.meta.url));
 

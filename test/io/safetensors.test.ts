@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 /** The bytes the format prescribes: u64 LE header length, header JSON padded with spaces to 8, data. */
 function expectedFile(headerJson: string, data: Buffer = Buffer.alloc(0)): Buffer {

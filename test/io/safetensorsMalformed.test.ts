@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 /** A file with this header text (unpadded) and data. */
 function file(header: string | Buffer, data: Buffer = Buffer.alloc(16)): Buffer {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorch } from '../helpers/oracle.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 function sample(): Record<string, Tensor> {
   torch.manualSeed(4);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellQuote } from '../../src/io/runFacts.js';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 /** The words a POSIX shell makes of `line`. */
 function wordsOf(line: string): string[] {

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { torch, io } from '../../src/index.js';
 import { encodeTensorDict, type PickledTensor } from '../../src/io/pickle.js';
 import { pytorch } from '../helpers/oracle.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 /** A little-endian record of `length` bytes with the given [offset, value, bytes] fields. */
 function fields(length: number, values: [at: number, value: number, bytes: 2 | 4][]): Buffer {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { torch, attacks, models, io, optim } from '../../src/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import type { Tensor } from '../../src/index.js';
 
 /** A tensor of ours as the expected side of assertClose. */

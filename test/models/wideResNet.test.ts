@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Tensor, torch, io } from '../../src/index.js';
 import * as models from '../../src/models/index.js';
 import { pytorch, assertClose } from '../helpers/oracle.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { checkAgainstPytorch, randomizeBatchNorms, torchModule } from '../nn/moduleOracle.js';
 
 torch.manualSeed(5);

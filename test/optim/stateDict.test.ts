@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, optim, io } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { makeProblem, runOurs, type Problem } from './torchReference.js';
 
 const copyOf = (problem: Problem): Problem => ({

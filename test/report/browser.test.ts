@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildReport } from '../../src/report/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { makeRun } from './fixtures.js';
 
 const CHROMIUM = process.env['D2R_CHROMIUM'] ?? '/usr/bin/chromium';

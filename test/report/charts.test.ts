@@ -13,7 +13,7 @@ import {
   svgToPng,
   type PackageImporter,
 } from '../../src/report/render.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { makeRun } from './fixtures.js';
 
 /** Vega labels every plotted point with its data (for screen readers): "epoch: 2; accuracy: 56%; model: target". */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as torch from '../../src/engine/torch.js';
 import { saveSafetensors } from '../../src/io/safetensors.js';
 import { fileSha256 } from '../../src/io/runFacts.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 export interface FixtureOptions {
   name?: string;

@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import { join } from 'node:path';
 import { loadRun, ReportError } from '../../src/report/index.js';
 import { locateJsonError, readJsonFile } from '../../src/io/json.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { makeRun } from './fixtures.js';
 
 const rejects = (fn: () => unknown, pattern: RegExp): void => {

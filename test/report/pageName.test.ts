@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport } from '../../src/report/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { makeRun } from './fixtures.js';
 
 test('--out DIR/page.html names its charts page-*.png and leaves curves.png and gallery.png in DIR alone', async () => {

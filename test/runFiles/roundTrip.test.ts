@@ -21,7 +21,7 @@ import {
 } from '../../src/train/runFiles.js';
 import { evalFileSchema, sweepFileSchema, writeEvalFile, writeSweepFile, type EvalFile, type SweepFile } from '../../src/eval/runFiles.js';
 import { loadRun } from '../../src/report/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const config = resolveTrainConfig({ method: 'd2r', epochs: 2, out: '/tmp/run' });
 const facts = { ...runFacts(config), worldSize: 2, torchscriptSha256: null, guidanceTorchscriptSha256: null };

@@ -8,7 +8,8 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { SHORT_RUN_MEASURED_STEPS, learningRateAt, learningRateOfBatch, scheduleSteps, shortRunHazard } from '../../src/train/schedule.js';
 import { readMetricsRows } from '../../src/train/runFiles.js';
 import { SHORT_RUN_WARMUP } from '../../src/methods/defaults.js';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const ONE_EPOCH = { method: 'standard', model: 'smallcnn', dataset: 'fashion-mnist', epochs: 1, limit: 6000 };
 

@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, io } from '../../src/index.js';
-import { CLI, d2r, d2rAsync, tempDir, trainArgs } from '../helpers/cli.js';
+import { CLI, d2r, d2rAsync, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { freePort } from '../../src/cli/launch.js';
 
 /**

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { learningRateAt } from '../../src/train/schedule.js';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const lrs = (settings: Record<string, unknown>): number[] => {
   const config = resolveTrainConfig(settings);

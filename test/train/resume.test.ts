@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, d2rAsync, killWhen, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, d2rAsync, killWhen, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const small = (method: string, out: string, epochs: number): string[] =>
   trainArgs(out, { method, limit: 192, epochs, steps: 2, evalN: 32, evalSteps: 2, seed: 3 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 const small = (out: string, epochs: number, method = 'standard'): string[] => trainArgs(out, { method, epochs, steps: 1, seed: 3 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { models, optim, torch } from '../../src/index.js';
 import { assertClose, pytorch } from '../helpers/oracle.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 test('SGD steps with momentum and weight decay on a scripted network outside the zoo land where PyTorch lands', () => {
   const dir = tempDir();

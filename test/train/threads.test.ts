@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { d2r, tempDir, trainArgs } from '../helpers/cli.js';
+import { d2r, trainArgs } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tempDir.js';
 
 test('a run without --threads uses every core and records one process', () => {
   const out = tempDir();
