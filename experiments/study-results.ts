@@ -17,14 +17,16 @@
 //
 // Rerunning is cheap: an evaluation already written for the same weights and
 // settings is kept, and an interrupted one resumes from d2r eval's state file.
-// Unfinished runs are listed as in progress, never evaluated.
+// Unfinished runs are listed as in progress, never evaluated; a trained run still
+// evaluating shows the evaluations written so far and how far its AutoAttack has got.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { checkpointWeightsPath } from '../src/io/checkpoint.js';
+import { evaluationStateSchema } from '../src/io/evaluationState.js';
 import { fileSha256 } from '../src/io/runFacts.js';
 import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult, type RunSegment } from '../src/report/schema.js';
 import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
@@ -312,51 +314,89 @@ function curveSummary(epochs: EpochRecord[]): string {
 
 interface Row {
   state: RunState;
+  /** Every evaluation of a trained run, or null while any is missing. */
   evals: EvalResult[] | null;
+  /** A trained run still evaluating: what is there so far (see evaluationProgress). */
+  progress: EvalProgress | null;
 }
 
+/** A trained run's evaluations so far: each one already written (null where not), and an AutoAttack under way. */
+interface EvalProgress {
+  results: (EvalResult | null)[];
+  /** From the AutoAttack evaluation's state file: its points' clean accuracy, and the attacks done with the robust accuracy after them. */
+  autoAttack: { cleanAccuracy: number | null; done: string[]; robustAccuracy: number } | null;
+}
+
+/** A rise of the per-epoch check within this many points counts as flat (about the check's noise: 1,000 points, one seed). */
+const FLAT_POINTS = 2;
+
 /**
- * Whether the finished runs' curves have flattened, in one sentence: the largest change between the
- * last two epochs against the largest rise over the last FLAT_WINDOW (null with too few epochs).
+ * Whether the finished runs' curves have flattened, in one sentence, told apart the way the recipe's
+ * schedule shapes them: at its peak lr, by how much each run's last epoch there beat the best of the
+ * FLAT_WINDOW - 1 before it (is the curve still making new highs before the lr drops? a best, not the
+ * first of the window, so that one bad epoch does not read as a climb), the largest gain the lr drop brought after them (the usual
+ * step of annealing, not a sign of too few epochs), and the largest change between the last two epochs.
+ * Null with too few epochs, or when no run has FLAT_WINDOW epochs at its peak lr before a drop.
  */
 function flatness(rows: Row[]): string | null {
-  type Change = { run: string; what: string; points: number };
+  type Change = { run: string; what: string; points: number; epochs: string };
   const largest = (changes: Change[]): Change | undefined =>
     changes.reduce<Change | undefined>((m, c) => (!m || c.points > m.points ? c : m), undefined);
+  const atPeak: Change[] = [];
+  const fromDrop: Change[] = [];
   const lastStep: Change[] = [];
-  const window: Change[] = [];
   for (const { state } of rows) {
     if (state.kind !== 'finished') continue;
-    const [last, previous, before] = [0, 1, FLAT_WINDOW].map((back) => epochBeforeLast(state.epochs, back));
-    if (!last || !previous || !before) return null;
+    const lrs = state.epochs.map((e) => e.lr);
+    if (lrs.some((lr) => lr === null)) continue; // a per-batch schedule has no per-epoch peak
+    const peakLr = Math.max(...(lrs as number[]));
+    const peak = state.epochs.filter((e) => Math.abs(e.lr! - peakLr) <= 1e-12 * peakLr);
+    const lastPeak = peak.at(-1);
+    const [last, previous] = [0, 1].map((back) => epochBeforeLast(state.epochs, back));
+    const before = lastPeak ? peak.filter((e) => e.epoch < lastPeak.epoch && e.epoch >= lastPeak.epoch - (FLAT_WINDOW - 1)) : [];
+    if (!last || !previous || !lastPeak || before.length < FLAT_WINDOW - 1 || lastPeak === last) return null;
     for (const [what, key] of [
       ['clean', 'testCleanAccuracy'],
       ['PGD', 'testRobustAccuracy'],
     ] as const) {
-      const [a, b, c] = [before[key], previous[key], last[key]];
-      if (a === null || b === null || c === null) continue;
-      lastStep.push({ run: state.name, what, points: 100 * Math.abs(c - b) });
-      window.push({ run: state.name, what, points: 100 * (c - a) });
+      const change = (from: EpochRecord, to: EpochRecord, signed: boolean): Change | null => {
+        const [a, b] = [from[key], to[key]];
+        if (a === null || b === null) return null;
+        return { run: state.name, what, points: 100 * (signed ? b - a : Math.abs(b - a)), epochs: `${from.epoch} to ${to.epoch}` };
+      };
+      const best = before.reduce((m, e) => ((e[key] ?? -1) > (m[key] ?? -1) ? e : m));
+      for (const [list, c] of [
+        [atPeak, change(best, lastPeak, true)],
+        [fromDrop, change(lastPeak, last, true)],
+        [lastStep, change(previous, last, false)],
+      ] as const)
+        if (c) list.push(c);
     }
   }
-  const step = largest(lastStep);
-  const rise = largest(window);
-  if (!step || !rise) return null;
-  const f = (c: Change): string => `${c.points.toFixed(1)} points (\`${c.run}\`, ${c.what})`;
+  const [rise, drop, step] = [largest(atPeak), largest(fromDrop), largest(lastStep)];
+  if (!rise || !drop || !step) return null;
+  const f = (c: Change): string => `${c.points.toFixed(1)} points (\`${c.run}\`, ${c.what}, epochs ${c.epochs})`;
   return (
-    `- Have the curves flattened? Between the last two epochs no finished run moves by more than ${f(step)}; ` +
-    `over the last ${FLAT_WINDOW}, across the recipe's lr drop, runs rose by up to ${f(rise)}. ` +
-    (rise.points > 2 * Math.max(step.points, 1)
-      ? 'So the curves are flat at the final lr, after the drop, but did not reach a plateau at the peak lr: ' +
-        'the number of epochs bounds this table, and more epochs at the peak lr would likely raise the runs that still rose.'
-      : 'Both are small: the curves have flattened.')
+    `- Have the curves flattened? At the peak lr, no finished run's last epoch there beat the best of the ${FLAT_WINDOW - 1} before it ` +
+    (rise.points > 0 ? `by more than ${f(rise)}; ` : `at all (the closest: ${f(rise)}); `) +
+    `the lr drop after them added up to ${f(drop)}; between the last two epochs no run moves by more than ${f(step)}. ` +
+    (rise.points > FLAT_POINTS
+      ? `So not every curve had flattened at the peak lr (a new high by more than ${FLAT_POINTS} points, about the noise of a 1,000-point check): ` +
+        'the number of epochs bounds this table, and more epochs at the peak lr would likely raise the runs still rising there.'
+      : `So the curves had flattened at the peak lr (no new high by more than ${FLAT_POINTS} points, about the noise of a 1,000-point check) ` +
+        'before the drop, and are flat after it: more epochs at the peak lr would add little.')
   );
+}
+
+/** A run's evaluations: their files and commands. */
+function plannedEvaluations(dir: string, s: Settings): { attacks: string; path: string; args: string[] }[] {
+  return evaluations(s).map((e) => ({ attacks: e.attacks, path: join(dir, e.file), args: evalArgs(dir, e.attacks, e.file, s) }));
 }
 
 /** The run's evaluations, running those not yet written; with `pageOnly`, null when any is missing (none is run). */
 function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, commands: string[], pageOnly = false): EvalResult[] | null {
   const weights = checkpointWeightsPath(state.dir);
-  const planned = evaluations(s).map((e) => ({ ...e, path: join(state.dir, e.file), args: evalArgs(state.dir, e.attacks, e.file, s) }));
+  const planned = plannedEvaluations(state.dir, s);
   for (const e of planned) commands.push(`d2r ${e.args.join(' ')}`);
   const missing = planned.filter((e) => !isCurrent(e.path, e.attacks, weights, s));
   if (pageOnly && missing.length > 0) return null;
@@ -364,12 +404,65 @@ function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, c
   return planned.map((e) => readEval(e.path));
 }
 
+/**
+ * What a trained run's evaluations hold before all are written: the current ones, and the AutoAttack
+ * evaluation's state file (d2r eval saves it after every batch) when it is of these weights and settings.
+ */
+function evaluationProgress(state: Extract<RunState, { kind: 'finished' }>, s: Settings): EvalProgress {
+  const weights = checkpointWeightsPath(state.dir);
+  const results = plannedEvaluations(state.dir, s).map((e) => (isCurrent(e.path, e.attacks, weights, s) ? readEval(e.path) : null));
+  return { results, autoAttack: autoAttackSoFar(join(state.dir, EVAL_FILE.replace(/\.json$/, '.state.json')), weights, s) };
+}
+
+/** The AutoAttack attacks an interrupted or running evaluation has finished, or null (no state, or one of other weights or settings). */
+function autoAttackSoFar(file: string, weights: string, s: Settings): EvalProgress['autoAttack'] {
+  if (!existsSync(file)) return null;
+  const parsed = evaluationStateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success || parsed.data.attacks.length === 0) return null;
+  const st = parsed.data;
+  // The key is d2r eval's record of what it evaluates: the settings and the weights' sha256.
+  let key: { settings?: Record<string, unknown>; weightsSha256?: string };
+  try {
+    key = JSON.parse(st.key) as typeof key;
+  } catch {
+    return null;
+  }
+  const c = key.settings ?? {};
+  const same =
+    key.weightsSha256 === fileSha256(weights) &&
+    c['n'] === s.n &&
+    c['seed'] === s.seed &&
+    c['protocol'] === s.protocol &&
+    JSON.stringify(c['attacks']) === JSON.stringify([s.autoAttack]);
+  if (!same) return null;
+  return {
+    cleanAccuracy: st.cleanCorrect.length > 0 ? share(st.cleanCorrect) : null,
+    done: st.attacks.map((a) => a.name),
+    robustAccuracy: st.attacks.at(-1)!.robustAccuracy,
+  };
+}
+
+/** The row of a trained run still evaluating: the evaluations written, AutoAttack so far as an upper bound. */
+function evaluatingRow(r: Row, s: Extract<RunState, { kind: 'finished' }>): string {
+  const { results, autoAttack } = r.progress!;
+  const clean = results.find((e) => e !== null)?.cleanAccuracy ?? autoAttack?.cleanAccuracy ?? null;
+  const cells = results.map((e, i) => {
+    if (e !== null) return pct(e.robustAccuracy);
+    if (i === results.length - 1 && autoAttack) return `≤ ${pct(autoAttack.robustAccuracy)} (after ${autoAttack.done.join(', ')})`;
+    return '';
+  });
+  return (
+    `| \`${s.name}\` | ${s.what} | ${s.planned}/${s.planned}, evaluation in progress | ${clean === null ? '' : pct(clean)} | ` +
+    `${cells.join(' | ')} | | ${trainingTime(s.epochs)} | ${curveSummary(s.epochs)} |`
+  );
+}
+
 function tableRow(r: Row): string {
   const s = r.state;
   const name = `\`${s.name}\``;
   if (s.kind === 'not started') return `| ${name} | ${s.what} | not started | | | | | | | |`;
   if (s.kind === 'in progress') return `| ${name} | ${s.what} | in progress (epoch ${s.done}/${s.planned}) | | | | | | | |`;
-  if (r.evals === null) return `| ${name} | ${s.what} | trained (${s.planned}), evaluation in progress | | | | | | | |`;
+  if (r.evals === null) return evaluatingRow(r, s);
   const evals = r.evals;
   const robust = evals.map((e) => e.points?.robust ?? []);
   const sameIndices = evals.every((e) => JSON.stringify(e.points?.index) === JSON.stringify(evals[0]!.points?.index));
@@ -425,7 +518,11 @@ function page(rows: Row[], s: Settings, commands: string[], study: string, repor
       '"worst case" counts a point robust only when it survives all three. Clean is the share of those points classified correctly.',
     '',
     `${finished.length} of ${rows.length} runs trained, ${evaluated.length} evaluated.` +
-      (inProgress.length ? ' Unfinished runs are listed as they stand; they have no results yet.' : ''),
+      (inProgress.length || evaluated.length < finished.length
+        ? ' Unfinished runs are listed as they stand: a run still training has no results yet; a run still evaluating shows ' +
+          'the evaluations written so far, and for an AutoAttack under way the robust accuracy after the attacks it has run ' +
+          '(marked ≤: the attacks still to run can only lower it). Its worst case waits for all three.'
+        : ''),
     '',
     `| run | what | epochs | clean | PGD-20 | CW-20 | ${s.autoAttack === 'autoattack' ? 'AutoAttack' : `${s.autoAttack} (not the full AutoAttack)`} | worst case | training time | last epochs: test accuracy, change (points) |`,
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -542,7 +639,9 @@ function main(): void {
   checkSharedSettings(study, STUDY_RUNS);
   const rows: Row[] = STUDY_RUNS.map((run) => {
     const state = runState(study, run);
-    return { state, evals: state.kind === 'finished' ? evaluate(state, s, commands, values['page-only']) : null };
+    if (state.kind !== 'finished') return { state, evals: null, progress: null };
+    const evals = evaluate(state, s, commands, values['page-only']);
+    return { state, evals, progress: evals === null ? evaluationProgress(state, s) : null };
   });
   const finishedDirs = rows.flatMap((r) => (r.state.kind === 'finished' && r.evals !== null ? [r.state.dir] : []));
   const reportDir = finishedDirs.length > 0 ? outFile.replace(/\.md$/i, '') : null;

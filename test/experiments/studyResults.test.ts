@@ -1,12 +1,14 @@
 // experiments/study-results.ts on a tiny fake study folder: two finished
 // one-epoch runs, one in progress; the page lists results only for the finished
-// ones, a rerun keeps the evaluations, the multi-run report lies beside the page,
+// ones (a run still evaluating: what its evaluations hold so far, for its weights only),
+// a rerun keeps the evaluations, the multi-run report lies beside the page,
 // the committed copy of the study restores it elsewhere with its evaluations,
 // and runs under different settings are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { d2r, trainArgs } from '../helpers/cli.js';
@@ -120,7 +122,38 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
     movedPage.split('\n').find((l) => l.startsWith('| `standard` |')),
     md.split('\n').find((l) => l.startsWith('| `standard` |')),
   );
-  assert.match(movedPage, /\| `pgd-at` \| [^|]+ \| trained \(1\), evaluation in progress \|/);
+  const cells = (page: string, name: string): string[] =>
+    page
+      .split('\n')
+      .find((l) => l.startsWith(`| \`${name}\` |`))!
+      .split('|')
+      .slice(3, -1)
+      .map((c) => c.trim());
+  assert.deepEqual(
+    cells(movedPage, 'pgd-at').slice(0, 6),
+    ['1/1, evaluation in progress', '', '', '', '', ''],
+    'no results of other weights',
+  );
+  assert.match(cells(movedPage, 'pgd-at')[6]!, / (min|h)$/, 'the training time is there');
+  // An AutoAttack under way: its state file (d2r eval's, keyed by the settings and the weights' sha256) gives the
+  // clean accuracy and an upper bound, but only for these weights.
+  const stateFile = (weightsSha256: string): string =>
+    JSON.stringify({
+      format: 'd2r-evaluation-state',
+      version: 1,
+      key: JSON.stringify({ settings: { n: 6, seed: 0, protocol: 'ours', attacks: ['apgd-ce'] }, weightsSha256 }),
+      cleanCorrect: [true, true, true, true, false, false],
+      attacks: [{ name: 'apgd-ce', robustAccuracy: 0.5, seconds: 1 }],
+    });
+  const pageWithState = (weightsSha256: string): string => {
+    writeFileSync(join(moved, 'pgd-at', 'eval.state.json'), stateFile(weightsSha256));
+    const r = studyResults([...args.map((a) => (a === study ? moved : a === out ? movedOut : a)), '--page-only']);
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(movedOut, 'utf8');
+  };
+  assert.deepEqual(cells(pageWithState('0'.repeat(64)), 'pgd-at').slice(1, 5), ['', '', '', ''], 'a state of other weights is left out');
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  assert.deepEqual(cells(pageWithState(sha), 'pgd-at').slice(1, 6), ['66.67', '', '', '≤ 50.00 (after apgd-ce)', '']);
   // A study still being written is not saved: a live process holds the run's lock.
   const writer = spawn('sleep', ['30']);
   writeFileSync(join(study, 'trades', '.d2r.lock'), JSON.stringify({ pid: writer.pid, host: 'here', startedAt: new Date().toISOString() }));
@@ -170,4 +203,55 @@ test('a run resumed with another --epochs is kept only when every epoch it train
     /standard[/\\]metrics\.jsonl line 1: this start planned 3 epochs and trained epoch 3 at lr 0\.001, but the run's 4-epoch schedule gives it 0\.01/,
   );
   assert.equal(other.md, '', 'no page is written');
+});
+
+test('the page says whether the curves flattened at the peak lr, apart from the gain of the lr drop', () => {
+  const root = tempDir('d2r-study-');
+  const run = join(root, 'study', 'standard');
+  const r = d2r(trainArgs(run, { recipe: 'shared', limit: 200 }));
+  assert.equal(r.status, 0, r.stderr);
+  // The run, rewritten as 8 epochs of the shared recipe (lr/5, the peak lr for epochs 2-6, then /10 and /100) with the curves given.
+  const withEpochs = (facts: { config: Record<string, unknown> }): object => ({ ...facts, config: { ...facts.config, epochs: 8 } });
+  writeFileSync(join(run, 'config.json'), JSON.stringify(withEpochs(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')))));
+  const rows = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const runRow = rows.find((row) => row['type'] === 'run') as { config: Record<string, unknown> };
+  const epochRow = rows.find((row) => row['type'] === 'epoch')!;
+  const peak = epochRow['lr'] as number;
+  const lrs = [peak / 5, peak, peak, peak, peak, peak, peak / 10, peak / 100];
+  const page = (clean: number[]): string => {
+    const epochs = clean.map((c, i) => ({
+      ...epochRow,
+      epoch: i + 1,
+      lr: lrs[i],
+      testCleanAccuracy: c / 100,
+      testRobustAccuracy: c / 200,
+    }));
+    writeFileSync(join(run, 'metrics.jsonl'), [withEpochs(runRow), ...epochs].map((row) => JSON.stringify(row)).join('\n') + '\n');
+    const out = join(root, 'page.md');
+    const p = studyResults(['--study', join(root, 'study'), '--out', out, '--page-only']);
+    assert.equal(p.status, 0, p.stderr);
+    return (
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('- Have the curves flattened?')) ?? ''
+    );
+  };
+  // A dip in epoch 4 is not a climb: epoch 6 is measured against the best of epochs 4 and 5.
+  const flat = page([30, 70, 74, 66, 75, 75.5, 79, 79.4]);
+  assert.match(flat, /beat the best of the 2 before it by more than 0\.5 points \(`standard`, clean, epochs 5 to 6\)/);
+  assert.match(flat, /the lr drop after them added up to 3\.9 points \(`standard`, clean, epochs 6 to 8\)/);
+  assert.match(flat, /between the last two epochs no run moves by more than 0\.4 points/);
+  assert.match(flat, /So the curves had flattened at the peak lr/);
+  // Still making new highs at the peak lr.
+  const rising = page([30, 60, 64, 68, 72, 76, 79, 79.4]);
+  assert.match(rising, /by more than 4\.0 points \(`standard`, clean, epochs 5 to 6\)/);
+  assert.match(rising, /So not every curve had flattened at the peak lr/);
+  // Falling at the peak lr: no new high at all (PGD, at half the clean values, falls least).
+  assert.match(
+    page([30, 70, 74, 76, 75, 74, 79, 79.4]),
+    /beat the best of the 2 before it at all \(the closest: -1\.0 points \(`standard`, PGD, epochs 4 to 6\)\)/,
+  );
 });
