@@ -18,7 +18,15 @@ import * as torch from '../src/engine/torch.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { SGD } from '../src/optim/sgd.js';
 
-const ALL_CASES = ['small_cnn_train_step', 'small_cnn_sgd_step', 'preact18_fwd_bwd', 'preact18_fwd', 'op_overhead'];
+const ALL_CASES = [
+  'small_cnn_train_step',
+  'small_cnn_sgd_step',
+  'smallcnn_pgd_batch',
+  'smallcnn_pgd_batch_cl',
+  'preact18_fwd_bwd',
+  'preact18_fwd',
+  'op_overhead',
+];
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '15' },
@@ -92,6 +100,44 @@ function smallCnnSgdStep(): void {
     cnnSgd.step();
     cnnSgd.zeroGrad();
   });
+}
+
+// ---- (a'') a PGD-AT batch of the zoo's smallcnn (TRADES' SmallCNN, dropout left out): 10 PGD steps
+// (input gradient only) then the training loss's backward; weights as created (NCHW) or laid out
+// channels-last (NHWC), as Module.toChannelsLast and PyTorch's model.to(memory_format=torch.channels_last)
+const trades = {
+  c1: [constant(torch.randn([32, 1, 3, 3]).mul(0.3).requiresGrad_()), constant(torch.zeros([32]).requiresGrad_())],
+  c2: [constant(torch.randn([32, 32, 3, 3]).mul(0.08).requiresGrad_()), constant(torch.zeros([32]).requiresGrad_())],
+  c3: [constant(torch.randn([64, 32, 3, 3]).mul(0.08).requiresGrad_()), constant(torch.zeros([64]).requiresGrad_())],
+  c4: [constant(torch.randn([64, 64, 3, 3]).mul(0.06).requiresGrad_()), constant(torch.zeros([64]).requiresGrad_())],
+  f1: [constant(torch.randn([200, 1024]).mul(0.03).requiresGrad_()), constant(torch.zeros([200]).requiresGrad_())],
+  f2: [constant(torch.randn([200, 200]).mul(0.07).requiresGrad_()), constant(torch.zeros([200]).requiresGrad_())],
+  f3: [constant(torch.randn([10, 200]).mul(0.07).requiresGrad_()), constant(torch.zeros([10]).requiresGrad_())],
+} as const;
+const tradesCl = Object.fromEntries(
+  Object.entries(trades).map(([k, [w, b]]) => [
+    k,
+    [w.shape.length === 4 ? constant(torch.noGrad(() => w.channelsLast()).requiresGrad_()) : w, b],
+  ]),
+) as unknown as typeof trades;
+function tradesCnn(x: Tensor, p: typeof trades): Tensor {
+  const conv = (h: Tensor, [w, b]: readonly [Tensor, Tensor]): Tensor => torch.conv2d(h, w, b).relu();
+  const f = torch.maxPool2d(conv(conv(torch.maxPool2d(conv(conv(x, p.c1), p.c2), 2), p.c3), p.c4), 2).flatten(1);
+  const fc = (h: Tensor, [w, b]: readonly [Tensor, Tensor]): Tensor => torch.linear(h, w, b);
+  return fc(fc(fc(f, p.f1).relu(), p.f2).relu(), p.f3);
+}
+function pgdBatch(p: typeof trades): () => void {
+  return () =>
+    torch.tidy(() => {
+      let delta = torch.zeros([128, 1, 28, 28]);
+      for (let i = 0; i < 10; i++) {
+        const d = delta.requiresGrad_();
+        const [g] = torch.grad(torch.crossEntropy(tradesCnn(cnnX.add(d), p), cnnY), d);
+        delta = torch.noGrad(() => delta.add(g!.sign().mul(0.01)).clamp(-0.1, 0.1));
+      }
+      torch.crossEntropy(tradesCnn(cnnX.add(delta), p), cnnY).backward();
+      torch.zeroGrad(Object.values(p).flat());
+    });
 }
 
 // ---- (b) PreActResNet-18 forward + backward, batch norm in train mode -------------------
@@ -181,6 +227,8 @@ function opOverhead(): void {
 const ours: Record<string, { run: () => void; reps: number; unit: string; perUnit: number }> = {
   small_cnn_train_step: { run: smallCnnTrainStep, reps: 1, unit: 'ms/step', perUnit: 1 },
   small_cnn_sgd_step: { run: smallCnnSgdStep, reps: 1, unit: 'ms/step', perUnit: 1 },
+  smallcnn_pgd_batch: { run: pgdBatch(trades), reps: 1, unit: 'ms/batch', perUnit: 1 },
+  smallcnn_pgd_batch_cl: { run: pgdBatch(tradesCl), reps: 1, unit: 'ms/batch', perUnit: 1 },
   preact18_fwd_bwd: { run: preactFwdBwd, reps: 1, unit: 'ms/step', perUnit: 1 },
   preact18_fwd: { run: preactFwd, reps: 1, unit: 'ms/step', perUnit: 1 },
   op_overhead: { run: opOverhead, reps: 1, unit: 'us/op', perUnit: 1000 / OPS_PER_REP },

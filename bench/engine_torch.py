@@ -56,6 +56,39 @@ def small_cnn_sgd_step():
     cnn_sgd.zero_grad(set_to_none=True)
 
 
+# ---- (a'') a PGD-AT batch of smallcnn (TRADES' SmallCNN, no dropout), weights NCHW or channels-last
+def trades_param(shape, scale):
+    return (torch.randn(*shape) * scale).requires_grad_(), torch.zeros(shape[0]).requires_grad_()
+
+
+trades = dict(c1=trades_param([32, 1, 3, 3], 0.3), c2=trades_param([32, 32, 3, 3], 0.08), c3=trades_param([64, 32, 3, 3], 0.08),
+              c4=trades_param([64, 64, 3, 3], 0.06), f1=trades_param([200, 1024], 0.03), f2=trades_param([200, 200], 0.07),
+              f3=trades_param([10, 200], 0.07))
+trades_cl = {k: ((w.detach().to(memory_format=torch.channels_last).requires_grad_() if w.dim() == 4 else w), b) for k, (w, b) in trades.items()}
+
+
+def trades_cnn(x, p):
+    def conv(h, wb):
+        return F.relu(F.conv2d(h, *wb))
+    f = F.max_pool2d(conv(conv(F.max_pool2d(conv(conv(x, p['c1']), p['c2']), 2), p['c3']), p['c4']), 2).flatten(1)
+    return F.linear(F.relu(F.linear(F.relu(F.linear(f, *p['f1'])), *p['f2'])), *p['f3'])
+
+
+def pgd_batch(p):
+    def run():
+        delta = torch.zeros(128, 1, 28, 28)
+        for _ in range(10):
+            delta.requires_grad_()
+            g, = torch.autograd.grad(F.cross_entropy(trades_cnn(cnn_x + delta, p), cnn_y), [delta])
+            with torch.no_grad():
+                delta = (delta + 0.01 * g.sign()).clamp(-0.1, 0.1)
+        F.cross_entropy(trades_cnn(cnn_x + delta, p), cnn_y).backward()
+        for wb in p.values():
+            for t in wb:
+                t.grad = None
+    return run
+
+
 # ---- (b) PreActResNet-18, batch norm in train mode
 def bn(channels):
     weight, bias = torch.ones(channels).requires_grad_(), torch.zeros(channels).requires_grad_()
@@ -116,7 +149,8 @@ def op_overhead():
         torch.add(a, b)
 
 
-cases = dict(small_cnn_train_step=small_cnn_train_step, small_cnn_sgd_step=small_cnn_sgd_step, preact18_fwd_bwd=preact18_fwd_bwd, preact18_fwd=preact18_fwd,
+cases = dict(small_cnn_train_step=small_cnn_train_step, small_cnn_sgd_step=small_cnn_sgd_step, smallcnn_pgd_batch=pgd_batch(trades),
+             smallcnn_pgd_batch_cl=pgd_batch(trades_cl), preact18_fwd_bwd=preact18_fwd_bwd, preact18_fwd=preact18_fwd,
              op_overhead=op_overhead)
 
 print('ready', torch.__version__, flush=True)

@@ -195,6 +195,20 @@ Napi::Value op_contiguous(const Napi::CallbackInfo& info) {
   return wrap(env, self.contiguous());
 }
 
+Napi::Value op_channelsLast(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "channelsLast");
+  at::Tensor& self = tensorArg(info, 0);
+  return wrap(env, self.to(self.options(), false, false, at::MemoryFormat::ChannelsLast));
+}
+
+Napi::Value op_isChannelsLast(const Napi::CallbackInfo& info) {
+  [[maybe_unused]] Napi::Env env = info.Env();
+  checkArgCount(info, 1, "isChannelsLast");
+  at::Tensor& self = tensorArg(info, 0);
+  return Napi::Boolean::New(env, self.suggest_memory_format() == at::MemoryFormat::ChannelsLast);
+}
+
 Napi::Value op_toDtype(const Napi::CallbackInfo& info) {
   [[maybe_unused]] Napi::Env env = info.Env();
   checkArgCount(info, 2, "toDtype");
@@ -1598,6 +1612,8 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   D2R_EXPORT("clone", op_clone);
   D2R_EXPORT("detach", op_detach);
   D2R_EXPORT("contiguous", op_contiguous);
+  D2R_EXPORT("channelsLast", op_channelsLast);
+  D2R_EXPORT("isChannelsLast", op_isChannelsLast);
   D2R_EXPORT("toDtype", op_toDtype);
   D2R_EXPORT("toDevice", op_toDevice);
   D2R_EXPORT("alias", op_alias);

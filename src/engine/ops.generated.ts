@@ -27,6 +27,8 @@ export interface NativeBinding {
   clone(self: Handle): Handle;
   detach(self: Handle): Handle;
   contiguous(self: Handle): Handle;
+  channelsLast(self: Handle): Handle;
+  isChannelsLast(self: Handle): boolean;
   toDtype(self: Handle, dtype: number): Handle;
   toDevice(self: Handle, device: string): Handle;
   alias(self: Handle): Handle;
@@ -219,6 +221,12 @@ export abstract class TensorOps {
   }
   contiguous(): Tensor {
     return this.fromHandle(native.contiguous(this.handle));
+  }
+  channelsLast(): Tensor {
+    return this.fromHandle(native.channelsLast(this.handle));
+  }
+  isChannelsLast(): boolean {
+    return native.isChannelsLast(this.handle);
   }
   neg(): Tensor {
     return this.fromHandle(native.neg(this.handle));

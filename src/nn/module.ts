@@ -265,6 +265,29 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Lays every 4-D parameter (with its gradient) and buffer out as channels-last (NHWC) in
+   * memory, keeping identities and values: convolutions then run in NHWC end to end, about a
+   * fifth faster on CPU (docs/engine.md, "Memory format"). PyTorch's
+   * `model.to(memory_format=torch.channels_last)`. Files and state dicts are unaffected: their
+   * bytes are always written in the logical (NCHW) order.
+   */
+  toChannelsLast(): this {
+    const relayout = (t: Tensor): void => {
+      if (t.shape.length === 4) t.setData(t.channelsLast());
+    };
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        for (const p of this.parameters()) {
+          relayout(p);
+          if (p.grad !== null && p.grad.shape.length === 4) p.grad = p.grad.channelsLast();
+        }
+        for (const b of this.buffers()) relayout(b);
+      }),
+    );
+    return this;
+  }
+
   /** Clears every parameter's gradient (set to null, as PyTorch's set_to_none). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
