@@ -1,9 +1,11 @@
-// Module.toChannelsLast: the same parameters, values and files, convolutions run in NHWC.
+// Module.toChannelsLast: the same parameters, values and files, convolutions run in NHWC;
+// and which models the CLI lays out so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { torch, models, io, type Tensor } from '../../src/index.js';
+import { torch, models, io, type nn, type Tensor } from '../../src/index.js';
+import { createModelFor } from '../../src/eval/runModels.js';
 import { tempDir } from '../helpers/tempDir.js';
 
 /** smallcnn (its first convolution has one input channel, a shape both layouts describe) with a non-zero head. */
@@ -65,4 +67,23 @@ test('a channels-last model computes what the NCHW one does, in NHWC, gradients 
     close(c.grads[i]!, p.grads[i]!, `${name} gradient`);
     if (param.shape.length === 4) assert.equal(c.grads[i]!.isChannelsLast(), true, `${name} gradient layout`);
   });
+});
+
+test('on CPU the CLI lays out channels-last the zoo models without batch norm, and leaves those with it NCHW', () => {
+  const fashion = { inputShape: [1, 28, 28] as [number, number, number], numClasses: 10 };
+  const cifar = { inputShape: [3, 32, 32] as [number, number, number], numClasses: 10 };
+  const convWeights = (m: nn.Module): Tensor[] => m.parameters().filter((p) => p.shape.length === 4);
+  const small = createModelFor('smallcnn', fashion, 0.5, 'cpu');
+  assert.ok(
+    convWeights(small).every((p) => p.isChannelsLast()),
+    'smallcnn: every convolution weight NHWC',
+  );
+  // libtorch 1.13's channels-last batch norm backward (train mode) is far less accurate on deeper networks (docs/engine.md).
+  for (const name of ['preact18', 'resnet18', 'wrn'] as const) {
+    const m = createModelFor(name, cifar, 0, 'cpu');
+    assert.ok(
+      convWeights(m).every((p) => !p.isChannelsLast() || p.shape[1] === 1),
+      `${name}: NCHW`,
+    );
+  }
 });
