@@ -417,16 +417,19 @@ function evaluationProgress(state: Extract<RunState, { kind: 'finished' }>, s: S
 /** The AutoAttack attacks an interrupted or running evaluation has finished, or null (no state, or one of other weights or settings). */
 function autoAttackSoFar(file: string, weights: string, s: Settings): EvalProgress['autoAttack'] {
   if (!existsSync(file)) return null;
-  const parsed = evaluationStateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  // Unreadable JSON shows as no progress here; resuming the evaluation reports what is wrong with the file.
+  const json = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  };
+  const parsed = evaluationStateSchema.safeParse(json(readFileSync(file, 'utf8')));
   if (!parsed.success || parsed.data.attacks.length === 0) return null;
   const st = parsed.data;
   // The key is d2r eval's record of what it evaluates: the settings and the weights' sha256.
-  let key: { settings?: Record<string, unknown>; weightsSha256?: string };
-  try {
-    key = JSON.parse(st.key) as typeof key;
-  } catch {
-    return null;
-  }
+  const key = (json(st.key) ?? {}) as { settings?: Record<string, unknown>; weightsSha256?: string };
   const c = key.settings ?? {};
   const same =
     key.weightsSha256 === fileSha256(weights) &&

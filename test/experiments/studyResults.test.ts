@@ -145,13 +145,17 @@ test('study-results evaluates the finished runs, lists unfinished ones as in pro
       cleanCorrect: [true, true, true, true, false, false],
       attacks: [{ name: 'apgd-ce', robustAccuracy: 0.5, seconds: 1 }],
     });
-  const pageWithState = (weightsSha256: string): string => {
-    writeFileSync(join(moved, 'pgd-at', 'eval.state.json'), stateFile(weightsSha256));
+  const pageWithState = (weightsSha256: string | null): string => {
+    writeFileSync(
+      join(moved, 'pgd-at', 'eval.state.json'),
+      weightsSha256 === null ? '{"format": "d2r-evaluation-st' : stateFile(weightsSha256),
+    );
     const r = studyResults([...args.map((a) => (a === study ? moved : a === out ? movedOut : a)), '--page-only']);
     assert.equal(r.status, 0, r.stderr);
     return readFileSync(movedOut, 'utf8');
   };
   assert.deepEqual(cells(pageWithState('0'.repeat(64)), 'pgd-at').slice(1, 5), ['', '', '', ''], 'a state of other weights is left out');
+  assert.deepEqual(cells(pageWithState(null), 'pgd-at').slice(1, 5), ['', '', '', ''], 'a torn state file shows as no progress');
   const sha = createHash('sha256').update(bytes).digest('hex');
   assert.deepEqual(cells(pageWithState(sha), 'pgd-at').slice(1, 6), ['66.67', '', '', '≤ 50.00 (after apgd-ce)', '']);
   // A study still being written is not saved: a live process holds the run's lock.
