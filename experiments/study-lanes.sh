@@ -7,16 +7,30 @@
 #   bash experiments/study-lanes.sh start [OUT]    start the lanes that are not running (each resumes where it stopped)
 #   bash experiments/study-lanes.sh pause [OUT]    stop them where they are (SIGSTOP): the CPU is free, nothing is lost
 #   bash experiments/study-lanes.sh resume [OUT]   let paused lanes go on (SIGCONT)
-#   bash experiments/study-lanes.sh stop [OUT]     end them (SIGTERM): training checkpoints the batches done and an
-#                                                  evaluation saves its state; returns once every process has exited
+#   bash experiments/study-lanes.sh stop [OUT] [--kill-after SECONDS]
+#                                                  end them (SIGTERM): training checkpoints the batches done and an
+#                                                  evaluation saves its state; returns once every process has exited.
+#                                                  A process acts on SIGTERM only between batches, and one batch of
+#                                                  an AutoAttack evaluation (Square: 5,000 queries) can take half an
+#                                                  hour here; --kill-after ends what is left after SECONDS with
+#                                                  SIGKILL: the batch in progress is lost, and the run resumes from
+#                                                  its last saved batch or checkpoint (at most --checkpoint-minutes old)
 #   bash experiments/study-lanes.sh status [OUT]
 #
 # OUT defaults to runs/study. To keep the study across machines, stop (or pause) the lanes, then
 # `bash experiments/study-store.sh save OUT` and commit docs/results/fashion-mnist-runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ACTION=${1:?usage: bash experiments/study-lanes.sh start|pause|resume|stop|status [OUT]}
+ACTION=${1:?usage: bash experiments/study-lanes.sh start|pause|resume|stop|status [OUT] [--kill-after SECONDS]}
 OUT=${2:-runs/study}
+KILL_AFTER=
+if [ $# -gt 2 ]; then
+  if [ "$ACTION" != stop ] || [ "$3" != --kill-after ] || ! [[ "${4:-}" =~ ^[0-9]+$ ]] || [ $# -gt 4 ]; then
+    echo "study-lanes: only stop takes more than OUT: stop [OUT] [--kill-after SECONDS], got '${*:3}'" >&2
+    exit 2
+  fi
+  KILL_AFTER=$4
+fi
 LANES=(1 2)
 
 # The process group of a running lane, or nothing. A pid file left by another boot may name a process that
@@ -71,9 +85,19 @@ case $ACTION in
     signal_lanes TERM stopping
     # A paused process must run again to act on SIGTERM. The lane's shell exits at once; its d2r process
     # first finishes its batch and saves, so wait for the whole process group, not its leader.
+    for group in ${groups[@]+"${groups[@]}"}; do kill -CONT -- "-$group" 2>/dev/null || true; done
+    waited=0
     for group in ${groups[@]+"${groups[@]}"}; do
-      kill -CONT -- "-$group" 2>/dev/null || true
-      while kill -0 -- "-$group" 2>/dev/null; do sleep 1; done
+      while kill -0 -- "-$group" 2>/dev/null; do
+        if [ -n "$KILL_AFTER" ] && [ "$waited" -ge "$KILL_AFTER" ]; then
+          kill -KILL -- "-$group" 2>/dev/null || true
+          echo "study-lanes: process group $group was still in a batch after ${KILL_AFTER} s: killed (it resumes from its last save)"
+          for _ in $(seq 150); do kill -0 -- "-$group" 2>/dev/null || break; sleep 0.2; done
+          break
+        fi
+        sleep 1
+        waited=$((waited + 1))
+      done
     done
     echo "study-lanes: every lane has stopped"
     ;;

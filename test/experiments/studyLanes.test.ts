@@ -1,6 +1,7 @@
 // experiments/study-lanes.sh on stand-in lanes (a study.sh that works until SIGTERM): start, pause, resume
 // and stop act on both lanes' process groups, the lanes run at the lowest priority (and only they), start
-// leaves a running lane alone, and a pid file that names some other process is not taken for a lane.
+// leaves a running lane alone, a pid file that names some other process is not taken for a lane, and
+// stop --kill-after ends a lane stuck in a long batch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -111,4 +112,46 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
   assert.equal(other.exitCode, null, 'the other process is left running');
   assert.notEqual(stateOf(other.pid!), 'Z');
   other.kill();
+});
+
+test('stop --kill-after ends a lane whose process does not act on SIGTERM in time, and refuses other arguments', async (t) => {
+  const root = tempDir('d2r-lanes-');
+  mkdirSync(join(root, 'experiments'));
+  copyFileSync(LANES_SCRIPT, join(root, 'experiments', 'study-lanes.sh'));
+  // Its "d2r" child is inside a long batch: SIGTERM would be acted on only when the batch ends, here never.
+  writeFileSync(
+    join(root, 'experiments', 'study.sh'),
+    ["(trap '' TERM; while true; do sleep 0.1; done) &", 'echo "lane $2 working"', 'wait', ''].join('\n'),
+  );
+  const out = join(root, 'out');
+  const lanes = (...args: string[]): { status: number | null; stdout: string } => {
+    const r = spawnSync('bash', [join(root, 'experiments', 'study-lanes.sh'), args[0]!, out, ...args.slice(1)], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { status: r.status, stdout: r.stdout + r.stderr };
+  };
+  t.after(() => {
+    for (const lane of [1, 2]) {
+      try {
+        process.kill(-Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+  assert.equal(lanes('start').status, 0);
+  await eventually(
+    () => /lane 1 working[\s\S]*lane 2 working/.test(lanes('status').stdout),
+    () => lanes('status').stdout,
+  );
+  const bad = lanes('stop', '--kill-after', 'soon');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stdout, /only stop takes more than OUT: stop \[OUT\] \[--kill-after SECONDS\], got '--kill-after soon'/);
+  assert.equal(lanes('status', '--kill-after', '1').status, 2);
+  const stop = lanes('stop', '--kill-after', '1');
+  assert.equal(stop.status, 0, stop.stdout);
+  assert.match(stop.stdout, /still in a batch after 1 s: killed \(it resumes from its last save\)/);
+  assert.match(stop.stdout, /every lane has stopped/);
+  assert.match(lanes('status').stdout, /lane 1: not running\nlane 2: not running/);
 });
