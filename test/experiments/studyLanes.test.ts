@@ -2,7 +2,7 @@
 // and stop act on both lanes' process groups, the lanes run at the lowest priority (and only they), start
 // leaves a running lane alone, a pid file that names some other process is not taken for a lane, and
 // stop --kill-after ends a lane stuck in a long batch.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,31 +28,20 @@ const untilStopped = (pid: number, stopped: boolean): Promise<void> =>
     () => `process ${pid} is in state ${stateOf(pid)}, expected it ${stopped ? '' : 'not '}stopped`,
   );
 
-test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async (t) => {
+/**
+ * study-lanes.sh beside a stand-in study.sh (its lines) in a scratch tree: the lanes' output folder and a
+ * runner of `study-lanes.sh ACTION OUT [ARGS...]`. Stand-in lanes never end by themselves: whatever the
+ * test finds, they are killed at its end.
+ */
+function standInLanes(
+  t: TestContext,
+  studyLines: string[],
+): { out: string; lanes: (action: string, ...args: string[]) => { status: number | null; stdout: string } } {
   const root = tempDir('d2r-lanes-');
   mkdirSync(join(root, 'experiments'));
   copyFileSync(LANES_SCRIPT, join(root, 'experiments', 'study-lanes.sh'));
-  // Like a lane's d2r process: works until SIGTERM, then records that it stopped cleanly.
-  writeFileSync(
-    join(root, 'experiments', 'study.sh'),
-    [
-      // Its "d2r" child, like d2r train, finishes its batch and saves a while after SIGTERM; the shell exits at once.
-      '(trap \'sleep 1; echo "lane $2 saved" >> "$1/stopped"; exit 0\' TERM; while true; do sleep 0.1; done) &',
-      'trap \'echo "lane $2 stopped" >> "$1/stopped"; exit 0\' TERM',
-      'echo "lane $2 working"',
-      'while true; do sleep 0.1; done',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(root, 'experiments', 'study.sh'), [...studyLines, ''].join('\n'));
   const out = join(root, 'out');
-  const lanes = (action: string): { status: number | null; stdout: string } => {
-    const r = spawnSync('bash', [join(root, 'experiments', 'study-lanes.sh'), action, out], { encoding: 'utf8', timeout: 30_000 });
-    return { status: r.status, stdout: r.stdout + r.stderr };
-  };
-  const pids = (): number[] => [1, 2].map((lane) => Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')));
-
-  const ownGroup = (): string => (existsSync('/proc/self/autogroup') ? readFileSync('/proc/self/autogroup', 'utf8') : '');
-  // Stand-in lanes never end by themselves: whatever the test finds, they are killed at its end.
   t.after(() => {
     for (const lane of [1, 2]) {
       const file = join(out, `lane${lane}.pid`);
@@ -64,6 +53,25 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
       }
     }
   });
+  const lanes = (action: string, ...args: string[]): { status: number | null; stdout: string } => {
+    const r = spawnSync('bash', [join(root, 'experiments', 'study-lanes.sh'), action, out, ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout + r.stderr };
+  };
+  return { out, lanes };
+}
+
+test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other processes alone', async (t) => {
+  // Like a lane's d2r process: works until SIGTERM, then records that it stopped cleanly.
+  const { out, lanes } = standInLanes(t, [
+    // Its "d2r" child, like d2r train, finishes its batch and saves a while after SIGTERM; the shell exits at once.
+    '(trap \'sleep 1; echo "lane $2 saved" >> "$1/stopped"; exit 0\' TERM; while true; do sleep 0.1; done) &',
+    'trap \'echo "lane $2 stopped" >> "$1/stopped"; exit 0\' TERM',
+    'echo "lane $2 working"',
+    'while true; do sleep 0.1; done',
+  ]);
+  const pids = (): number[] => [1, 2].map((lane) => Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')));
+
+  const ownGroup = (): string => (existsSync('/proc/self/autogroup') ? readFileSync('/proc/self/autogroup', 'utf8') : '');
   const before = ownGroup();
   assert.equal(lanes('start').status, 0);
   const started = pids();
@@ -115,31 +123,8 @@ test('study-lanes starts, pauses, resumes and stops both lanes, and leaves other
 });
 
 test('stop --kill-after ends a lane whose process does not act on SIGTERM in time, and refuses other arguments', async (t) => {
-  const root = tempDir('d2r-lanes-');
-  mkdirSync(join(root, 'experiments'));
-  copyFileSync(LANES_SCRIPT, join(root, 'experiments', 'study-lanes.sh'));
   // Its "d2r" child is inside a long batch: SIGTERM would be acted on only when the batch ends, here never.
-  writeFileSync(
-    join(root, 'experiments', 'study.sh'),
-    ["(trap '' TERM; while true; do sleep 0.1; done) &", 'echo "lane $2 working"', 'wait', ''].join('\n'),
-  );
-  const out = join(root, 'out');
-  const lanes = (...args: string[]): { status: number | null; stdout: string } => {
-    const r = spawnSync('bash', [join(root, 'experiments', 'study-lanes.sh'), args[0]!, out, ...args.slice(1)], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { status: r.status, stdout: r.stdout + r.stderr };
-  };
-  t.after(() => {
-    for (const lane of [1, 2]) {
-      try {
-        process.kill(-Number(readFileSync(join(out, `lane${lane}.pid`), 'utf8')), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
+  const { lanes } = standInLanes(t, ["(trap '' TERM; while true; do sleep 0.1; done) &", 'echo "lane $2 working"', 'wait']);
   assert.equal(lanes('start').status, 0);
   await eventually(
     () => /lane 1 working[\s\S]*lane 2 working/.test(lanes('status').stdout),
