@@ -30,7 +30,7 @@ import { evaluationStateSchema } from '../src/io/evaluationState.js';
 import { fileSha256 } from '../src/io/runFacts.js';
 import { readEval, readMetrics, readRunConfig, type EpochRecord, type EvalResult, type RunSegment } from '../src/report/schema.js';
 import { EVAL_PROTOCOLS, type EvalProtocol } from '../src/eval/attackNames.js';
-import { EVAL_FILE } from '../src/eval/runFiles.js';
+import { EVAL_FILE, evaluationStatePath } from '../src/eval/runFiles.js';
 import { METRICS_FILE, RUN_CONFIG_FILE } from '../src/train/runFiles.js';
 import { trainConfigSchema } from '../src/train/config.js';
 import { changesEveryBatch, learningRateAt } from '../src/train/schedule.js';
@@ -411,7 +411,7 @@ function evaluate(state: Extract<RunState, { kind: 'finished' }>, s: Settings, c
 function evaluationProgress(state: Extract<RunState, { kind: 'finished' }>, s: Settings): EvalProgress {
   const weights = checkpointWeightsPath(state.dir);
   const results = plannedEvaluations(state.dir, s).map((e) => (isCurrent(e.path, e.attacks, weights, s) ? readEval(e.path) : null));
-  return { results, autoAttack: autoAttackSoFar(join(state.dir, EVAL_FILE.replace(/\.json$/, '.state.json')), weights, s) };
+  return { results, autoAttack: autoAttackSoFar(evaluationStatePath(join(state.dir, EVAL_FILE)), weights, s) };
 }
 
 /** The AutoAttack attacks an interrupted or running evaluation has finished, or null (no state, or one of other weights or settings). */

@@ -32,7 +32,7 @@ import { evaluatePoints, evaluationSteps, fraction, type AttackOutcome, type Eva
 import { ATTACK_NAMES_HELP, EVAL_PROTOCOLS, type EvalProtocol } from '../eval/attackNames.js';
 import { saveExamples } from '../eval/examples.js';
 import { createModelFor, loadRunWeights } from '../eval/runModels.js';
-import { EVAL_FILE, SWEEP_FILE, writeEvalFile, writeSweepFile } from '../eval/runFiles.js';
+import { EVAL_FILE, SWEEP_FILE, evaluationStatePath, writeEvalFile, writeSweepFile } from '../eval/runFiles.js';
 import { Progress } from './progress.js';
 import {
   ATTACK_MODE_FLAGS,
@@ -415,7 +415,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
   const out = f.out ?? (f.checkpoint ? join(f.checkpoint, EVAL_FILE) : EVAL_FILE);
   // The default state file sits next to the output; a stale one from another evaluation is replaced.
-  const statePath = f.state ?? out.replace(/\.json$/i, '') + '.state.json';
+  const statePath = f.state ?? evaluationStatePath(out);
   checkOutputs(f, out, statePath);
   using _lock = lockOutputFolder(out);
   const weightsSha256 = evaluatedWeightsSha256(f);

@@ -8,6 +8,11 @@ import { attackOutcomeSchema } from '../io/evaluationState.js';
 import { EVAL_PROTOCOLS } from './attackNames.js';
 
 export const EVAL_FILE = 'eval.json';
+
+/** Where `d2r eval --out OUT` keeps its progress unless --state names a file: OUT with .state.json for .json. */
+export function evaluationStatePath(out: string): string {
+  return out.replace(/\.json$/i, '') + '.state.json';
+}
 export const SWEEP_FILE = 'eps-sweep.json';
 
 /** Arrays of one record that describe the same points must have as many entries. */
