@@ -34,13 +34,16 @@ fi
 LANES=(1 2)
 
 # The process group of a running lane, or nothing. A pid file left by another boot may name a process that
-# is no lane now: its leader must still be this lane's study.sh.
+# is no lane now: its leader must still carry this lane's mark, an environment variable that it keeps
+# through its execs into study.sh (its command line changes on the way, so a lane caught in between would
+# look like no lane and be started twice).
+lane_mark() { echo "D2R_STUDY_LANE=$OUT/lane$1"; } # LANE
 lane_group() { # LANE
   local file="$OUT/lane$1.pid" pid
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 -- "-$pid" 2>/dev/null || return 0
-  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "experiments/study.sh $OUT $1"; then echo "$pid"; fi
+  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "$(lane_mark "$1")"; then echo "$pid"; fi
   return 0
 }
 
@@ -68,9 +71,11 @@ case $ACTION in
       fi
       # setsid: a process group (and a scheduler autogroup) of its own, which outlives this shell; the lane
       # lowers its own autogroup's priority from inside (from here it could still be this shell's).
-      setsid nohup bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec bash experiments/study.sh "$0" "$1"' "$OUT" "$lane" \
+      env "$(lane_mark "$lane")" setsid nohup bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec bash experiments/study.sh "$0" "$1"' "$OUT" "$lane" \
         >> "$OUT/lane$lane.log" 2>&1 < /dev/null &
       echo $! > "$OUT/lane$lane.pid"
+      # Return only once the lane carries its mark (a moment after the fork), so the next command sees it.
+      for _ in $(seq 100); do [ -n "$(lane_group "$lane")" ] && break; sleep 0.1; done
       echo "study-lanes: lane $lane started (process group $!, log $OUT/lane$lane.log)"
     done
     ;;
