@@ -7,13 +7,13 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, inputGradient, perSampleL2, randomStart, unitPerSample, type Norm } from './common.js';
-import { checkTargets, checkThreatModel, defineAttack, numberIn, oneOf, positiveInteger, type SeedOption } from './attack.js';
+import { checkTargets, checkThreatModel, defineAttack, numberIn, oneOf, positiveInteger, runSteps, type AttackOptions } from './attack.js';
 import { l1Projection, perSampleL0, sparseStep } from './l1.js';
 import { dlrLoss, targetedDlrLoss } from './losses.js';
 import { attackStillRobust, chosenOrRankedTargets, targetAndRestart, type RunOutcome, type WarningSink } from './stillRobust.js';
 import { STANDARD_BUDGETS } from './versions.js';
 
-export interface ApgdBudget extends SeedOption {
+export interface ApgdBudget extends AttackOptions {
   norm: Norm;
   epsilon: number;
   /** Iterations per run (100 in AutoAttack, the default). */
@@ -53,6 +53,8 @@ export interface ApgdRunOptions {
   onWarning?: WarningSink;
   /** Gradients averaged per step (1: plain APGD). */
   eot?: number;
+  /** Told the iterations done after each. */
+  onStep?: (done: number) => void;
 }
 
 /**
@@ -217,6 +219,7 @@ export function apgdRun(
     const final = torch.iterate(startState(model, { x, y, start, loss, warmStart }, o), o.steps, (s, i) => {
       const adv = nextIterate(s, x, epsilon, norm, i);
       const at = evaluate(model, adv, loss, o.eot);
+      o.onStep?.(i + 1);
       const correct = at.logits.argmax(1).eq(y);
       const improved = at.loss.gt(s.lossBest);
       const next: RunState = {
@@ -270,12 +273,16 @@ function largerEpsilonsRun(model: Module, x: Tensor, y: Tensor, loss: PerSampleL
   const noise = torch.randnLike(x);
   let start = x.add(noise).add(l1Projection(x, noise, 3 * o.epsilon));
   let outcome: RunOutcome | null = null;
+  let stepsBefore = 0;
   for (const { scale, steps } of stages) {
     const epsilon = scale * o.epsilon;
     start = start.add(l1Projection(x, start.sub(x), epsilon));
-    const run = apgdRun(model, x, y, start, loss, { ...o, epsilon, steps }, true);
+    const before = stepsBefore;
+    const onStep = o.onStep && ((done: number) => o.onStep!(before + done));
+    const run = apgdRun(model, x, y, start, loss, { ...o, epsilon, steps, onStep }, true);
     start = run.best;
     outcome = run;
+    stepsBefore += steps;
   }
   return outcome!;
 }
@@ -341,10 +348,10 @@ export const apgd = defineAttack(
     // The reference checks gradients on DLR runs only.
     return { ...budget, lossName, onWarning: lossName === 'dlr' ? o.onWarning : undefined };
   },
-  (model, x, y, o) =>
-    attackStillRobust(model, x, y, o.restarts, (_, xs, ys) => {
+  (model, x, y, o, onStep) =>
+    attackStillRobust(model, x, y, o.restarts, (restart, xs, ys) => {
       const loss: PerSampleLoss = (z) => (o.lossName === 'ce' ? torch.crossEntropy(z, ys, { reduction: 'none' }) : dlrLoss(z, ys));
-      return apgdAttempt(model, xs, ys, loss, o);
+      return apgdAttempt(model, xs, ys, loss, { ...o, onStep: runSteps(onStep, o.restarts, o.steps, restart) });
     }),
 );
 
@@ -364,10 +371,11 @@ export const apgdTargeted = defineAttack(
       target: o.target,
     };
   },
-  (model, x, y, o) =>
+  (model, x, y, o, onStep) =>
     attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys, index) => {
       const target = chosenOrRankedTargets(model, xs, targetAndRestart(k, o.restarts).rank, o.target, index);
       if (target === null) return null;
-      return apgdAttempt(model, xs, ys, (z) => targetedDlrLoss(z, ys, target), o);
+      const onRunStep = runSteps(onStep, o.targets * o.restarts, o.steps, k);
+      return apgdAttempt(model, xs, ys, (z) => targetedDlrLoss(z, ys, target), { ...o, onStep: onRunStep });
     }),
 );

@@ -15,8 +15,9 @@ export interface StepBudget {
  * Runs `budget.steps` projected ascent steps on `objective` (a scalar summed
  * over the batch, so each sample's gradient is its own) from `start`. The
  * caller sets the models' modes. Points for which `stopWhere(current)` holds
- * are not moved by a step (early stop). Returns a detached batch; each step's
- * graph and temporaries are freed as it ends (torch.iterate).
+ * are not moved by a step (early stop); `onStep` is told the steps done after
+ * each. Returns a detached batch; each step's graph and temporaries are freed
+ * as it ends (torch.iterate).
  */
 export function projectedAscent(
   x: Tensor,
@@ -24,14 +25,16 @@ export function projectedAscent(
   objective: (input: Tensor) => Tensor,
   budget: StepBudget,
   stopWhere?: (input: Tensor) => Tensor,
+  onStep?: (done: number) => void,
 ): Tensor {
   const norm = budget.norm ?? 'linf';
-  return torch.iterate(start.detach(), budget.steps, (adv) => {
+  return torch.iterate(start.detach(), budget.steps, (adv, i) => {
     const input = adv.detach().requiresGrad_();
     const grad = torch.enableGrad(() => inputGradient(objective(input), input));
     const next = project(input.detach().add(stepDirection(grad, norm).mul(budget.stepSize)), x, budget.epsilon, norm);
-    if (!stopWhere) return next;
     // Points where stopWhere holds stay where they are (early stop per point).
-    return choosePerSample(stopWhere(adv.detach()), adv.detach(), next);
+    const moved = stopWhere ? choosePerSample(stopWhere(adv.detach()), adv.detach(), next) : next;
+    onStep?.(i + 1);
+    return moved;
   });
 }

@@ -6,10 +6,28 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { inEvalMode, withSeed, type Norm } from './common.js';
 
+/**
+ * Told an attack's progress within its batch after every step (or query):
+ * how many of the total it plans are done. A run that ends early (every
+ * point fooled) stops short of the total.
+ */
+export type StepSink = (done: number, total: number) => void;
+
 /** What every attack's options have. */
-export interface SeedOption {
+export interface AttackOptions {
   /** Seeds all sampling; the caller's random stream is left as it was. */
   seed?: number;
+  /** Progress within the batch, for work that runs long (Square's thousands of queries). */
+  onStep?: StepSink;
+}
+
+/**
+ * The step callback of run `run` of an attack made of `runs` runs (restarts,
+ * targets) of `steps` steps each: it tells the sink the steps of the earlier
+ * runs plus `done` of this one. Undefined without a sink.
+ */
+export function runSteps(sink: StepSink | undefined, runs: number, steps: number, run: number): ((done: number) => void) | undefined {
+  return sink && ((done) => sink(run * steps + done, runs * steps));
 }
 
 /** An attack: a detached batch of adversarial candidates for (x, y). */
@@ -27,12 +45,13 @@ export function attackFrame(models: Module[], seed: number | undefined, fn: () =
 /**
  * Makes an attack out of its option checks and its computation: the attack
  * checks the batch and the seed, then `resolve`s the options (checks and
- * defaults, errors prefixed with `name`), then runs `run` in attackFrame.
+ * defaults, errors prefixed with `name`), then runs `run` in attackFrame
+ * (given the caller's onStep).
  */
-export function defineAttack<O extends SeedOption, R>(
+export function defineAttack<O extends AttackOptions, R>(
   name: string,
   resolve: (options: O, who: string) => R,
-  run: (model: Module, x: Tensor, y: Tensor, resolved: R) => Tensor,
+  run: (model: Module, x: Tensor, y: Tensor, resolved: R, onStep: StepSink | undefined) => Tensor,
 ): Attack<O> {
   return (model, x, y, options) => {
     checkBatch(x, y, name);
@@ -41,7 +60,7 @@ export function defineAttack<O extends SeedOption, R>(
     if (target && target.shape[0] !== x.shape[0])
       throw new Error(`${name}: expected one target per point (${x.shape[0]}), got ${target.shape[0]}`);
     const resolved = resolve(options, name);
-    return attackFrame([model], options.seed, () => run(model, x, y, resolved));
+    return attackFrame([model], options.seed, () => run(model, x, y, resolved, options.onStep));
   };
 }
 

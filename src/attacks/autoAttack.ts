@@ -120,17 +120,17 @@ export function autoAttackSuite(o: AutoAttackSuiteOptions, classes: number): { a
     switch (name) {
       case 'apgd-ce':
       case 'apgd-dlr':
-        return (m, x, y, warn) =>
-          apgd(m, x, y, { ...budget, loss: name === 'apgd-ce' ? 'ce' : 'dlr', eot, largerEpsilons, onWarning: warn });
+        return (m, x, y, { warn, onStep }) =>
+          apgd(m, x, y, { ...budget, loss: name === 'apgd-ce' ? 'ce' : 'dlr', eot, largerEpsilons, onWarning: warn, onStep });
       case 'apgd-t':
-        return (m, x, y, warn, ids) =>
-          apgdTargeted(m, x, y, { ...budget, targets: targets[name], target: chosen(ids), largerEpsilons, onWarning: warn });
+        return (m, x, y, { warn, ids, onStep }) =>
+          apgdTargeted(m, x, y, { ...budget, targets: targets[name], target: chosen(ids), largerEpsilons, onWarning: warn, onStep });
       case 'fab':
-        return (m, x, y) => fab(m, x, y, budget);
+        return (m, x, y, { onStep }) => fab(m, x, y, { ...budget, onStep });
       case 'fab-t':
-        return (m, x, y, _, ids) => fabTargeted(m, x, y, { ...budget, targets: targets[name], target: chosen(ids) });
+        return (m, x, y, { ids, onStep }) => fabTargeted(m, x, y, { ...budget, targets: targets[name], target: chosen(ids), onStep });
       case 'square':
-        return (m, x, y) => square(m, x, y, { norm, epsilon, queries, restarts: restarts[name] });
+        return (m, x, y, { onStep }) => square(m, x, y, { norm, epsilon, queries, restarts: restarts[name], onStep });
     }
   };
   return { attacks: usable.map((name) => ({ name, run: make(name) })), warnings };

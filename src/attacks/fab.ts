@@ -9,11 +9,20 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, inputGradient, perSampleNorm, project, randomStart, type Norm } from './common.js';
-import { checkTargets, checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
+import {
+  checkTargets,
+  checkThreatModel,
+  defineAttack,
+  nonNegativeInteger,
+  numberIn,
+  positiveInteger,
+  runSteps,
+  type AttackOptions,
+} from './attack.js';
 import { attackStillRobust, chosenOrRankedTargets, targetAndRestart, type RunOutcome } from './stillRobust.js';
 import { STANDARD_BUDGETS } from './versions.js';
 
-export interface FabOptions extends SeedOption {
+export interface FabOptions extends AttackOptions {
   norm: Norm;
   epsilon: number;
   /** Iterations per target (default 100, as AutoAttack). */
@@ -42,6 +51,8 @@ export interface FabRunOptions {
   alphaMax: number;
   eta: number;
   beta: number;
+  /** Told the iterations done after each. */
+  onStep?: (done: number) => void;
 }
 
 /** What one run leaves: the smallest adversarial point found per sample (x0 where none), and the last iterate. */
@@ -296,7 +307,11 @@ function fabRun(model: Module, x0: Tensor, y: Tensor, linearise: Linearise, star
       best: x0.detach().clone(),
       bestNorm: torch.full([x0.shape[0]!], NOT_FOUND, { dtype: x0.dtype, device: x0.device }),
     };
-    const state = torch.iterate(initial, o.steps, (s) => fabStep(model, clean, y, linearise, s, o));
+    const state = torch.iterate(initial, o.steps, (s, i) => {
+      const next = fabStep(model, clean, y, linearise, s, o);
+      o.onStep?.(i + 1);
+      return next;
+    });
     return { ...state, found: state.bestNorm.lt(NOT_FOUND) };
   });
 }
@@ -337,12 +352,12 @@ export const fabTargeted = defineAttack(
     if (o.target) checkTargets(o.target, who);
     return { ...resolved, targets: o.target ? 1 : resolved.targets, target: o.target };
   },
-  (model, x, y, o) =>
+  (model, x, y, o, onStep) =>
     attackStillRobust(model, x, y, o.targets * o.restarts, (k, xs, ys, index) => {
       const { rank, restart } = targetAndRestart(k, o.restarts);
       const target = chosenOrRankedTargets(model, xs, rank, o.target, index);
       if (target === null) return null; // fewer classes than targets
-      return fabAttempt(model, xs, ys, towards(target), restart, o);
+      return fabAttempt(model, xs, ys, towards(target), restart, { ...o, onStep: runSteps(onStep, o.targets * o.restarts, o.steps, k) });
     }),
 );
 
@@ -351,6 +366,8 @@ export const fabTargeted = defineAttack(
  * yet fooled, towards the closest linearised boundary of any other class.
  * Returns a detached batch as fabTargeted; `targets` is not used.
  */
-export const fab = defineAttack('fab', resolveOptions, (model, x, y, o) =>
-  attackStillRobust(model, x, y, o.restarts, (restart, xs, ys) => fabAttempt(model, xs, ys, closestBoundary(o.norm), restart, o)),
+export const fab = defineAttack('fab', resolveOptions, (model, x, y, o, onStep) =>
+  attackStillRobust(model, x, y, o.restarts, (restart, xs, ys) =>
+    fabAttempt(model, xs, ys, closestBoundary(o.norm), restart, { ...o, onStep: runSteps(onStep, o.restarts, o.steps, restart) }),
+  ),
 );

@@ -29,7 +29,8 @@ export {
   numberIn,
   oneOf,
   type Attack,
-  type SeedOption,
+  type AttackOptions,
+  type StepSink,
 } from './attack.js';
 export { marginLoss, crossEntropySum, attackObjective, klToReference, dlrLoss, targetedDlrLoss, type AttackLoss } from './losses.js';
 export {
@@ -56,6 +57,7 @@ export {
   fraction,
   type IndividualOutcome,
   type NamedAttack,
+  type AttackBatch,
   type AttackOutcome,
   type WorstCaseOptions,
   type WorstCaseResult,

@@ -6,13 +6,13 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, gaussianStart, randomStart } from './common.js';
-import { checkBudget, checkTargets, defineAttack, oneOf, positiveInteger, type SeedOption } from './attack.js';
+import { checkBudget, checkTargets, defineAttack, oneOf, positiveInteger, runSteps, type AttackOptions } from './attack.js';
 import { projectedAscent, type StepBudget } from './ascent.js';
 import { attackObjective, crossEntropySum, klToReference, type AttackLoss } from './losses.js';
 
 export type RandomStart = 'uniform' | 'gaussian' | 'none';
 
-export interface PgdOptions extends StepBudget, SeedOption {
+export interface PgdOptions extends StepBudget, AttackOptions {
   /** ce, margin (CW), or kl: KL from the model's own clean prediction (TRADES' inner loss). */
   loss?: AttackLoss | 'kl';
   /** A point stops moving at the first iterate that fools the model. */
@@ -74,11 +74,18 @@ function objectives(
  * first restart that fools the model (else the last one). Returns a detached
  * batch; the model runs in eval mode and gets its previous mode back.
  */
-export const pgd = defineAttack('pgd', resolve, (model, x, y, o) => {
+export const pgd = defineAttack('pgd', resolve, (model, x, y, o, onStep) => {
   const { objective, stopWhere } = objectives(model, x, y, o);
   // The first restart starts at init when given.
   const ascend = (restart: number): Tensor =>
-    projectedAscent(x, restart === 0 && o.init ? o.init : startPoint(x, o), objective, o.budget, stopWhere);
+    projectedAscent(
+      x,
+      restart === 0 && o.init ? o.init : startPoint(x, o),
+      objective,
+      o.budget,
+      stopWhere,
+      runSteps(onStep, o.restarts, o.budget.steps, restart),
+    );
   if (o.restarts === 1) return ascend(0);
   const start = { best: x.detach(), fooled: torch.zeros([x.shape[0]!], { dtype: 'bool', device: x.device }) };
   return torch.iterate(start, o.restarts, (s, r) => {

@@ -7,11 +7,11 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, perSampleL2, unitPerSample, type Norm } from './common.js';
-import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, type SeedOption } from './attack.js';
+import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, runSteps, type AttackOptions } from './attack.js';
 import { marginLoss } from './losses.js';
 import { STANDARD_BUDGETS } from './versions.js';
 
-export interface SquareOptions extends SeedOption {
+export interface SquareOptions extends AttackOptions {
   norm: Norm;
   epsilon: number;
   /** Queries per restart after the start point (default 5000, as AutoAttack). */
@@ -331,6 +331,8 @@ export interface SquareRunOptions {
   epsilon: number;
   queries: number;
   pInit: number;
+  /** Told the queries done after each. */
+  onStep?: (done: number) => void;
 }
 
 /**
@@ -365,6 +367,7 @@ export function squareRun(model: Module, x: Tensor, y: Tensor, o: SquareRunOptio
       const better = margin.lt(before);
       s.marginBest.indexCopy_(0, active, torch.where(better, margin, before));
       s.xBest.indexCopy_(0, active, choosePerSample(better, proposal, best));
+      o.onStep?.(i + 1);
       return s;
     });
     return { adv: final.xBest, margin: final.marginBest };
@@ -388,7 +391,7 @@ function resolveOptions(o: SquareOptions, who: string): SquareRunOptions & { res
  * each point's lowest-margin proposal (a fooling one where found); points the model
  * already gets wrong come back as x. The model runs in eval mode and gets its mode back.
  */
-export const square = defineAttack('square', resolveOptions, (model, x, y, o) =>
+export const square = defineAttack('square', resolveOptions, (model, x, y, o, onStep) =>
   torch.noGrad(() => {
     if (x.shape[0] === 0 || o.epsilon === 0) return x.clone();
     const logits = model.forward(x);
@@ -399,11 +402,12 @@ export const square = defineAttack('square', resolveOptions, (model, x, y, o) =>
         .full([x.shape[0]!], Infinity, { dtype: logits.dtype, device: logits.device })
         .maskedFill(logits.argmax(1).ne(y), -Infinity),
     };
-    return torch.iterate(start, o.restarts, (s) => {
+    return torch.iterate(start, o.restarts, (s, restart) => {
       const todo = s.bestMargin.ge(0).nonzero().view([-1]);
       if (todo.shape[0] === 0) return torch.STOP;
       const xs = x.indexSelect(0, todo);
-      const run = squareRun(model, xs, y.indexSelect(0, todo), o, new RandomDraws(o.norm, xs.shape, xs.dtype, xs.device));
+      const draws = new RandomDraws(o.norm, xs.shape, xs.dtype, xs.device);
+      const run = squareRun(model, xs, y.indexSelect(0, todo), { ...o, onStep: runSteps(onStep, o.restarts, o.queries, restart) }, draws);
       const previous = s.bestMargin.indexSelect(0, todo);
       const better = run.margin.lt(previous);
       s.best.indexCopy_(0, todo, choosePerSample(better, run.adv, s.best.indexSelect(0, todo)));

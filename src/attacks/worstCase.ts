@@ -10,17 +10,23 @@ import { parseRunFile } from '../io/schema.js';
 import { RunFileError } from '../io/errors.js';
 import { decodeKept, encodeKept, evaluationStateSchema, writeEvaluationState, type EvaluationState } from '../io/evaluationState.js';
 import { perSampleNorm, withSeed, type Norm } from './common.js';
+import type { StepSink } from './attack.js';
 import type { WarningSink } from './stillRobust.js';
 import { probabilityOutputWarning, randomizedModelWarning, squareWarning } from './checks.js';
 
-/**
- * An attack as the protocol runs it: a detached batch of adversarial
- * candidates for (x, y); ids (int64) are the batch's positions among all the
- * points evaluated (for per-point settings such as chosen targets).
- */
+/** What the protocol gives an attack with each batch. */
+export interface AttackBatch {
+  /** The batch's positions among all the points evaluated (int64; for per-point settings such as chosen targets). */
+  ids: Tensor;
+  warn: WarningSink;
+  /** Progress within the batch (the attack's onStep), when the caller follows progress. */
+  onStep?: StepSink;
+}
+
+/** An attack as the protocol runs it: a detached batch of adversarial candidates for (x, y). */
 export interface NamedAttack {
   name: string;
-  run(model: Module, x: Tensor, y: Tensor, warn: WarningSink, ids: Tensor): Tensor;
+  run(model: Module, x: Tensor, y: Tensor, batch: AttackBatch): Tensor;
 }
 
 export interface AttackOutcome {
@@ -52,6 +58,11 @@ export interface WorstCaseOptions {
    * saved in it, so a resumed run returns the same ones.
    */
   keepAdversarial?: boolean | number;
+  /**
+   * Told the progress of each attack after every batch, and within a batch as its
+   * steps (or queries) are done: pointsDone counts the batch in progress by the
+   * share of its steps done (a whole number, never decreasing).
+   */
   onProgress?: (attack: string, pointsDone: number, pointsTotal: number) => void;
   onAttackDone?: (outcome: AttackOutcome) => void;
   onWarning?: WarningSink;
@@ -252,13 +263,21 @@ export function* worstCaseSteps(
         state.current = { name: attack.name, todo: robustNow().flatMap((r, i) => (r ? [i] : [])), batchesDone: 0, seconds: 0 };
       const current = state.current;
       const batches = Math.ceil(current.todo.length / o.batchSize);
+      // Batch b's steps as points: the batches before it plus its share of steps done.
+      const progressWithin = (b: number, size: number): StepSink | undefined => {
+        const onProgress = o.onProgress;
+        if (!onProgress) return undefined;
+        return (done, total) =>
+          onProgress(attack.name, b * o.batchSize + Math.floor((size * Math.min(done, total)) / Math.max(total, 1)), current.todo.length);
+      };
       o.onProgress?.(attack.name, Math.min(current.batchesDone * o.batchSize, current.todo.length), current.todo.length);
       for (let b = current.batchesDone; b < batches; b++) {
         const started = performance.now();
         const ids = current.todo.slice(b * o.batchSize, (b + 1) * o.batchSize);
         torch.tidy(() => {
           const { x, y, index } = batchOf(ids);
-          const adv = withSeed(o.seed, () => attack.run(model, x, y, (m) => warn(`${attack.name}: ${m}`), index));
+          const warnOf = (m: string): void => warn(`${attack.name}: ${m}`);
+          const adv = withSeed(o.seed, () => attack.run(model, x, y, { ids: index, warn: warnOf, onStep: progressWithin(b, ids.length) }));
           checkOutput(attack.name, x, adv, o.threatModel);
           const stillCorrect = torch.noGrad(() => model.forward(adv).argmax(1).eq(y)).toUint8Array();
           const broken = ids.flatMap((id, k) => (stillCorrect[k] ? [] : [[id, k] as const]));

@@ -112,5 +112,5 @@ export function loadAdversarialSet(path: string, expected: { dataset: string; im
 
 /** The saved examples as an attack of the protocol: each point gets its saved adversarial example (ids: rows of the set). */
 export function transferAttack(set: AdversarialSet): NamedAttack {
-  return { name: 'transfer', run: (_m, x, _y, _warn, ids) => set.adversarial.indexSelect(0, ids).to(x.device) };
+  return { name: 'transfer', run: (_m, x, _y, { ids }) => set.adversarial.indexSelect(0, ids).to(x.device) };
 }

@@ -64,7 +64,7 @@ function pgdFamily(name: string, o: PlanOptions): NamedAttack | null {
   if (options.loss === 'margin' && o.target)
     throw new Error(`attack '${name}' has no targeted form; leave out the targets or use pgd${options.steps}`);
   const chosen = (ids: Tensor): Tensor | undefined => o.target?.indexSelect(0, ids.to(o.target.device));
-  return { name, run: (m, x, y, _, ids) => pgd(m, x, y, { ...options, target: chosen(ids) }) };
+  return { name, run: (m, x, y, { ids, onStep }) => pgd(m, x, y, { ...options, target: chosen(ids), onStep }) };
 }
 
 /** The attacks named, in order, for a model with `classes` classes ('autoattack' expands to the version's suite). */

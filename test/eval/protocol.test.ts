@@ -79,7 +79,7 @@ test('evaluatePoints runs the protocol it is given', () => {
   const index = torch.tensor(BigInt64Array.from(rows, BigInt));
   const plan = planAttacks(['pgd5'], { epsilon: EPSILON, norm: 'linf', classes: 10, protocol: 'reference' });
   const expected = attacks.withSeed(3, () =>
-    plan.attacks[0]!.run(target, x.indexSelect(0, index), y.indexSelect(0, index), () => {}, index),
+    plan.attacks[0]!.run(target, x.indexSelect(0, index), y.indexSelect(0, index), { ids: index, warn: () => {} }),
   );
   const brokenRows = (r: ReturnType<typeof run>): number[] => rows.flatMap((id, k) => (r.brokenBy[id] !== null ? [k] : []));
   const gap = (r: ReturnType<typeof run>): number => {
