@@ -7,7 +7,17 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, inputGradient, perSampleL2, randomStart, unitPerSample, type Norm } from './common.js';
-import { checkTargets, checkThreatModel, defineAttack, numberIn, oneOf, positiveInteger, runSteps, type AttackOptions } from './attack.js';
+import {
+  checkTargets,
+  checkThreatModel,
+  defineAttack,
+  numberIn,
+  oneOf,
+  positiveInteger,
+  runSteps,
+  type AttackOptions,
+  type RunStepSink,
+} from './attack.js';
 import { l1Projection, perSampleL0, sparseStep } from './l1.js';
 import { dlrLoss, targetedDlrLoss } from './losses.js';
 import { attackStillRobust, chosenOrRankedTargets, targetAndRestart, type RunOutcome, type WarningSink } from './stillRobust.js';
@@ -54,7 +64,7 @@ export interface ApgdRunOptions {
   /** Gradients averaged per step (1: plain APGD). */
   eot?: number;
   /** Told the iterations done after each. */
-  onStep?: (done: number) => void;
+  onStep?: RunStepSink;
 }
 
 /**

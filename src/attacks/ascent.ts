@@ -3,6 +3,7 @@
 import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import { choosePerSample, inputGradient, project, stepDirection, type Norm } from './common.js';
+import type { RunStepSink } from './attack.js';
 
 export interface StepBudget {
   epsilon: number;
@@ -25,7 +26,7 @@ export function projectedAscent(
   objective: (input: Tensor) => Tensor,
   budget: StepBudget,
   stopWhere?: (input: Tensor) => Tensor,
-  onStep?: (done: number) => void,
+  onStep?: RunStepSink,
 ): Tensor {
   const norm = budget.norm ?? 'linf';
   return torch.iterate(start.detach(), budget.steps, (adv, i) => {

@@ -21,12 +21,15 @@ export interface AttackOptions {
   onStep?: StepSink;
 }
 
+/** Told the steps one run of an attack has done (its part of the attack's StepSink). */
+export type RunStepSink = (done: number) => void;
+
 /**
  * The step callback of run `run` of an attack made of `runs` runs (restarts,
  * targets) of `steps` steps each: it tells the sink the steps of the earlier
  * runs plus `done` of this one. Undefined without a sink.
  */
-export function runSteps(sink: StepSink | undefined, runs: number, steps: number, run: number): ((done: number) => void) | undefined {
+export function runSteps(sink: StepSink | undefined, runs: number, steps: number, run: number): RunStepSink | undefined {
   return sink && ((done) => sink(run * steps + done, runs * steps));
 }
 

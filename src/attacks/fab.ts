@@ -18,6 +18,7 @@ import {
   positiveInteger,
   runSteps,
   type AttackOptions,
+  type RunStepSink,
 } from './attack.js';
 import { attackStillRobust, chosenOrRankedTargets, targetAndRestart, type RunOutcome } from './stillRobust.js';
 import { STANDARD_BUDGETS } from './versions.js';
@@ -52,7 +53,7 @@ export interface FabRunOptions {
   eta: number;
   beta: number;
   /** Told the iterations done after each. */
-  onStep?: (done: number) => void;
+  onStep?: RunStepSink;
 }
 
 /** What one run leaves: the smallest adversarial point found per sample (x0 where none), and the last iterate. */

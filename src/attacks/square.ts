@@ -7,7 +7,16 @@ import * as torch from '../engine/torch.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/index.js';
 import { choosePerSample, perSampleL2, unitPerSample, type Norm } from './common.js';
-import { checkThreatModel, defineAttack, nonNegativeInteger, numberIn, positiveInteger, runSteps, type AttackOptions } from './attack.js';
+import {
+  checkThreatModel,
+  defineAttack,
+  nonNegativeInteger,
+  numberIn,
+  positiveInteger,
+  runSteps,
+  type AttackOptions,
+  type RunStepSink,
+} from './attack.js';
 import { marginLoss } from './losses.js';
 import { STANDARD_BUDGETS } from './versions.js';
 
@@ -332,7 +341,7 @@ export interface SquareRunOptions {
   queries: number;
   pInit: number;
   /** Told the queries done after each. */
-  onStep?: (done: number) => void;
+  onStep?: RunStepSink;
 }
 
 /**
