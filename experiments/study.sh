@@ -39,19 +39,19 @@ lane1() {
   train lbgat --method lbgat --guidance smallcnn
   train d2r-target-generation --method d2r --guidance smallcnn --generation target
   train d2r-no-clean --method d2r --guidance smallcnn --clean-weight 0
-  train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
   train mart --method mart
+  train d2r-no-adv --method d2r --guidance smallcnn --adv-weight 0
 }
 lane2() {
   train trades --method trades
   train d2r --method d2r --guidance smallcnn
   train pgd-at --method pgd-at
+  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
+  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
   # The variant that tests whether the jointly trained guidance caps the target (docs/results/d2r-investigation.md):
   # PGD-AT's trained model as a fixed guidance (a standard model's confident logits made D2R diverge at this lr).
   train d2r-frozen-guidance --method d2r --guidance smallcnn --guidance-mode frozen \
     --guidance-weights "$OUT/pgd-at/target.safetensors"
-  # The variant that tests whether D2R's KL terms are too small (docs/results/d2r-investigation.md): ten times larger.
-  train d2r-batchmean --method d2r --guidance smallcnn --reduction batchmean
 }
 case $LANE in
   1) lane1 ;;
